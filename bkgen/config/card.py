@@ -1,0 +1,245 @@
+"""Cards: TOML files describing one run, validated before anything compiles.
+
+Sections: [process] model, decay, charge; [model] the model's parameters;
+[beam] frame and SuperKEKB settings; [generation] events, seed, block_size;
+[output] file, compression. Unknown keys, wrong types and impossible values
+raise :class:`CardError` with one line naming the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from pathlib import Path
+
+import tomli_w
+
+from ..physics import inputs
+from ..physics.models import get as get_model
+
+
+class CardError(ValueError):
+    """A card problem: one line naming the key, the value and what is allowed."""
+
+
+def _num(lo=None, hi=None, lo_open=False):
+    return ("float", lo, hi, lo_open)
+
+
+# generic sections: key -> (kind, default, constraint)
+SCHEMA = {
+    "process": {
+        "model": ("str", None, None),
+        "decay": ("str", None, None),
+        "charge": ("str", "both", ("both", "as_named", "conjugate")),
+    },
+    "beam": {
+        "frame": ("str", "lab", ("lab", "B_rest")),
+        "E_HER": ("float", inputs.E_HER, _num(0.0, 100.0, True)),
+        "E_LER": ("float", inputs.E_LER, _num(0.0, 100.0, True)),
+        "crossing_angle": ("float", inputs.CROSSING_ANGLE, _num(0.0, 0.5)),
+        "energy_spread": ("bool", False, None),
+        "sigma_E_HER": ("float", inputs.SIGMA_E_HER, _num(0.0, 1.0)),
+        "sigma_E_LER": ("float", inputs.SIGMA_E_LER, _num(0.0, 1.0)),
+        "resonance": ("int", 300553, (300553, 9000553)),
+    },
+    "generation": {
+        "events": ("int", 10000, (1, 10**12)),
+        "seed": ("int", 1, (0, 2**63 - 1)),
+        "block_size": ("int", 65536, (256, 2**22)),
+    },
+    "output": {
+        "file": ("str", "", None),
+        "compression": ("str", "zstd:1", None),
+    },
+}
+
+
+def _fmt(v):
+    return repr(v) if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else repr(v)
+
+
+def _check_value(key: str, value, kind: str, constraint):
+    if kind == "str":
+        if not isinstance(value, str):
+            raise CardError(f"{key} = {_fmt(value)}: allowed: a string")
+        if isinstance(constraint, tuple) and value not in constraint:
+            raise CardError(f"{key} = {_fmt(value)}: allowed: one of {', '.join(map(repr, constraint))}")
+        return value
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise CardError(f"{key} = {_fmt(value)}: allowed: true or false")
+        return value
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CardError(f"{key} = {_fmt(value)}: allowed: an integer")
+        if isinstance(constraint, tuple) and len(constraint) == 2 and constraint[0] in (0, 1, 256):
+            lo, hi = constraint
+            if not lo <= value <= hi:
+                raise CardError(f"{key} = {value}: allowed: an integer in [{lo}, {hi}]")
+        elif isinstance(constraint, tuple) and value not in constraint:
+            raise CardError(f"{key} = {value}: allowed: one of {', '.join(map(str, constraint))}")
+        return value
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise CardError(f"{key} = {_fmt(value)}: allowed: a number")
+        value = float(value)
+        if not math.isfinite(value):
+            raise CardError(f"{key} = {value}: allowed: a finite number")
+        if constraint is not None:
+            _, lo, hi, lo_open = constraint if len(constraint) == 4 else (None, *constraint, False)
+            if lo is not None and (value < lo or (lo_open and value == lo)):
+                raise CardError(f"{key} = {value:g}: allowed: {'>' if lo_open else '>='} {lo:g}")
+            if hi is not None and value > hi:
+                raise CardError(f"{key} = {value:g}: allowed: <= {hi:g}")
+        return value
+    raise AssertionError(kind)
+
+
+def _check_section(name: str, given: dict, schema: dict) -> dict:
+    if not isinstance(given, dict):
+        raise CardError(f"{name} = {_fmt(given)}: allowed: a table [{name}]")
+    out = {}
+    for key in given:
+        if key not in schema:
+            allowed = ", ".join(schema)
+            raise CardError(f"{name}.{key} is not a known key; allowed in [{name}]: {allowed}")
+    for key, (kind, default, constraint) in schema.items():
+        if key in given:
+            out[key] = _check_value(f"{name}.{key}", given[key], kind, constraint)
+        elif default is None:
+            raise CardError(f"{name}.{key} is missing; it is required")
+        else:
+            out[key] = default
+    return out
+
+
+def _model_section(model, given: dict) -> dict:
+    if not isinstance(given, dict):
+        raise CardError(f"model = {_fmt(given)}: allowed: a table [model]")
+    params = {p.name: p for p in model.parameters}
+    for key in given:
+        if key not in params:
+            raise CardError(f"model.{key} is not a parameter of model {model.name!r}; allowed: {', '.join(params)}")
+    out = {}
+    for name, p in params.items():
+        key = f"model.{name}"
+        if name not in given:
+            out[name] = copy.deepcopy(p.default)
+            continue
+        v = given[name]
+        if p.kind is list:
+            if not isinstance(v, list) or not all(isinstance(e, dict) for e in v):
+                raise CardError(f"{key} = {_fmt(v)}: allowed: an array of tables")
+            out[name] = copy.deepcopy(v)
+        elif p.kind is bool:
+            out[name] = _check_value(key, v, "bool", None)
+        elif p.kind is str:
+            out[name] = _check_value(key, v, "str", p.choices)
+        elif p.kind is int:
+            out[name] = _check_value(key, v, "int", None)
+        else:
+            out[name] = _check_value(key, v, "float", _num(p.lo, p.hi))
+    return out
+
+
+def parse_override(text: str) -> tuple[list[str], object]:
+    """'section.key=value' -> (['section', 'key'], value); the value is read as TOML, else as a string."""
+    if "=" not in text:
+        raise CardError(f"--set {text!r}: allowed: section.key=value")
+    path, raw = text.split("=", 1)
+    keys = path.strip().split(".")
+    if len(keys) < 2 or not all(keys):
+        raise CardError(f"--set {text!r}: allowed: section.key=value")
+    try:
+        value = tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw
+    return keys, value
+
+
+def apply_overrides(raw: dict, overrides: list[str]) -> dict:
+    raw = copy.deepcopy(raw)
+    for text in overrides or []:
+        keys, value = parse_override(text)
+        node = raw
+        for k in keys[:-1]:
+            node = node.setdefault(k, {})
+            if not isinstance(node, dict):
+                raise CardError(f"--set {text!r}: {k} is not a table")
+        node[keys[-1]] = value
+    return raw
+
+
+def load_raw(path: str | Path) -> dict:
+    p = Path(path)
+    if not p.is_file():
+        raise CardError(f"card {str(p)!r} does not exist; allowed: a path to a TOML card")
+    try:
+        return tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise CardError(f"card {str(p)!r} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise CardError(f"card {str(p)!r} is not UTF-8 text") from None
+
+
+def resolve(raw: dict) -> dict:
+    """Validate a raw card dict and fill defaults; returns the fully resolved card."""
+    if not isinstance(raw, dict):
+        raise CardError("card: allowed: a TOML table")
+    for section in raw:
+        if section not in (*SCHEMA, "model"):
+            raise CardError(f"[{section}] is not a known section; allowed: {', '.join((*SCHEMA, 'model'))}")
+    card = {"process": _check_section("process", raw.get("process", {}), SCHEMA["process"])}
+    try:
+        model = get_model(card["process"]["model"])
+        decay = model.decay(card["process"]["decay"])
+    except ValueError as exc:
+        raise CardError(str(exc)) from None
+    card["model"] = _model_section(model, raw.get("model", {}))
+    for section in ("beam", "generation", "output"):
+        card[section] = _check_section(section, raw.get(section, {}), SCHEMA[section])
+    if model.validate is not None:
+        try:
+            model.validate(card["model"], decay.name)
+        except ValueError as exc:
+            raise CardError(str(exc)) from None
+    _check_beam(card, decay.parent)
+    from ..io.root import parse_compression
+
+    try:
+        parse_compression(card["output"]["compression"])
+    except ValueError as exc:
+        raise CardError(f"output.compression = {card['output']['compression']!r}: {exc}") from None
+    return card
+
+
+def _check_beam(card: dict, parent: int) -> None:
+    b = card["beam"]
+    if b["frame"] != "lab":
+        return
+    ha = 0.5 * b["crossing_angle"]
+    me = inputs.mass(11)
+    ph = math.sqrt(max(b["E_HER"] ** 2 - me**2, 0.0))
+    pl = math.sqrt(max(b["E_LER"] ** 2 - me**2, 0.0))
+    e = b["E_HER"] + b["E_LER"]
+    px = (ph + pl) * math.sin(ha)
+    pz = (ph - pl) * math.cos(ha)
+    w = math.sqrt(max(e * e - px * px - pz * pz, 0.0))
+    m_b = inputs.mass(parent)
+    if w <= 2 * m_b:
+        raise CardError(
+            f"beam.E_HER = {b['E_HER']:g}, beam.E_LER = {b['E_LER']:g} give sqrt(s) = {w:.4f} GeV; "
+            f"allowed: sqrt(s) > 2 m({inputs.particle(parent).name}) = {2 * m_b:.4f} GeV"
+        )
+
+
+def load(path: str | Path, overrides: list[str] | None = None) -> dict:
+    """Read, override and validate a card file."""
+    return resolve(apply_overrides(load_raw(path), overrides or []))
+
+
+def dumps(card: dict) -> str:
+    """The resolved card as TOML text."""
+    return tomli_w.dumps(card)

@@ -1,0 +1,391 @@
+"""ROOT output: a flat ``events`` TTree plus string metadata.
+
+File layout
+-----------
+``events`` (TTree)
+    * one scalar branch per event-level quantity (``q2``, ``weight``, ...);
+    * one counter branch ``n_particles`` (int32);
+    * one jagged branch per particle-level quantity (``pdg``, ``px``, ...),
+      all indexed by the single counter ``n_particles``.
+top-level ``TObjString`` keys
+    free-form text metadata, e.g. ``card`` (TOML) and ``run_info`` (JSON).
+
+Files are written atomically: events go to a hidden temporary file in the
+target directory, and only a complete file (tree and metadata) is renamed to
+the target path.  An interrupted or failed run leaves no file at the target.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import awkward as ak
+import numpy as np
+import uproot
+
+__all__ = [
+    "COUNTER_BRANCH",
+    "TREE_NAME",
+    "RootEventWriter",
+    "parse_compression",
+    "read_events",
+    "read_metadata",
+]
+
+TREE_NAME = "events"
+COUNTER_BRANCH = "n_particles"
+
+# Name of the (never materialised) record through which the per-particle
+# branches are declared; uproot expands it into one branch per field.
+_PARTICLE_RECORD = "particles"
+
+_COMPRESSION_ALGORITHMS = {
+    "zstd": (uproot.ZSTD, 1, 22),
+    "lz4": (uproot.LZ4, 1, 12),
+    "zlib": (uproot.ZLIB, 1, 9),
+    "lzma": (uproot.LZMA, 1, 9),
+}
+_COMPRESSION_FORMS = (
+    "'none', 'zstd:N' (N=1..22), 'lz4:N' (N=1..12), 'zlib:N' (N=1..9), 'lzma:N' (N=1..9)"
+)
+_ALLOWED_DTYPES = frozenset(
+    np.dtype(t)
+    for t in (
+        np.bool_, np.int8, np.int16, np.int32, np.int64,
+        np.uint8, np.uint16, np.uint32, np.uint64, np.float32, np.float64,
+    )
+)
+_COMPRESSION_RE = re.compile(r"^\s*([a-z0-9]+)\s*:\s*([0-9]+)\s*$")
+
+
+def parse_compression(spec: str) -> uproot.compression.Compression | None:
+    """Translate a compression string into an uproot compression setting.
+
+    Accepted forms are ``"none"`` and ``"<algorithm>:<level>"`` with algorithm
+    one of ``zstd``, ``lz4``, ``zlib``, ``lzma``.  Returns ``None`` for
+    ``"none"`` (uncompressed baskets).
+    """
+    if not isinstance(spec, str):
+        raise ValueError(
+            f"invalid compression {spec!r}: expected a string, one of {_COMPRESSION_FORMS}"
+        )
+    text = spec.strip().lower()
+    if text == "none":
+        return None
+    match = _COMPRESSION_RE.match(text)
+    if match is None or match.group(1) not in _COMPRESSION_ALGORITHMS:
+        raise ValueError(f"invalid compression {spec!r}: allowed forms are {_COMPRESSION_FORMS}")
+    cls, lo, hi = _COMPRESSION_ALGORITHMS[match.group(1)]
+    level = int(match.group(2))
+    if not lo <= level <= hi:
+        raise ValueError(
+            f"invalid compression {spec!r}: level {level} out of range {lo}..{hi} "
+            f"for {match.group(1)}; allowed forms are {_COMPRESSION_FORMS}"
+        )
+    return cls(level)
+
+
+def _normalise_dtypes(branches: Mapping[str, Any], kind: str) -> dict[str, np.dtype]:
+    out: dict[str, np.dtype] = {}
+    for name, dtype in branches.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"{kind} branch names must be non-empty strings, got {name!r}")
+        if "/" in name or ";" in name or "[" in name or "]" in name:
+            raise ValueError(f"{kind} branch name {name!r} contains a forbidden character")
+        dt = np.dtype(dtype)
+        if dt.shape != () or dt.newbyteorder("=") not in _ALLOWED_DTYPES:
+            raise ValueError(
+                f"{kind} branch {name!r}: unsupported dtype {dt}; allowed are "
+                f"{sorted(d.name for d in _ALLOWED_DTYPES)}"
+            )
+        out[name] = dt.newbyteorder("=")
+    return out
+
+
+class RootEventWriter:
+    """Streams events into a TTree ``events`` of a ROOT file, written atomically.
+
+    Parameters
+    ----------
+    path
+        Target file.  Nothing is created at this path until :meth:`close`.
+    scalar_branches
+        Event-level branches, ``name -> dtype``.
+    particle_branches
+        Particle-level branches, ``name -> dtype``.  Stored as jagged branches
+        sharing the int32 counter branch ``n_particles``.
+    compression
+        ``"none"``, ``"zstd:N"``, ``"lz4:N"``, ``"zlib:N"`` or ``"lzma:N"``.
+    overwrite
+        Replace an existing file at ``path``.  If false and ``path`` exists,
+        :class:`FileExistsError` is raised before anything is created.
+
+    Each :meth:`write` call appends its events as one basket per branch.  Use
+    as a context manager: an exception inside the block calls :meth:`abort`;
+    leaving the block normally requires :meth:`close` to have been called.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        scalar_branches: Mapping[str, Any],
+        particle_branches: Mapping[str, Any],
+        compression: str = "zstd:1",
+        overwrite: bool = False,
+    ) -> None:
+        self.path = Path(path)
+        self.scalar_branches = _normalise_dtypes(scalar_branches, "scalar")
+        self.particle_branches = _normalise_dtypes(particle_branches, "particle")
+        self.compression = compression
+
+        names = list(self.scalar_branches) + list(self.particle_branches)
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"branch names used as both scalar and particle branches: {duplicated}")
+        if COUNTER_BRANCH in names:
+            raise ValueError(f"branch name {COUNTER_BRANCH!r} is reserved for the particle counter")
+
+        codec = parse_compression(compression)
+
+        if self.path.exists() and not overwrite:
+            raise FileExistsError(f"{self.path} exists; pass overwrite=True to replace it")
+        if self.path.is_dir():
+            raise IsADirectoryError(f"{self.path} is a directory")
+        self.overwrite = overwrite
+
+        self.tmp_path = self.path.with_name(f".{self.path.name}.partial-{os.getpid()}")
+        self.n_events = 0
+        self._closed = False
+        self._file = None
+        self._tree = None
+
+        try:
+            self._file = uproot.recreate(self.tmp_path, compression=codec)
+            self._tree = self._file.mktree(
+                TREE_NAME,
+                self._branch_types(),
+                counter_name=lambda _counted: COUNTER_BRANCH,
+                field_name=lambda _outer, inner: inner,
+            )
+        except BaseException:
+            self.abort()
+            raise
+
+    def _branch_types(self) -> dict[str, Any]:
+        types: dict[str, Any] = dict(self.scalar_branches)
+        if self.particle_branches:
+            fields = ", ".join(
+                f"{name}: {dt.name}" for name, dt in self.particle_branches.items()
+            )
+            types[_PARTICLE_RECORD] = f"var * {{{fields}}}"
+        return types
+
+    # ------------------------------------------------------------------ writing
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` or :meth:`abort` has been called."""
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise RuntimeError(f"writer for {self.path} is already closed")
+
+    def write(self, scalars: Mapping[str, np.ndarray], particles: Mapping[str, np.ndarray]) -> None:
+        """Append a chunk of events.
+
+        ``scalars[name]`` has shape ``(n,)``; ``particles[name]`` has shape
+        ``(n, n_particles)``.  The key sets must equal the declared branches.
+        Values are cast to the declared dtypes (same-kind casts only).
+        """
+        self._check_open()
+        if set(scalars) != set(self.scalar_branches):
+            raise ValueError(
+                f"scalar branches {sorted(scalars)} do not match the declared "
+                f"{sorted(self.scalar_branches)}"
+            )
+        if set(particles) != set(self.particle_branches):
+            raise ValueError(
+                f"particle branches {sorted(particles)} do not match the declared "
+                f"{sorted(self.particle_branches)}"
+            )
+
+        n_events: int | None = None
+        data: dict[str, Any] = {}
+        for name, dtype in self.scalar_branches.items():
+            arr = np.ascontiguousarray(np.asarray(scalars[name]).astype(dtype, casting="same_kind", copy=False))
+            if arr.ndim != 1:
+                raise ValueError(f"scalar branch {name!r} must be 1-D, got shape {arr.shape}")
+            if n_events is None:
+                n_events = len(arr)
+            elif len(arr) != n_events:
+                raise ValueError(
+                    f"scalar branch {name!r} has {len(arr)} entries, expected {n_events}"
+                )
+            data[name] = arr
+
+        if self.particle_branches:
+            width: int | None = None
+            contents = []
+            for name, dtype in self.particle_branches.items():
+                arr = np.asarray(particles[name]).astype(dtype, casting="same_kind", copy=False)
+                if arr.ndim != 2:
+                    raise ValueError(
+                        f"particle branch {name!r} must have shape (n_events, n_particles), "
+                        f"got {arr.shape}"
+                    )
+                if n_events is None:
+                    n_events = arr.shape[0]
+                if arr.shape[0] != n_events:
+                    raise ValueError(
+                        f"particle branch {name!r} has {arr.shape[0]} events, expected {n_events}"
+                    )
+                if width is None:
+                    width = arr.shape[1]
+                elif arr.shape[1] != width:
+                    raise ValueError(
+                        f"particle branch {name!r} has {arr.shape[1]} particles per event, "
+                        f"expected {width}"
+                    )
+                contents.append(ak.contents.NumpyArray(np.ascontiguousarray(arr).reshape(-1)))
+            assert n_events is not None and width is not None
+            offsets = ak.index.Index64(np.arange(n_events + 1, dtype=np.int64) * width)
+            record = ak.contents.RecordArray(
+                contents, list(self.particle_branches), length=n_events * width
+            )
+            data[_PARTICLE_RECORD] = ak.Array(ak.contents.ListOffsetArray(offsets, record))
+
+        if not n_events:
+            return
+        try:
+            self._tree.extend(data)
+        except BaseException:
+            self.abort()
+            raise
+        self.n_events += n_events
+
+    # --------------------------------------------------------------- finishing
+
+    def close(self, metadata: Mapping[str, str] | None = None) -> None:
+        """Write ``metadata`` as top-level TObjStrings and move the file into place."""
+        self._check_open()
+        metadata = dict(metadata or {})
+        try:
+            for key, value in metadata.items():
+                if not isinstance(key, str) or not key or "/" in key or ";" in key:
+                    raise ValueError(f"invalid metadata key {key!r}")
+                if key == TREE_NAME:
+                    raise ValueError(f"metadata key {key!r} clashes with the event tree")
+                if not isinstance(value, str):
+                    raise TypeError(f"metadata value for {key!r} must be str, got {type(value).__name__}")
+                self._file[key] = value
+            self._file.close()
+            self._file = None
+            _fsync_file(self.tmp_path)
+            if not self.overwrite and self.path.exists():
+                raise FileExistsError(
+                    f"{self.path} appeared while writing; pass overwrite=True to replace it"
+                )
+            os.replace(self.tmp_path, self.path)
+            _fsync_dir(self.path.parent)
+        except BaseException:
+            self.abort()
+            raise
+        self._closed = True
+
+    def abort(self) -> None:
+        """Discard everything written so far; the target path is not touched."""
+        self._closed = True
+        file, self._file, self._tree = self._file, None, None
+        if file is not None:
+            try:
+                file.close()
+            except Exception:
+                pass
+        try:
+            os.unlink(self.tmp_path)
+        except FileNotFoundError:
+            pass
+
+    def __enter__(self) -> RootEventWriter:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc_type is not None:
+            self.abort()
+            return
+        if not self._closed:
+            self.abort()
+            raise RuntimeError(
+                f"RootEventWriter for {self.path} left without close(); output discarded"
+            )
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "open"
+        return f"<RootEventWriter {str(self.path)!r} {state}, {self.n_events} events>"
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ------------------------------------------------------------------- reading
+
+
+def read_events(
+    path: str | os.PathLike[str],
+    branches: Sequence[str] | None = None,
+    entry_stop: int | None = None,
+) -> ak.Array:
+    """Read the ``events`` tree (optionally a subset of branches / entries)."""
+    with uproot.open(path) as file:
+        return file[TREE_NAME].arrays(
+            None if branches is None else list(branches), entry_stop=entry_stop, library="ak"
+        )
+
+
+def read_metadata(path: str | os.PathLike[str]) -> dict[str, str]:
+    """All top-level TObjString keys of a file, ``name -> text`` (latest cycle)."""
+    out: dict[str, str] = {}
+    with uproot.open(path) as file:
+        latest: dict[str, tuple[int, str]] = {}
+        for key, classname in file.classnames(recursive=False).items():
+            if classname != "TObjString":
+                continue
+            name, _, cycle = key.rpartition(";")
+            if not name:
+                name, cycle = key, "0"
+            cyc = int(cycle) if cycle.isdigit() else 0
+            if name not in latest or cyc > latest[name][0]:
+                latest[name] = (cyc, key)
+        for name, (_, key) in latest.items():
+            out[name] = str(file[key])
+    return out

@@ -1,0 +1,413 @@
+"""Generic event kernel for B -> M Y cascades with helicity amplitudes.
+
+Topology (B spin 0):  B -> M Y,  M -> m1 m2 (spin-1 M into two spin-0 mesons,
+optional),  Y -> y1 y2 (optional; Y is a real boson, an off-shell mediator or
+the invisible pair's total momentum).
+
+Sampling per event:
+  1. the channel (e.g. dark-fermion generation) from its rate fraction;
+  2. (m_M, q^2) by exact inverse CDF of the bilinear interpolant of the
+     tabulated density on a grid in x = arctan((m_M^2 - m0^2)/(m0 Gamma0)) and
+     t = sqrt((q^2 - q^2_lo)/(q^2_hi(m_M) - q^2_lo));
+  3. the helicity angles (theta_M, theta_Y, chi) uniformly, accepted with
+     probability W/W_bound, where
+        W = sum_sigma w_sigma |sum_lambda H_lambda d^J_M_{lambda 0}(theta_M)
+                                d^1_{lambda sigma}(theta_Y) e^{i lambda chi}|^2
+     (Jacob & Wick, Ann. Phys. 7 (1959) 404; helicity amplitudes H_lambda(m_M, q^2)
+     and pair-helicity weights w_sigma(q^2) come from the physics model), and
+     W_bound = sum_sigma w_sigma max_lambda H_lambda^2 follows from the
+     Cauchy-Schwarz inequality and sum_lambda |d^1_{lambda 0}|^2 = 1;
+  4. four-vectors in the B rest frame, optional CP conjugation (parity on all
+     three-momenta), then the Upsilon -> B Bbar production and the boost to the lab.
+
+Units: GeV, mm, ns.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from .jit import jit, pjit
+from .kinematics import boost, orthonormal_frame, two_body_momentum
+from .rng import exponential, normal, uniform
+from .tables import sample_pwlinear
+
+# ---- layout of the per-channel parameter rows --------------------------------
+P_M_MASS0 = 0  # nominal M mass (used when no line shape) [GeV]
+P_M_LS = 1  # 1: M mass sampled on the arctan grid
+P_M0G0 = 2  # m0 * Gamma0 of the line shape [GeV^2]
+P_X_LO = 3  # arctan-variable range
+P_X_HI = 4
+P_S_MODE = 5  # 0: fixed q^2, 1: sampled on the t grid
+P_S_FIXED = 6
+P_S_LO = 7  # lower q^2 edge [GeV^2]
+P_M_DECAYS = 8
+P_M1 = 9
+P_M2 = 10
+P_Y_MODE = 11  # 0 stable, 1 spin-1 (helicity weights), 2 spin-0 (isotropic)
+P_Y1 = 12
+P_Y2 = 13
+P_J_M = 14
+P_Y_CTAU = 15  # proper decay length of Y [mm]; 0 = prompt
+P_M_POLE = 16  # pole mass m0 of the line shape [GeV]
+N_CHANNEL_PARAMS = 17
+
+# ---- layout of the lab / beam parameter vector --------------------------------
+L_FRAME = 0  # 1 lab, 0 B rest frame
+L_E_HER = 1
+L_E_LER = 2
+L_HALF_ANGLE = 3
+L_SPREAD = 4
+L_SIG_HER = 5
+L_SIG_LER = 6
+L_M_E = 7
+L_TAU_B = 8  # ns
+L_C = 9  # mm/ns
+N_LAB_PARAMS = 10
+
+# ---- output slots ---------------------------------------------------------------
+SLOT_UPS, SLOT_B, SLOT_BBAR, SLOT_M, SLOT_M1, SLOT_M2, SLOT_Y, SLOT_Y1, SLOT_Y2 = range(9)
+N_SLOTS = 9
+O_Q2, O_MM, O_COS_M, O_COS_Y, O_CHI, O_CHANNEL, O_CONJ, O_EMISS = range(8)
+N_OBS = 8
+
+_SQRT_HALF = np.sqrt(0.5)
+
+
+@jit
+def wigner_d1(lam, sig, c, s):
+    """Wigner d^1_{lam,sig}(theta) for lam, sig in {-1, 0, 1}; c = cos, s = sin."""
+    if lam == 1:
+        if sig == 1:
+            return 0.5 * (1.0 + c)
+        if sig == 0:
+            return -s * _SQRT_HALF
+        return 0.5 * (1.0 - c)
+    if lam == 0:
+        if sig == 1:
+            return s * _SQRT_HALF
+        if sig == 0:
+            return c
+        return -s * _SQRT_HALF
+    if sig == 1:
+        return 0.5 * (1.0 - c)
+    if sig == 0:
+        return s * _SQRT_HALF
+    return 0.5 * (1.0 + c)
+
+
+@jit
+def angular_weight(h, w, j_m, y_mode, cm, sm, cy, sy, chi):
+    """Angular density W and its bound for helicity amplitudes h[3] (lambda=-1,0,1)
+    and pair weights w[3] (sigma=-1,0,1)."""
+    if j_m == 0:
+        h0sq = h[1] * h[1]
+        if y_mode == 1:
+            val = 0.0
+            for k in range(3):
+                d = wigner_d1(0, k - 1, cy, sy)
+                val += w[k] * d * d
+            bnd = max(w[1], 0.5 * (w[0] + w[2]))
+            return h0sq * val, h0sq * bnd
+        return h0sq, h0sq
+    # spin-1 M decaying to two spin-0 mesons
+    hmax = 0.0
+    for k in range(3):
+        hmax = max(hmax, h[k] * h[k])
+    if y_mode == 0:  # stable Y: helicities add incoherently
+        val = 0.0
+        for k in range(3):
+            d = wigner_d1(k - 1, 0, cm, sm)
+            val += h[k] * h[k] * d * d
+        return val, hmax
+    if y_mode == 2:  # spin-0 Y: only lambda = 0
+        return h[1] * h[1] * cm * cm, h[1] * h[1]
+    val = 0.0
+    wsum = 0.0
+    for ks in range(3):
+        if w[ks] == 0.0:
+            continue
+        re = 0.0
+        im = 0.0
+        for kl in range(3):
+            lam = kl - 1
+            amp = h[kl] * wigner_d1(lam, 0, cm, sm) * wigner_d1(lam, ks - 1, cy, sy)
+            re += amp * np.cos(lam * chi)
+            im += amp * np.sin(lam * chi)
+        val += w[ks] * (re * re + im * im)
+        wsum += w[ks]
+    return val, wsum * hmax
+
+
+@jit
+def _bilinear(tab, c, jx, ax, it, at, k):
+    """Bilinear interpolation of tab[c, x, t, k]."""
+    nx = tab.shape[1]
+    nt = tab.shape[2]
+    jx1 = jx + 1 if jx + 1 < nx else jx
+    it1 = it + 1 if it + 1 < nt else it
+    v00 = tab[c, jx, it, k]
+    v01 = tab[c, jx, it1, k]
+    v10 = tab[c, jx1, it, k]
+    v11 = tab[c, jx1, it1, k]
+    return (1.0 - ax) * ((1.0 - at) * v00 + at * v01) + ax * ((1.0 - at) * v10 + at * v11)
+
+
+@jit
+def _split(pos, n):
+    """Cell index and fraction of a position in [0, n-1] on n nodes."""
+    if n == 1:
+        return 0, 0.0
+    j = int(pos)
+    if j > n - 2:
+        j = n - 2
+    return j, pos - j
+
+
+@jit
+def _sin_from_cos(c):
+    v = 1.0 - c * c
+    return np.sqrt(v) if v > 0.0 else 0.0
+
+
+@jit
+def _sample_cos_sin2(st):
+    """cos(theta) with density (3/4)(1 - cos^2) by exact inversion of its cubic CDF."""
+    u = uniform(st)
+    a = np.arccos(1.0 - 2.0 * u)
+    return 2.0 * np.cos(a / 3.0 - 2.0 * np.pi / 3.0)
+
+
+@jit
+def generate_one_block(
+    st, n, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_cdf, ft_pdf, ft_cdf, hel, pw, lab, p4, vtx, obs
+):
+    """Fill n accepted events into p4[:n], vtx[:n], obs[:n]; returns (trials, overweights)."""
+    n_ch = ch_cum.shape[0]
+    n_x = mx_pdf.shape[1]
+    n_t = ft_pdf.shape[2]
+    hbuf = np.empty(3)
+    wbuf = np.empty(3)
+    trials = 0
+    overweight = 0
+    i = 0
+    while i < n:
+        trials += 1
+        # 1. channel
+        u = uniform(st)
+        c = 0
+        while c < n_ch - 1 and u >= ch_cum[c]:
+            c += 1
+        # 2. (x, t) from the bilinear interpolant
+        if n_x > 1:
+            xpos = sample_pwlinear(mx_pdf[c], mx_cdf[c], uniform(st))
+            jx, ax = _split(xpos, n_x)
+            pj = (1.0 - ax) * mx_pdf[c, jx]
+            pj1 = ax * mx_pdf[c, jx + 1]
+            krow = jx if uniform(st) * (pj + pj1) < pj else jx + 1
+        else:
+            xpos = 0.0
+            jx, ax = 0, 0.0
+            krow = 0
+        if n_t > 1:
+            tpos = sample_pwlinear(ft_pdf[c, krow], ft_cdf[c, krow], uniform(st))
+        else:
+            tpos = 0.0
+        it, at = _split(tpos, n_t)
+        cp = cpar[c]
+        if cp[P_M_LS] > 0.0:
+            xval = cp[P_X_LO] + (cp[P_X_HI] - cp[P_X_LO]) * xpos / (n_x - 1)
+            m_m = np.sqrt(cp[P_M_POLE] ** 2 + cp[P_M0G0] * np.tan(xval))
+        else:
+            m_m = cp[P_M_MASS0]
+        if cp[P_S_MODE] > 0.0:
+            tval = tpos / (n_t - 1)
+            s_hi = (m_parent - m_m) ** 2
+            q2 = cp[P_S_LO] + (s_hi - cp[P_S_LO]) * tval * tval
+        else:
+            q2 = cp[P_S_FIXED]
+        m_y = np.sqrt(q2) if q2 > 0.0 else 0.0
+        # 3. helicity angles
+        m_decays = cp[P_M_DECAYS] > 0.0
+        y_mode = int(cp[P_Y_MODE])
+        cm = 2.0 * uniform(st) - 1.0 if m_decays else 1.0
+        cy = 2.0 * uniform(st) - 1.0 if y_mode > 0 else 1.0
+        phim = 2.0 * np.pi * uniform(st)
+        phiy = 2.0 * np.pi * uniform(st)
+        chi = phim + phiy
+        sm = _sin_from_cos(cm)
+        sy = _sin_from_cos(cy)
+        for k in range(3):
+            hbuf[k] = _bilinear(hel, c, jx, ax, it, at, k)
+            wbuf[k] = _bilinear(pw, c, jx, ax, it, at, k)
+        wv, wb = angular_weight(hbuf, wbuf, int(cp[P_J_M]), y_mode, cm, sm, cy, sy, chi)
+        if wb <= 0.0:
+            continue
+        ratio = wv / wb
+        if ratio > 1.0 + 1e-12:
+            overweight += 1
+        if uniform(st) * wb >= wv:
+            continue
+        # 4. four-vectors in the B rest frame
+        cth = 2.0 * uniform(st) - 1.0
+        sth = _sin_from_cos(cth)
+        phi = 2.0 * np.pi * uniform(st)
+        nx_ = sth * np.cos(phi)
+        ny_ = sth * np.sin(phi)
+        nz_ = cth
+        e1x, e1y, e1z, e2x, e2y, e2z = orthonormal_frame(nx_, ny_, nz_, 0.0)
+        pst = two_body_momentum(m_parent, m_m, m_y)
+        em = np.sqrt(m_m * m_m + pst * pst)
+        ey = np.sqrt(q2 + pst * pst)
+        conj = 0
+        if conj_mode == 1:
+            conj = 1
+        elif conj_mode == 2:
+            conj = 1 if uniform(st) < 0.5 else 0
+        row = p4[i]
+        for k in range(N_SLOTS):
+            for l in range(4):
+                row[k, l] = 0.0
+        row[SLOT_M, 0] = em
+        row[SLOT_M, 1] = pst * nx_
+        row[SLOT_M, 2] = pst * ny_
+        row[SLOT_M, 3] = pst * nz_
+        row[SLOT_Y, 0] = ey
+        row[SLOT_Y, 1] = -pst * nx_
+        row[SLOT_Y, 2] = -pst * ny_
+        row[SLOT_Y, 3] = -pst * nz_
+        if m_decays:
+            q = two_body_momentum(m_m, cp[P_M1], cp[P_M2])
+            dx = sm * np.cos(phim) * e1x + sm * np.sin(phim) * e2x + cm * nx_
+            dy = sm * np.cos(phim) * e1y + sm * np.sin(phim) * e2y + cm * ny_
+            dz = sm * np.cos(phim) * e1z + sm * np.sin(phim) * e2z + cm * nz_
+            ea = np.sqrt(cp[P_M1] ** 2 + q * q)
+            eb = np.sqrt(cp[P_M2] ** 2 + q * q)
+            a0, a1, a2, a3 = boost(ea, q * dx, q * dy, q * dz, em, row[SLOT_M, 1], row[SLOT_M, 2], row[SLOT_M, 3], m_m)
+            b0, b1, b2, b3 = boost(eb, -q * dx, -q * dy, -q * dz, em, row[SLOT_M, 1], row[SLOT_M, 2], row[SLOT_M, 3], m_m)
+            row[SLOT_M1, 0], row[SLOT_M1, 1], row[SLOT_M1, 2], row[SLOT_M1, 3] = a0, a1, a2, a3
+            row[SLOT_M2, 0], row[SLOT_M2, 1], row[SLOT_M2, 2], row[SLOT_M2, 3] = b0, b1, b2, b3
+        if y_mode > 0:
+            q = two_body_momentum(m_y, cp[P_Y1], cp[P_Y2])
+            # helicity frame of Y: z = -n, x = e1, y = -e2
+            dx = sy * np.cos(phiy) * e1x - sy * np.sin(phiy) * e2x - cy * nx_
+            dy = sy * np.cos(phiy) * e1y - sy * np.sin(phiy) * e2y - cy * ny_
+            dz = sy * np.cos(phiy) * e1z - sy * np.sin(phiy) * e2z - cy * nz_
+            ea = np.sqrt(cp[P_Y1] ** 2 + q * q)
+            eb = np.sqrt(cp[P_Y2] ** 2 + q * q)
+            a0, a1, a2, a3 = boost(ea, q * dx, q * dy, q * dz, ey, row[SLOT_Y, 1], row[SLOT_Y, 2], row[SLOT_Y, 3], m_y)
+            b0, b1, b2, b3 = boost(eb, -q * dx, -q * dy, -q * dz, ey, row[SLOT_Y, 1], row[SLOT_Y, 2], row[SLOT_Y, 3], m_y)
+            row[SLOT_Y1, 0], row[SLOT_Y1, 1], row[SLOT_Y1, 2], row[SLOT_Y1, 3] = a0, a1, a2, a3
+            row[SLOT_Y2, 0], row[SLOT_Y2, 1], row[SLOT_Y2, 2], row[SLOT_Y2, 3] = b0, b1, b2, b3
+        if conj == 1:  # CP: parity on every three-momentum (labels are conjugated by the caller)
+            for k in range(SLOT_M, N_SLOTS):
+                for l in range(1, 4):
+                    row[k, l] = -row[k, l]
+        # Y flight (proper length in mm) before the frame change
+        lam_y = cp[P_Y_CTAU] * exponential(st) if cp[P_Y_CTAU] > 0.0 else 0.0
+        # 5. production: e+e- -> Upsilon -> B Bbar, boost to the lab
+        o = obs[i]
+        o[O_Q2] = q2
+        o[O_MM] = m_m
+        o[O_COS_M] = cm
+        o[O_COS_Y] = cy
+        o[O_CHI] = chi - 2.0 * np.pi if chi > 2.0 * np.pi else chi
+        o[O_CHANNEL] = c
+        o[O_CONJ] = conj
+        o[O_EMISS] = ey
+        v = vtx[i]
+        for k in range(2):
+            for l in range(4):
+                v[k, l] = 0.0
+        if lab[L_FRAME] > 0.0:
+            _to_lab(st, m_parent, lab, row, v)
+        else:
+            row[SLOT_B, 0] = m_parent
+        # Y decay vertex: B decay vertex + beta*gamma*c*tau along Y
+        if lam_y > 0.0 and m_y > 0.0:
+            v[1, 0] = v[0, 0] + row[SLOT_Y, 1] / m_y * lam_y
+            v[1, 1] = v[0, 1] + row[SLOT_Y, 2] / m_y * lam_y
+            v[1, 2] = v[0, 2] + row[SLOT_Y, 3] / m_y * lam_y
+            v[1, 3] = v[0, 3] + row[SLOT_Y, 0] / m_y * lam_y / lab[L_C]
+        else:
+            for l in range(4):
+                v[1, l] = v[0, l]
+        i += 1
+    return trials, overweight
+
+
+@jit
+def _to_lab(st, m_b, lab, row, v):
+    """Upsilon(4S) -> B Bbar at the configured beams (B polar angle ~ 1 - cos^2 about the
+    beam axis in the CM frame), B flight from its lifetime, boost of the decay products."""
+    m_e = lab[L_M_E]
+    ha = lab[L_HALF_ANGLE]
+    while True:
+        eh = lab[L_E_HER]
+        el = lab[L_E_LER]
+        if lab[L_SPREAD] > 0.0:
+            eh += lab[L_SIG_HER] * normal(st)
+            el += lab[L_SIG_LER] * normal(st)
+        ph = np.sqrt(eh * eh - m_e * m_e)
+        pl = np.sqrt(el * el - m_e * m_e)
+        # basf2 convention: both beams tilted by +ha towards +x; e- along +z, e+ along -z
+        hx, hz = ph * np.sin(ha), ph * np.cos(ha)
+        lx, lz = pl * np.sin(ha), -pl * np.cos(ha)
+        ecm = eh + el
+        pcx = hx + lx
+        pcz = hz + lz
+        w2 = ecm * ecm - pcx * pcx - pcz * pcz
+        w = np.sqrt(w2)
+        if w > 2.0 * m_b * (1.0 + 1e-9):
+            break
+    # beam axis in the CM frame: the e- direction boosted by -P
+    a0, ax_, ay_, az_ = boost(eh, hx, 0.0, hz, ecm, -pcx, 0.0, -pcz, w)
+    an = np.sqrt(ax_ * ax_ + ay_ * ay_ + az_ * az_)
+    ax_ /= an
+    ay_ /= an
+    az_ /= an
+    e1x, e1y, e1z, e2x, e2y, e2z = orthonormal_frame(ax_, ay_, az_, 0.0)
+    c = _sample_cos_sin2(st)
+    s = _sin_from_cos(c)
+    phi = 2.0 * np.pi * uniform(st)
+    dx = s * np.cos(phi) * e1x + s * np.sin(phi) * e2x + c * ax_
+    dy = s * np.cos(phi) * e1y + s * np.sin(phi) * e2y + c * ay_
+    dz = s * np.cos(phi) * e1z + s * np.sin(phi) * e2z + c * az_
+    pb = np.sqrt(max(0.25 * w2 - m_b * m_b, 0.0))
+    eb = 0.5 * w
+    b0, b1, b2, b3 = boost(eb, pb * dx, pb * dy, pb * dz, ecm, pcx, 0.0, pcz, w)
+    c0, c1, c2, c3 = boost(eb, -pb * dx, -pb * dy, -pb * dz, ecm, pcx, 0.0, pcz, w)
+    row[SLOT_UPS, 0], row[SLOT_UPS, 1], row[SLOT_UPS, 2], row[SLOT_UPS, 3] = ecm, pcx, 0.0, pcz
+    row[SLOT_B, 0], row[SLOT_B, 1], row[SLOT_B, 2], row[SLOT_B, 3] = b0, b1, b2, b3
+    row[SLOT_BBAR, 0], row[SLOT_BBAR, 1], row[SLOT_BBAR, 2], row[SLOT_BBAR, 3] = c0, c1, c2, c3
+    # B decay vertex: proper time ~ Exp(tau_B); x = (p/m) c t, lab time = (E/m) t
+    t0 = lab[L_TAU_B] * exponential(st)
+    v[0, 0] = b1 / m_b * lab[L_C] * t0
+    v[0, 1] = b2 / m_b * lab[L_C] * t0
+    v[0, 2] = b3 / m_b * lab[L_C] * t0
+    v[0, 3] = b0 / m_b * t0
+    for k in range(SLOT_M, N_SLOTS):
+        if row[k, 0] == 0.0:
+            continue
+        e2_, x2, y2, z2 = boost(row[k, 0], row[k, 1], row[k, 2], row[k, 3], b0, b1, b2, b3, m_b)
+        row[k, 0], row[k, 1], row[k, 2], row[k, 3] = e2_, x2, y2, z2
+
+
+@pjit
+def generate_blocks(
+    states, block_size, n_total, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_cdf, ft_pdf, ft_cdf, hel, pw, lab,
+    p4, vtx, obs, trials, overweight,
+):
+    """Generate n_total events in blocks of block_size, one RNG state per block (parallel over blocks)."""
+    n_blocks = states.shape[0]
+    for b in prange(n_blocks):
+        lo = b * block_size
+        hi = min(lo + block_size, n_total)
+        st = states[b].copy()
+        tr, ow = generate_one_block(
+            st, hi - lo, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_cdf, ft_pdf, ft_cdf, hel, pw, lab,
+            p4[lo:hi], vtx[lo:hi], obs[lo:hi],
+        )
+        trials[b] = tr
+        overweight[b] = ow

@@ -1,0 +1,58 @@
+"""Relativistic kinematics on plain floats: two-body momenta, boosts, rotations."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .jit import jit
+
+
+@jit
+def two_body_momentum(m, m1, m2):
+    """Momentum of either daughter in the rest frame of m -> m1 m2 [GeV] (0 if closed)."""
+    a = (m * m - (m1 + m2) ** 2) * (m * m - (m1 - m2) ** 2)
+    if a <= 0.0:
+        return 0.0
+    return np.sqrt(a) / (2.0 * m)
+
+
+@jit
+def boost(e, px, py, pz, pe, ppx, ppy, ppz, pm):
+    """Boost (e, p) from the rest frame of a parent with lab four-momentum (pe, pp) and mass pm.
+
+    Uses gamma = pe/pm directly (no beta), which stays precise for fast parents.
+    """
+    bp = px * ppx + py * ppy + pz * ppz
+    e2 = (pe * e + bp) / pm
+    f = (bp / (pe + pm) + e) / pm
+    return e2, px + f * ppx, py + f * ppy, pz + f * ppz
+
+
+@jit
+def orthonormal_frame(nx, ny, nz, phi0):
+    """Two unit vectors e1, e2 orthogonal to the unit vector n (e1, e2, n right-handed),
+    rotated by phi0 about n."""
+    if abs(nz) < 0.9:
+        ax, ay, az = 0.0, 0.0, 1.0
+    else:
+        ax, ay, az = 1.0, 0.0, 0.0
+    # u = a x n normalised, v = n x u
+    ux = ay * nz - az * ny
+    uy = az * nx - ax * nz
+    uz = ax * ny - ay * nx
+    norm = np.sqrt(ux * ux + uy * uy + uz * uz)
+    ux /= norm
+    uy /= norm
+    uz /= norm
+    vx = ny * uz - nz * uy
+    vy = nz * ux - nx * uz
+    vz = nx * uy - ny * ux
+    c = np.cos(phi0)
+    s = np.sin(phi0)
+    e1x = c * ux + s * vx
+    e1y = c * uy + s * vy
+    e1z = c * uz + s * vz
+    e2x = -s * ux + c * vx
+    e2y = -s * uy + c * vy
+    e2z = -s * uz + c * vz
+    return e1x, e1y, e1z, e2x, e2y, e2z

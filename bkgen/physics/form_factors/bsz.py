@@ -1,0 +1,376 @@
+"""Form factors in the BSZ z-expansion (simple pole times a series in z).
+
+    F_i(s) = 1/(1 - s/m_R,i^2) * sum_{k=0}^{2} a_k^i [z(s) - z(0)]^k
+
+BSZ arXiv:1503.05534 eq. (11), with z(s) and t0 of BSZ Sec. 2 (common.z).
+The same form is used for B -> K by GKvD arXiv:1811.00983 and GRvDV
+arXiv:2305.06301. Units: GeV, s in GeV^2.
+
+Coefficient tables map a form factor to ((a0, sigma), (a1, sigma), (a2, sigma)),
+1 sigma = square root of the diagonal of the published covariance (the
+correlations are not used here). An a0 entry of ``None`` is fixed by an exact
+kinematic constraint (see ``TIES``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+
+from .common import kallen, z
+
+# --- pole masses [GeV] -------------------------------------------------------
+#: B -> K: B_s* (1^-) for f_+ and f_T, B_s scalar (0^+) for f_0.
+#: GKvD arXiv:1811.00983; read from flavio b_p/bsz_parameters.py
+#: (resonance_masses_gkvd), same in EOS eos/form-factors/mesonic-processes.hh (BToK).
+#: GRvDV arXiv:2305.06301 uses the same poles.
+POLES_B_TO_K = {"f_plus": 5.415, "f_zero": 5.630, "f_T": 5.415}
+
+#: b -> s vector transitions: 0^- (A0), 1^- (V, T1), 1^+ (A1, A12, T2, T23).
+#: BSZ arXiv:1503.05534 Table 3; values as in flavio b_v/bsz_parameters.py
+#: (resonance_masses_bsz: 5.367, 5.415, 5.830).
+POLES_B_TO_V = {
+    "A0": 5.367,
+    "V": 5.415,
+    "T1": 5.415,
+    "A1": 5.830,
+    "A12": 5.830,
+    "T2": 5.830,
+    "T23": 5.830,
+}
+
+# --- B -> K coefficient tables ------------------------------------------------
+#: GKvD arXiv:1811.00983, LCSR + lattice fit; flavio
+#: physics/data/arXiv-1811-00983v1/BK_LCSR-Lattice.json.
+GKVD2018_LCSR_LATTICE = {
+    "f_plus": ((0.3291, 0.0277), (-0.8669, 0.1381), (0.0061, 0.7508)),
+    "f_zero": (None, (0.1951, 0.1681), (-0.4461, 0.4089)),
+    "f_T": ((0.2994, 0.0259), (-0.7735, 0.1501), (0.0096, 0.8716)),
+}
+
+#: GKvD arXiv:1811.00983, LCSR-only fit; flavio
+#: physics/data/arXiv-1811-00983v1/BK_LCSR.json.
+#: LCSR-only fits are constrained at low s only; at large s they are
+#: extrapolations (with these central values f_0 peaks near s = 20 GeV^2 and
+#: falls towards the end point).
+GKVD2018_LCSR = {
+    "f_plus": ((0.2656, 0.0801), (-0.6466, 0.4883), (-0.1338, 5.75)),
+    "f_zero": (None, (0.3841, 0.3828), (-0.6629, 6.00)),
+    "f_T": ((0.2510, 0.0676), (-0.6509, 0.4609), (0.1000, 5.65)),
+}
+
+#: GRvDV arXiv:2305.06301, BSZ-form coefficients; flavio
+#: physics/data/arXiv-2305-06301v1/BSZ-parameters-N2.yaml, block
+#: B->K::FormFactors[parametric,BSZ]@GRvDV:2023A (sigma = sqrt of the covariance diagonal).
+GRVDV2023 = {
+    "f_plus": ((0.33196, 0.0103), (-0.96404, 0.0667), (-0.30274, 0.0899)),
+    "f_zero": (None, (0.33479, 0.0775), (0.00372, 0.1466)),
+    "f_T": ((0.32361, 0.0215), (-1.02912, 0.1745), (-0.39955, 0.3439)),
+}
+
+# --- B -> K* and Bs -> phi coefficient tables (BSZ 2015, v2 fits) -------------
+#: BSZ arXiv:1503.05534v2, B -> K*, LCSR + lattice fit; flavio
+#: physics/data/arXiv-1503-05534v2/BKstar_LCSR-Lattice.json.
+BSZ2015_BKSTAR_LCSR_LATTICE = {
+    "A0": ((0.3692, 0.0289), (-1.3658, 0.2568), (0.1282, 1.6344)),
+    "A1": ((0.2973, 0.0264), (0.3924, 0.1879), (1.1892, 1.0253)),
+    "A12": ((0.2654, 0.0208), (0.5336, 0.1288), (0.4832, 0.6563)),
+    "V": ((0.3763, 0.0333), (-1.1660, 0.2613), (2.4244, 1.5310)),
+    "T1": ((0.3121, 0.0275), (-1.0089, 0.1896), (1.5272, 1.6397)),
+    "T2": (None, (0.4968, 0.1662), (1.6143, 0.8038)),
+    "T23": ((0.6674, 0.0633), (1.3181, 0.2221), (3.8233, 2.2034)),
+}
+
+#: BSZ arXiv:1503.05534v2, B -> K*, LCSR-only fit; flavio
+#: physics/data/arXiv-1503-05534v2/BKstar_LCSR.json.
+BSZ2015_BKSTAR_LCSR = {
+    "A0": ((0.3559, 0.0462), (-1.0436, 0.2689), (1.1240, 1.3530)),
+    "A1": ((0.2693, 0.0294), (0.3046, 0.1899), (-0.1066, 0.4792)),
+    "A12": ((0.2558, 0.0332), (0.6019, 0.2038), (0.1176, 0.8391)),
+    "V": ((0.3414, 0.0361), (-1.0483, 0.2409), (2.3714, 1.3882)),
+    "T1": ((0.2823, 0.0307), (-0.8884, 0.1855), (1.9482, 1.0986)),
+    "T2": (None, (0.3990, 0.1839), (0.3614, 0.5140)),
+    "T23": ((0.6678, 0.0832), (1.4768, 0.4912), (1.9235, 1.9576)),
+}
+
+#: BSZ arXiv:1503.05534v2, Bs -> phi, LCSR + lattice fit; flavio
+#: physics/data/arXiv-1503-05534v2/Bsphi_LCSR-Lattice.json.
+BSZ2015_BSPHI_LCSR_LATTICE = {
+    "A0": ((0.4213, 0.0241), (-0.9765, 0.2376), (3.2714, 1.3591)),
+    "A1": ((0.2880, 0.0106), (0.3508, 0.1038), (1.6969, 0.7903)),
+    "A12": ((0.2671, 0.0152), (0.9544, 0.1259), (2.1526, 0.4788)),
+    "V": ((0.3645, 0.0141), (-1.2239, 0.1642), (3.7406, 1.7268)),
+    "T1": ((0.2995, 0.0121), (-1.1013, 0.0835), (0.5846, 1.0032)),
+    "T2": (None, (0.4036, 0.0804), (1.0399, 0.6089)),
+    "T23": ((0.6523, 0.0357), (2.0962, 0.3301), (6.7357, 1.7953)),
+}
+
+#: BSZ arXiv:1503.05534v2, Bs -> phi, LCSR-only fit; flavio
+#: physics/data/arXiv-1503-05534v2/Bsphi_LCSR.json.
+BSZ2015_BSPHI_LCSR = {
+    "A0": ((0.3887, 0.0454), (-0.7839, 0.2627), (2.4147, 1.4762)),
+    "A1": ((0.2956, 0.0265), (0.4839, 0.1949), (0.2918, 0.6467)),
+    "A12": ((0.2464, 0.0288), (0.7646, 0.1955), (0.7111, 0.9572)),
+    "V": ((0.3866, 0.0333), (-1.0296, 0.2548), (3.5050, 1.5525)),
+    "T1": ((0.3091, 0.0272), (-0.8678, 0.1901), (2.7454, 1.1940)),
+    "T2": (None, (0.5833, 0.1858), (0.8931, 0.7140)),
+    "T23": ((0.6756, 0.0708), (2.1143, 0.4602), (4.9352, 2.2493)),
+}
+
+
+@dataclass(frozen=True)
+class CoefficientSet:
+    """One published fit: its name, transition, citation, coefficients and poles."""
+
+    name: str
+    transition: str
+    source: str
+    table: Mapping[str, tuple]
+    poles: Mapping[str, float]
+
+
+_GKVD = "GKvD arXiv:1811.00983, BSZ form arXiv:1503.05534 eq. (11)"
+_BSZ = "BSZ arXiv:1503.05534v2 eq. (11)"
+
+GKVD2018 = CoefficientSet(
+    "GKvD2018", "B->K", _GKVD + ", LCSR+lattice fit (flavio arXiv-1811-00983v1/BK_LCSR-Lattice.json)",
+    GKVD2018_LCSR_LATTICE, POLES_B_TO_K,
+)
+GKVD2018_LCSR_ONLY = CoefficientSet(
+    "GKvD2018-LCSR", "B->K", _GKVD + ", LCSR-only fit (flavio arXiv-1811-00983v1/BK_LCSR.json)",
+    GKVD2018_LCSR, POLES_B_TO_K,
+)
+GRVDV2023_BK = CoefficientSet(
+    "GRvDV2023", "B->K",
+    "GRvDV arXiv:2305.06301, BSZ form (flavio arXiv-2305-06301v1/BSZ-parameters-N2.yaml)",
+    GRVDV2023, POLES_B_TO_K,
+)
+BSZ2015_BKSTAR = CoefficientSet(
+    "BSZ2015", "B->K*", _BSZ + ", LCSR+lattice fit (flavio arXiv-1503-05534v2/BKstar_LCSR-Lattice.json)",
+    BSZ2015_BKSTAR_LCSR_LATTICE, POLES_B_TO_V,
+)
+BSZ2015_BKSTAR_LCSR_ONLY = CoefficientSet(
+    "BSZ2015-LCSR", "B->K*", _BSZ + ", LCSR-only fit (flavio arXiv-1503-05534v2/BKstar_LCSR.json)",
+    BSZ2015_BKSTAR_LCSR, POLES_B_TO_V,
+)
+BSZ2015_BSPHI = CoefficientSet(
+    "BSZ2015", "Bs->phi", _BSZ + ", LCSR+lattice fit (flavio arXiv-1503-05534v2/Bsphi_LCSR-Lattice.json)",
+    BSZ2015_BSPHI_LCSR_LATTICE, POLES_B_TO_V,
+)
+BSZ2015_BSPHI_LCSR_ONLY = CoefficientSet(
+    "BSZ2015-LCSR", "Bs->phi", _BSZ + ", LCSR-only fit (flavio arXiv-1503-05534v2/Bsphi_LCSR.json)",
+    BSZ2015_BSPHI_LCSR, POLES_B_TO_V,
+)
+
+
+class BSZExpansion:
+    """Form factors F_i(s) = P_i(s) sum_k a_k^i [z(s) - z(0)]^k (BSZ arXiv:1503.05534 eq. (11)).
+
+    Free parameters are named ``a<k>_<form factor>`` (e.g. ``a1_f_plus``,
+    ``a0_A12``). A constrained a0 (listed in ``TIES`` as child -> parent)
+    follows its parent: its value is the table entry, or parent * factor when
+    the table has ``None``, and a shift of the parent's a0 moves it by
+    shift * factor, keeping the constraint.
+    """
+
+    form_factors: tuple[str, ...] = ()
+    TIES: Mapping[str, str] = MappingProxyType({})
+
+    def __init__(self, coefficients: CoefficientSet, m_B: float, m_M: float,
+                 shifts: Mapping[str, float] | None = None):
+        self.coefficient_set = coefficients
+        self.name = coefficients.name
+        self.transition = coefficients.transition
+        self.source = coefficients.source
+        self.m_B = float(m_B)
+        self.m_M = float(m_M)
+        self._shifts = dict(shifts or {})
+        self._z0 = z(0.0, self.m_B, self.m_M)
+        value = self.parameters
+        a = {}
+        for ff, row in coefficients.table.items():
+            a_k = [value.get(f"a{k}_{ff}") for k in range(len(row))]
+            if ff in self.TIES:
+                parent = f"a0_{self.TIES[ff]}"
+                factor = self._tie_factor(ff)
+                a_k[0] = self.central[parent] * factor if row[0] is None else row[0][0]
+                a_k[0] += factor * self._shifts.get(parent, 0.0)
+            a[ff] = np.array(a_k, dtype=np.float64)
+        self._a = a
+
+    def _tie_factor(self, child: str) -> float:
+        """a0(child) / a0(parent) of an exact kinematic constraint."""
+        return 1.0
+
+    # --- parameters and their uncertainties ------------------------------------
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        """Free parameters that :meth:`varied` accepts."""
+        return tuple(self.central)
+
+    @property
+    def central(self) -> dict[str, float]:
+        """Published central values of the free parameters."""
+        return {
+            f"a{k}_{ff}": entry[0]
+            for ff, row in self.coefficient_set.table.items()
+            for k, entry in enumerate(row)
+            if not (k == 0 and ff in self.TIES)
+        }
+
+    @property
+    def uncertainties(self) -> dict[str, float]:
+        """Published 1 sigma uncertainties of the free parameters."""
+        return {
+            f"a{k}_{ff}": entry[1]
+            for ff, row in self.coefficient_set.table.items()
+            for k, entry in enumerate(row)
+            if not (k == 0 and ff in self.TIES)
+        }
+
+    @property
+    def parameters(self) -> dict[str, float]:
+        """Free parameters of this object (central + shifts)."""
+        return {k: v + self._shifts.get(k, 0.0) for k, v in self.central.items()}
+
+    @property
+    def coefficients(self) -> dict[str, np.ndarray]:
+        """Coefficients (a0, a1, a2) used for each form factor, constrained a0 included."""
+        return {ff: a.copy() for ff, a in self._a.items()}
+
+    def varied(self, sigmas: bool = False, **shifts: float) -> "BSZExpansion":
+        """Copy with coefficients shifted, e.g. ``varied(a1_f_plus=0.1)``.
+
+        With ``sigmas=True`` the shifts are in units of the 1 sigma uncertainty,
+        e.g. ``varied(sigmas=True, a0_T1=-1)``. Shifts add to those already
+        applied to this object.
+        """
+        allowed = self.uncertainties
+        unknown = sorted(set(shifts) - set(allowed))
+        if unknown:
+            raise ValueError(
+                f"unknown or constrained parameter(s) {unknown} for {self.transition} {self.name}; "
+                f"allowed: {list(allowed)}"
+            )
+        total = dict(self._shifts)
+        for k, v in shifts.items():
+            total[k] = total.get(k, 0.0) + (v * allowed[k] if sigmas else v)
+        return type(self)(self.coefficient_set, self.m_B, self.m_M, total)
+
+    # --- evaluation -------------------------------------------------------------
+    def form_factor(self, ff: str, s):
+        """F_ff(s) (BSZ arXiv:1503.05534 eq. (11)); s in GeV^2, scalar or array."""
+        s = np.asarray(s, dtype=np.float64)
+        a = self._a[ff]
+        dz = z(s, self.m_B, self.m_M) - self._z0
+        series = a[0] + dz * (a[1] + dz * a[2])
+        return series / (1.0 - s / self.coefficient_set.poles[ff] ** 2)
+
+    def __repr__(self) -> str:
+        return (f"{type(self).__name__}({self.transition} {self.name}, m_B={self.m_B}, "
+                f"m_M={self.m_M}, shifts={self._shifts})")
+
+
+class BToPseudoscalarBSZ(BSZExpansion):
+    """B -> K form factors f_+, f_0, f_T (GKvD arXiv:1811.00983; GRvDV arXiv:2305.06301).
+
+    a0 of f_0 equals a0 of f_+, so that f_0(0) = f_+(0) (GKvD arXiv:1811.00983; flavio b_p/bsz.py).
+    """
+
+    form_factors = ("f_plus", "f_zero", "f_T")
+    TIES = MappingProxyType({"f_zero": "f_plus"})
+
+    def f_plus(self, s):
+        """Vector form factor f_+(s)."""
+        return self.form_factor("f_plus", s)
+
+    def f_zero(self, s):
+        """Scalar form factor f_0(s)."""
+        return self.form_factor("f_zero", s)
+
+    def f_T(self, s):
+        """Tensor form factor f_T(s)."""
+        return self.form_factor("f_T", s)
+
+
+class BToVectorBSZ(BSZExpansion):
+    """B -> V form factors V, A0, A1, A12, T1, T2, T23 of BSZ arXiv:1503.05534, plus A2, T3.
+
+    Exact constraints at s = 0 (BSZ eqs. (16)-(17)): a0^T2 = a0^T1 and
+    a0^A0 = 8 m_B m_V / (m_B^2 - m_V^2) a0^A12. The tables keep the published
+    a0^A0, which satisfies the second relation to the rounding of the table
+    (about 1e-3); a shift of a0^A12 moves a0^A0 along the relation (the
+    direction flavio b_v/bsz.py uses).
+
+    A2 and T3 are not fitted; they follow from A1, A12 and T2, T23 through the
+    definitions of A12 and T23 and carry a factor 1/lambda. The fits do not
+    impose the zero-recoil relations A12 = (m_B^2 - m_V^2)/(8 m_B m_V) A1 and
+    T23 = (m_B + m_V)^2/(4 m_B m_V) T2 at s = (m_B - m_V)^2 (they hold to a few per cent),
+    so A2 and T3 diverge at the end point. Rates are regular when written
+    with A12 and T23, which is preferable to using A2 and T3.
+    """
+
+    form_factors = ("V", "A0", "A1", "A2", "A12", "T1", "T2", "T3", "T23")
+    TIES = MappingProxyType({"T2": "T1", "A0": "A12"})
+
+    def _tie_factor(self, child: str) -> float:
+        if child == "A0":
+            # BSZ arXiv:1503.05534 eq. (16): A0(0) = 8 m_B m_V/(m_B^2 - m_V^2) A12(0)
+            m_B, m_V = self.m_B, self.m_M
+            return 8.0 * m_B * m_V / (m_B**2 - m_V**2)
+        return 1.0
+
+    def V(self, s):
+        """Vector form factor V(s)."""
+        return self.form_factor("V", s)
+
+    def A0(self, s):
+        """Axial form factor A0(s)."""
+        return self.form_factor("A0", s)
+
+    def A1(self, s):
+        """Axial form factor A1(s)."""
+        return self.form_factor("A1", s)
+
+    def A12(self, s):
+        """Axial helicity form factor A12(s)."""
+        return self.form_factor("A12", s)
+
+    def T1(self, s):
+        """Tensor form factor T1(s)."""
+        return self.form_factor("T1", s)
+
+    def T2(self, s):
+        """Tensor form factor T2(s)."""
+        return self.form_factor("T2", s)
+
+    def T23(self, s):
+        """Tensor helicity form factor T23(s)."""
+        return self.form_factor("T23", s)
+
+    def A2(self, s):
+        """A2(s) from the definition of A12 (BSZ arXiv:1503.05534 Sec. 2):
+
+        A12 = [(m_B + m_V)^2 (m_B^2 - m_V^2 - s) A1 - lambda A2] / [16 m_B m_V^2 (m_B + m_V)].
+        """
+        s = np.asarray(s, dtype=np.float64)
+        m_B, m_V = self.m_B, self.m_M
+        lam = kallen(m_B**2, m_V**2, s)
+        num = (m_B + m_V) ** 2 * (m_B**2 - m_V**2 - s) * self.A1(s) \
+            - 16.0 * m_B * m_V**2 * (m_B + m_V) * self.A12(s)
+        return num / lam
+
+    def T3(self, s):
+        """T3(s) from the definition of T23 (BSZ arXiv:1503.05534 Sec. 2):
+
+        T23 = [(m_B^2 - m_V^2)(m_B^2 + 3 m_V^2 - s) T2 - lambda T3] / [8 m_B m_V^2 (m_B - m_V)].
+        """
+        s = np.asarray(s, dtype=np.float64)
+        m_B, m_V = self.m_B, self.m_M
+        lam = kallen(m_B**2, m_V**2, s)
+        num = (m_B**2 - m_V**2) * (m_B**2 + 3.0 * m_V**2 - s) * self.T2(s) \
+            - 8.0 * m_B * m_V**2 * (m_B - m_V) * self.T23(s)
+        return num / lam

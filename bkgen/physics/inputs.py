@@ -1,0 +1,100 @@
+"""Physical inputs: one home for every number, each with its source.
+
+Masses, widths and lifetimes come from the PDG tables shipped with the
+``particle`` package (2026 edition of the RPP in particle 1.1); nothing here is
+typed by hand that ``particle`` knows. Couplings and other constants carry the
+citation of the place they were taken from. Units: GeV, ns, mm.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import scipy.constants as _sc
+from particle import Particle
+
+# --- unit conversions (CODATA via scipy.constants) --------------------------
+#: speed of light [mm/ns]
+C_MM_PER_NS = _sc.c * 1e3 / 1e9
+#: hbar [GeV ns]
+HBAR_GEV_NS = _sc.hbar / _sc.e * 1e-9 * 1e9
+#: Fermi constant G_F [GeV^-2], CODATA 2022 via scipy.constants
+G_FERMI = _sc.physical_constants["Fermi coupling constant"][0]
+
+
+# --- PDG Monte Carlo codes ----------------------------------------------------
+# New states use the PDG Monte Carlo numbering scheme's block reserved for dark
+# matter and mediators (RPP 2026 "Monte Carlo particle numbering scheme"):
+# 51 scalar DM, 52 fermion DM, 53 vector DM, 54 scalar mediator,
+# 55 vector mediator.
+PDG_DARK_FERMION = 52  #: dark fermion Q (seed 000), spin 1/2
+PDG_DARK_PHOTON = 55  #: dark photon gamma_D (seed 000), vector mediator
+
+#: self-conjugate codes used in the event record (charge conjugation keeps them)
+SELF_CONJUGATE = frozenset({22, 23, 111, 113, 221, 223, 333, 300553, 9000553, PDG_DARK_PHOTON})
+
+
+@dataclass(frozen=True)
+class ParticleData:
+    """PDG data of one particle: mass [GeV], width [GeV], lifetime tau [ns]."""
+
+    pdgid: int
+    name: str
+    mass: float
+    width: float
+    tau: float  # ns; inf for stable or unknown
+
+
+@lru_cache(maxsize=None)
+def particle(pdgid: int) -> ParticleData:
+    """PDG mass, width and lifetime of ``pdgid`` from the ``particle`` package (GeV, ns)."""
+    p = Particle.from_pdgid(pdgid)
+    mass = (p.mass or 0.0) * 1e-3
+    width = (p.width or 0.0) * 1e-3
+    tau = HBAR_GEV_NS / width if width > 0 else float("inf")
+    return ParticleData(int(pdgid), p.name, mass, width, tau)
+
+
+def mass(pdgid: int) -> float:
+    """PDG mass [GeV]."""
+    return particle(abs(pdgid)).mass
+
+
+def width(pdgid: int) -> float:
+    """PDG total width [GeV]."""
+    return particle(abs(pdgid)).width
+
+
+def conjugate(pdgid: int) -> int:
+    """Charge-conjugate PDG code (self-conjugate states keep their code)."""
+    return pdgid if abs(pdgid) in SELF_CONJUGATE else -pdgid
+
+
+# --- SM short-distance inputs of seed 000 eq. (3.10) -------------------------
+# "For the input parameters in Eq. (3.10) we use the central values [4]":
+# Buras, Girrbach-Noe, Niehoff, Straub, JHEP 02 (2015) 184, arXiv:1409.4557.
+ALPHA_EW_INV_MT = 127.925  #: 1/alpha_EW at m_t (seed 000 after eq. 3.10)
+SIN2_THETA_W = 0.23126  #: sin^2 theta_W (seed 000 after eq. 3.10)
+VTB_VTS = 0.0401  #: |V_tb V_ts^*| (seed 000 after eq. 3.10)
+X_T = 1.462  #: loop function X_t with NLO QCD and 2-loop EW (seed 000 after eq. 3.10)
+N_NU = 3  #: neutrino flavours summed in eq. (3.10)
+
+# --- branching fractions of the meson decays in the event record -------------
+#: BR(K*(892)0 -> K+ pi-) / BR(K*0 -> K pi) = 2/3 (isospin Clebsch-Gordan;
+#: BR(K*0 -> K pi) = 99.9 %, PDG RPP 2024 K*(892) listing)
+BR_KSTAR0_KPPIM = 2.0 / 3.0 * 0.999
+#: BR(phi(1020) -> K+ K-) = 0.491 +- 0.005 (PDG RPP 2024 phi(1020) listing)
+BR_PHI_KPKM = 0.491
+
+#: Blatt-Weisskopf radius for the P-wave K*/phi mass-dependent width [GeV^-1]
+#: (PDG RPP 2024 review "Resonances", eq. 50.x form; 3 GeV^-1 = 0.6 fm is the
+#: conventional choice, settable in the card)
+BLATT_WEISSKOPF_R = 3.0
+
+# --- SuperKEKB / Belle II (shared/reference/inputs.md section 5a) -------------
+E_HER = 7.007  #: e- (HER) energy [GeV], SuperKEKB design (Belle II TDR arXiv:1011.0352)
+E_LER = 4.000  #: e+ (LER) energy [GeV], same source
+CROSSING_ANGLE = 0.083  #: full crossing angle [rad] (basf2 beamparameters.py: 2 x 41.5 mrad)
+SIGMA_E_HER = 5.13e-3  #: HER energy spread [GeV] (basf2 beamparameters.py covHER)
+SIGMA_E_LER = 2.375e-3  #: LER energy spread [GeV] (basf2 beamparameters.py covLER)

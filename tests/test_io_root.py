@@ -1,0 +1,308 @@
+import json
+import os
+
+import awkward as ak
+import numpy as np
+import pytest
+import uproot
+
+from bkgen.io.root import (
+    COUNTER_BRANCH,
+    RootEventWriter,
+    parse_compression,
+    read_events,
+    read_metadata,
+)
+
+SCALARS = {
+    "q2": np.float64,
+    "E_miss_B": np.float64,
+    "weight": np.float64,
+    "channel": np.int32,
+    "event_id": np.int64,
+}
+PARTICLES = {
+    "pdg": np.int32,
+    "mother": np.int32,
+    "status": np.int8,
+    "px": np.float64,
+    "py": np.float64,
+    "pz": np.float64,
+    "E": np.float64,
+    "vx": np.float64,
+    "vy": np.float64,
+    "vz": np.float64,
+    "t": np.float64,
+}
+N_PART = 4
+
+
+def make_chunk(rng, n, n_part=N_PART, start=0):
+    scalars = {
+        "q2": rng.uniform(0.0, 20.0, n),
+        "E_miss_B": rng.uniform(0.0, 3.0, n),
+        "weight": rng.exponential(1.0, n),
+        "channel": rng.integers(0, 5, n).astype(np.int32),
+        "event_id": np.arange(start, start + n, dtype=np.int64),
+    }
+    particles = {}
+    for name, dtype in PARTICLES.items():
+        if np.dtype(dtype).kind == "f":
+            particles[name] = rng.normal(size=(n, n_part))
+        else:
+            particles[name] = rng.integers(-600, 600, size=(n, n_part)).astype(dtype)
+    return scalars, particles
+
+
+def write_file(path, chunks, metadata=None, **kwargs):
+    with RootEventWriter(
+        path, scalar_branches=SCALARS, particle_branches=PARTICLES, **kwargs
+    ) as writer:
+        for scalars, particles in chunks:
+            writer.write(scalars, particles)
+        writer.close(metadata or {})
+    return writer
+
+
+def assert_roundtrip(arrays, chunks, n_part=N_PART):
+    n = sum(len(s["q2"]) for s, _ in chunks)
+    assert len(arrays) == n
+    for name, dtype in SCALARS.items():
+        expected = np.concatenate([s[name] for s, _ in chunks])
+        got = ak.to_numpy(arrays[name])
+        assert got.dtype == np.dtype(dtype), name
+        np.testing.assert_array_equal(got, expected)
+    counts = ak.to_numpy(arrays[COUNTER_BRANCH])
+    assert counts.dtype == np.int32
+    np.testing.assert_array_equal(counts, np.full(n, n_part, dtype=np.int32))
+    for name, dtype in PARTICLES.items():
+        expected = np.concatenate([p[name] for _, p in chunks])
+        column = arrays[name]
+        assert str(ak.type(column).content) == f"var * {np.dtype(dtype).name}", name
+        np.testing.assert_array_equal(ak.to_numpy(ak.num(column, axis=1)), counts)
+        got = ak.to_numpy(ak.flatten(column)).reshape(n, n_part)
+        assert got.dtype == np.dtype(dtype), name
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_roundtrip_values_dtypes_and_layout(tmp_path):
+    rng = np.random.default_rng(12345)
+    chunks = [make_chunk(rng, 257)]
+    path = tmp_path / "out.root"
+    writer = write_file(path, chunks)
+    assert writer.closed
+    assert writer.n_events == 257
+
+    with uproot.open(path) as f:
+        tree = f["events"]
+        assert isinstance(tree, uproot.behaviors.TTree.TTree)
+        assert tree.classname == "TTree"
+        assert f.classnames()["events;1"] == "TTree"
+        assert tree.num_entries == 257
+        assert set(tree.keys()) == set(SCALARS) | set(PARTICLES) | {COUNTER_BRANCH}
+        assert len(tree.keys()) == len(SCALARS) + len(PARTICLES) + 1
+        # all jagged branches are indexed by the single shared counter
+        for name in PARTICLES:
+            assert tree[name].count_branch.name == COUNTER_BRANCH
+            assert tree[name].interpretation.content.to_dtype == np.dtype(PARTICLES[name])
+        for name in SCALARS:
+            assert tree[name].count_branch is None
+
+    assert_roundtrip(read_events(path), chunks)
+
+
+def test_multiple_writes_append(tmp_path):
+    rng = np.random.default_rng(7)
+    chunks = [make_chunk(rng, 100, start=0), make_chunk(rng, 33, start=100), make_chunk(rng, 1, start=133)]
+    path = tmp_path / "append.root"
+    writer = write_file(path, chunks)
+    assert writer.n_events == 134
+    arrays = read_events(path)
+    assert_roundtrip(arrays, chunks)
+    np.testing.assert_array_equal(ak.to_numpy(arrays["event_id"]), np.arange(134))
+
+
+def test_read_events_subset(tmp_path):
+    rng = np.random.default_rng(3)
+    chunks = [make_chunk(rng, 50)]
+    path = tmp_path / "subset.root"
+    write_file(path, chunks)
+    arrays = read_events(path, branches=["q2", "pdg"], entry_stop=10)
+    assert len(arrays) == 10
+    assert set(arrays.fields) == {"q2", "pdg"}
+    np.testing.assert_array_equal(ak.to_numpy(arrays["q2"]), chunks[0][0]["q2"][:10])
+    np.testing.assert_array_equal(ak.to_numpy(arrays["pdg"]), chunks[0][1]["pdg"][:10])
+
+
+def test_metadata_roundtrip(tmp_path):
+    rng = np.random.default_rng(11)
+    card = '[run]\nseed = 42\nn_events = 10\n\n[model]\nname = "scalar"  # ünïcødé\n'
+    run_info = json.dumps({"version": "0.1.0", "seed": 42, "timing_s": 1.25})
+    path = tmp_path / "meta.root"
+    write_file(path, [make_chunk(rng, 10)], metadata={"card": card, "run_info": run_info})
+    meta = read_metadata(path)
+    assert meta == {"card": card, "run_info": run_info}
+    assert all(type(v) is str for v in meta.values())
+    with uproot.open(path) as f:
+        assert f.classnames()["card;1"] == "TObjString"
+
+
+def test_empty_file_has_tree(tmp_path):
+    path = tmp_path / "empty.root"
+    write_file(path, [], metadata={"card": "x"})
+    with uproot.open(path) as f:
+        assert f["events"].num_entries == 0
+        assert set(f["events"].keys()) == set(SCALARS) | set(PARTICLES) | {COUNTER_BRANCH}
+    assert read_metadata(path) == {"card": "x"}
+
+
+def test_refuses_to_overwrite(tmp_path):
+    path = tmp_path / "exists.root"
+    path.write_bytes(b"precious")
+    with pytest.raises(FileExistsError):
+        RootEventWriter(path, scalar_branches=SCALARS, particle_branches=PARTICLES)
+    assert path.read_bytes() == b"precious"
+    assert sorted(os.listdir(tmp_path)) == ["exists.root"]
+
+
+def test_overwrite_true_replaces(tmp_path):
+    rng = np.random.default_rng(5)
+    path = tmp_path / "exists.root"
+    path.write_bytes(b"old")
+    chunks = [make_chunk(rng, 20)]
+    write_file(path, chunks, overwrite=True)
+    assert_roundtrip(read_events(path), chunks)
+    assert sorted(os.listdir(tmp_path)) == ["exists.root"]
+
+
+def test_exception_in_with_block_leaves_nothing(tmp_path):
+    rng = np.random.default_rng(9)
+    path = tmp_path / "fail.root"
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom):
+        with RootEventWriter(
+            path, scalar_branches=SCALARS, particle_branches=PARTICLES
+        ) as writer:
+            writer.write(*make_chunk(rng, 30))
+            assert not path.exists()
+            assert writer.tmp_path.exists()
+            assert writer.tmp_path.parent == path.parent
+            raise Boom()
+    assert not path.exists()
+    assert os.listdir(tmp_path) == []
+
+
+def test_exception_keeps_existing_target(tmp_path):
+    rng = np.random.default_rng(9)
+    path = tmp_path / "keep.root"
+    path.write_bytes(b"previous run")
+    with pytest.raises(RuntimeError, match="boom"):
+        with RootEventWriter(
+            path, scalar_branches=SCALARS, particle_branches=PARTICLES, overwrite=True
+        ) as writer:
+            writer.write(*make_chunk(rng, 30))
+            raise RuntimeError("boom")
+    assert path.read_bytes() == b"previous run"
+    assert sorted(os.listdir(tmp_path)) == ["keep.root"]
+
+
+def test_bad_chunk_aborts(tmp_path):
+    rng = np.random.default_rng(1)
+    path = tmp_path / "bad.root"
+    scalars, particles = make_chunk(rng, 10)
+    particles["px"] = particles["px"][:5]
+    with pytest.raises(ValueError, match="px"):
+        with RootEventWriter(path, scalar_branches=SCALARS, particle_branches=PARTICLES) as writer:
+            writer.write(scalars, particles)
+            writer.close({})
+    assert os.listdir(tmp_path) == []
+
+
+def test_write_validation(tmp_path):
+    rng = np.random.default_rng(2)
+    path = tmp_path / "v.root"
+    writer = RootEventWriter(path, scalar_branches=SCALARS, particle_branches=PARTICLES)
+    scalars, particles = make_chunk(rng, 10)
+    with pytest.raises(ValueError, match="scalar branches"):
+        writer.write({k: v for k, v in scalars.items() if k != "q2"}, particles)
+    with pytest.raises(ValueError, match="particle branches"):
+        writer.write(scalars, {**particles, "extra": particles["px"]})
+    with pytest.raises(ValueError, match="particles per event"):
+        writer.write(scalars, {**particles, "py": particles["py"][:, :2]})
+    with pytest.raises(TypeError):
+        # float -> int is not a same-kind cast
+        writer.write(scalars, {**particles, "pdg": particles["px"]})
+    writer.abort()
+    assert os.listdir(tmp_path) == []
+    with pytest.raises(RuntimeError, match="closed"):
+        writer.write(scalars, particles)
+
+
+def test_leaving_block_without_close_discards(tmp_path):
+    rng = np.random.default_rng(4)
+    path = tmp_path / "noclose.root"
+    with pytest.raises(RuntimeError, match="close"):
+        with RootEventWriter(path, scalar_branches=SCALARS, particle_branches=PARTICLES) as writer:
+            writer.write(*make_chunk(rng, 5))
+    assert os.listdir(tmp_path) == []
+
+
+def test_reserved_and_duplicate_names(tmp_path):
+    with pytest.raises(ValueError, match="n_particles"):
+        RootEventWriter(
+            tmp_path / "x.root",
+            scalar_branches={"n_particles": np.int32},
+            particle_branches=PARTICLES,
+        )
+    with pytest.raises(ValueError, match="px"):
+        RootEventWriter(
+            tmp_path / "x.root",
+            scalar_branches={"px": np.float64},
+            particle_branches=PARTICLES,
+        )
+    with pytest.raises(ValueError, match="dtype"):
+        RootEventWriter(
+            tmp_path / "x.root",
+            scalar_branches={"z": np.complex128},
+            particle_branches=PARTICLES,
+        )
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "compression", ["none", "zstd:1", "zstd:9", "lz4:1", "lz4:4", "zlib:1", "zlib:6", "lzma:1", "ZSTD:3"]
+)
+def test_compression_options(tmp_path, compression):
+    rng = np.random.default_rng(21)
+    chunks = [make_chunk(rng, 200)]
+    path = tmp_path / "c.root"
+    write_file(path, chunks, metadata={"card": "a = 1"}, compression=compression)
+    assert_roundtrip(read_events(path), chunks)
+    assert read_metadata(path) == {"card": "a = 1"}
+    expected = parse_compression(compression)
+    with uproot.open(path) as f:
+        if expected is None:
+            assert f.file.compression is None or f.file.compression.level == 0
+        else:
+            assert type(f.file.compression) is type(expected)
+            assert f.file.compression.level == expected.level
+
+
+@pytest.mark.parametrize(
+    "bad", ["", "zstd", "gzip:1", "zstd:0", "zstd:23", "lz4:13", "zlib:10", "lzma:-1", "zstd:x", "none:1", None]
+)
+def test_bad_compression_raises(tmp_path, bad):
+    with pytest.raises(ValueError) as info:
+        RootEventWriter(
+            tmp_path / "x.root",
+            scalar_branches=SCALARS,
+            particle_branches=PARTICLES,
+            compression=bad,
+        )
+    message = str(info.value)
+    assert repr(bad) in message
+    assert "zstd:N" in message and "none" in message
+    assert os.listdir(tmp_path) == []
