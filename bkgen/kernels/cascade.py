@@ -224,7 +224,7 @@ def generate_one_block(
         if cp[P_S_MODE] > 0.0:
             tval = tpos / (n_t - 1)
             s_hi = (m_parent - m_m) ** 2
-            q2 = cp[P_S_LO] + (s_hi - cp[P_S_LO]) * tval * tval
+            q2 = cp[P_S_LO] + (s_hi - cp[P_S_LO]) * np.sin(0.5 * np.pi * tval) ** 2
         else:
             q2 = cp[P_S_FIXED]
         m_y = np.sqrt(q2) if q2 > 0.0 else 0.0
