@@ -9,8 +9,9 @@ Sampling per event:
   2. (m_M, q^2) by exact inverse CDF of the bilinear interpolant of the
      tabulated density on a grid in x = arctan((m_M^2 - m0^2)/(m0 Gamma0)) and
      t = sqrt((q^2 - q^2_lo)/(q^2_hi(m_M) - q^2_lo));
-  3. the helicity angles (theta_M, theta_Y, chi) uniformly, accepted with
-     probability W/W_bound, where
+  3. at that fixed (m_M, q^2), the helicity angles (theta_M, theta_Y, chi)
+     drawn uniformly until one is accepted with probability W/W_bound (so the
+     angular acceptance does not bias the q^2 marginal), where
         W = sum_sigma w_sigma |sum_lambda H_lambda d^J_M_{lambda 0}(theta_M)
                                 d^1_{lambda sigma}(theta_Y) e^{i lambda chi}|^2
      (Jacob & Wick, Ann. Phys. 7 (1959) 404; helicity amplitudes H_lambda(m_M, q^2)
@@ -183,7 +184,7 @@ def _sample_cos_sin2(st):
 def generate_one_block(
     st, n, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_cdf, ft_pdf, ft_cdf, hel, pw, lab, p4, vtx, obs
 ):
-    """Fill n accepted events into p4[:n], vtx[:n], obs[:n]; returns (trials, overweights)."""
+    """Fill n events into p4[:n], vtx[:n], obs[:n]; returns (angular trials, overweights)."""
     n_ch = ch_cum.shape[0]
     n_x = mx_pdf.shape[1]
     n_t = ft_pdf.shape[2]
@@ -193,7 +194,6 @@ def generate_one_block(
     overweight = 0
     i = 0
     while i < n:
-        trials += 1
         # 1. channel
         u = uniform(st)
         c = 0
@@ -228,27 +228,28 @@ def generate_one_block(
         else:
             q2 = cp[P_S_FIXED]
         m_y = np.sqrt(q2) if q2 > 0.0 else 0.0
-        # 3. helicity angles
+        # 3. helicity angles: accept-reject at fixed (m_M, q^2), so the q^2 marginal stays exact
         m_decays = cp[P_M_DECAYS] > 0.0
         y_mode = int(cp[P_Y_MODE])
-        cm = 2.0 * uniform(st) - 1.0 if m_decays else 1.0
-        cy = 2.0 * uniform(st) - 1.0 if y_mode > 0 else 1.0
-        phim = 2.0 * np.pi * uniform(st)
-        phiy = 2.0 * np.pi * uniform(st)
-        chi = phim + phiy
-        sm = _sin_from_cos(cm)
-        sy = _sin_from_cos(cy)
         for k in range(3):
             hbuf[k] = _bilinear(hel, c, jx, ax, it, at, k)
             wbuf[k] = _bilinear(pw, c, jx, ax, it, at, k)
-        wv, wb = angular_weight(hbuf, wbuf, int(cp[P_J_M]), y_mode, cm, sm, cy, sy, chi)
-        if wb <= 0.0:
-            continue
-        ratio = wv / wb
-        if ratio > 1.0 + 1e-12:
-            overweight += 1
-        if uniform(st) * wb >= wv:
-            continue
+        while True:
+            trials += 1
+            cm = 2.0 * uniform(st) - 1.0 if m_decays else 1.0
+            cy = 2.0 * uniform(st) - 1.0 if y_mode > 0 else 1.0
+            phim = 2.0 * np.pi * uniform(st)
+            phiy = 2.0 * np.pi * uniform(st)
+            sm = _sin_from_cos(cm)
+            sy = _sin_from_cos(cy)
+            wv, wb = angular_weight(hbuf, wbuf, int(cp[P_J_M]), y_mode, cm, sm, cy, sy, phim + phiy)
+            if wb <= 0.0:  # no angular information: isotropic
+                break
+            if wv > wb * (1.0 + 1e-12):
+                overweight += 1
+            if uniform(st) * wb < wv:
+                break
+        chi = phim + phiy
         # 4. four-vectors in the B rest frame
         cth = 2.0 * uniform(st) - 1.0
         sth = _sin_from_cos(cth)
