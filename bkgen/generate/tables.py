@@ -2,7 +2,8 @@
 
 Each channel's density is tabulated on a grid in
   x = arctan((m_M^2 - m0^2) / (m0 Gamma0))        (meson line shape; one node if no line shape)
-  t in [0, 1] with q^2 = q^2_lo + (q^2_hi(m_M) - q^2_lo) sin^2(pi t / 2)   (one node if q^2 is fixed)
+  t in [0, 1] with q^2 = q^2_lo + (q^2_hi(m_M) - q^2_lo) sin^2(pi t / 2)   (one node if q^2 is fixed),
+  or for a Breit-Wigner mediator Y: q^2 = m_Y^2 + m_Y Gamma_Y tan(y), y linear in t
 where both maps flatten the integrand: the Breit-Wigner peak in x; in t the map is
 quadratic at both ends, so threshold factors such as sqrt(q^2 - 4 m^2) or
 1/sqrt(q^2 - 4 m^2) and endpoint factors lambda^{1/2}, lambda^{3/2} become smooth.
@@ -59,9 +60,17 @@ class ChannelGrid:
         return ls.density_m2(m2) * ls.m0 * ls.gamma0 / np.cos(x) ** 2
 
     def q2(self, t, m_meson):
+        """q^2(t) and dq^2/dt for the channel's map (sin^2, or arctan for a Breit-Wigner Y)."""
         lo = self.ch.q2_lo
         hi = (self.ch.m_parent - m_meson) ** 2
-        return lo + (hi - lo) * np.sin(0.5 * np.pi * t) ** 2, 0.5 * np.pi * np.sin(np.pi * t) * (hi - lo)
+        if self.ch.y_breit_wigner is None:
+            return lo + (hi - lo) * np.sin(0.5 * np.pi * t) ** 2, 0.5 * np.pi * np.sin(np.pi * t) * (hi - lo)
+        m0, g0 = self.ch.y_breit_wigner
+        mg = m0 * g0
+        y_lo = np.arctan((lo - m0 * m0) / mg)
+        y_hi = np.arctan((hi - m0 * m0) / mg)
+        y = y_lo + (y_hi - y_lo) * t
+        return m0 * m0 + mg * np.tan(y), (y_hi - y_lo) * mg / np.cos(y) ** 2
 
     def density(self, x, t):
         """Target density in (x, t) [GeV] and the (q^2, m_M) it corresponds to."""
@@ -168,7 +177,10 @@ def build_tables(channels: list[Channel], widths: list[float]) -> KernelTables:
         row[K.P_M0G0] = ls.m0 * ls.gamma0 if ls is not None else 0.0
         row[K.P_M_POLE] = ls.m0 if ls is not None else ch.m_meson
         row[K.P_X_LO], row[K.P_X_HI] = x_lo, x_hi
-        row[K.P_S_MODE] = 1.0 if grid.has_q2 else 0.0
+        row[K.P_S_MODE] = (2.0 if ch.y_breit_wigner is not None else 1.0) if grid.has_q2 else 0.0
+        if ch.y_breit_wigner is not None:
+            row[K.P_Y_POLE] = ch.y_breit_wigner[0]
+            row[K.P_Y_M0G0] = ch.y_breit_wigner[0] * ch.y_breit_wigner[1]
         row[K.P_S_FIXED] = ch.q2_fixed if ch.q2_fixed is not None else 0.0
         row[K.P_S_LO] = ch.q2_lo
         row[K.P_M_DECAYS] = 1.0 if ch.meson_daughters is not None else 0.0

@@ -40,7 +40,7 @@ P_M_LS = 1  # 1: M mass sampled on the arctan grid
 P_M0G0 = 2  # m0 * Gamma0 of the line shape [GeV^2]
 P_X_LO = 3  # arctan-variable range
 P_X_HI = 4
-P_S_MODE = 5  # 0: fixed q^2, 1: sampled on the t grid
+P_S_MODE = 5  # 0: fixed q^2, 1: sin^2 map on the t grid, 2: Breit-Wigner (arctan) map on the t grid
 P_S_FIXED = 6
 P_S_LO = 7  # lower q^2 edge [GeV^2]
 P_M_DECAYS = 8
@@ -52,7 +52,9 @@ P_Y2 = 13
 P_J_M = 14
 P_Y_CTAU = 15  # proper decay length of Y [mm]; 0 = prompt
 P_M_POLE = 16  # pole mass m0 of the line shape [GeV]
-N_CHANNEL_PARAMS = 17
+P_Y_POLE = 17  # pole mass of a Breit-Wigner Y (q^2 map 2) [GeV]
+P_Y_M0G0 = 18  # m_Y Gamma_Y of that Breit-Wigner [GeV^2]
+N_CHANNEL_PARAMS = 19
 
 # ---- layout of the lab / beam parameter vector --------------------------------
 L_FRAME = 0  # 1 lab, 0 B rest frame
@@ -142,6 +144,14 @@ def angular_weight(h, w, j_m, y_mode, cm, sm, cy, sy, chi):
 
 
 @jit
+def q2_breit_wigner_map(t, q2_lo, q2_hi, m0, m0g0):
+    """q^2 = m0^2 + m0 Gamma0 tan(y), y linear in t between the images of q2_lo and q2_hi."""
+    y_lo = np.arctan((q2_lo - m0 * m0) / m0g0)
+    y_hi = np.arctan((q2_hi - m0 * m0) / m0g0)
+    return m0 * m0 + m0g0 * np.tan(y_lo + (y_hi - y_lo) * t)
+
+
+@jit
 def _bilinear(tab, c, jx, ax, it, at, k):
     """Bilinear interpolation of tab[c, x, t, k]."""
     nx = tab.shape[1]
@@ -221,10 +231,12 @@ def generate_one_block(
             m_m = np.sqrt(cp[P_M_POLE] ** 2 + cp[P_M0G0] * np.tan(xval))
         else:
             m_m = cp[P_M_MASS0]
-        if cp[P_S_MODE] > 0.0:
+        if cp[P_S_MODE] == 1.0:
             tval = tpos / (n_t - 1)
             s_hi = (m_parent - m_m) ** 2
             q2 = cp[P_S_LO] + (s_hi - cp[P_S_LO]) * np.sin(0.5 * np.pi * tval) ** 2
+        elif cp[P_S_MODE] == 2.0:
+            q2 = q2_breit_wigner_map(tpos / (n_t - 1), cp[P_S_LO], (m_parent - m_m) ** 2, cp[P_Y_POLE], cp[P_Y_M0G0])
         else:
             q2 = cp[P_S_FIXED]
         m_y = np.sqrt(q2) if q2 > 0.0 else 0.0

@@ -98,6 +98,9 @@ class Channel:
     q2_fixed: float | None = None  # fixed q^2 (two-body with a stable Y of fixed mass)
     line_shape: LineShape | None = None
     y_mass: float = 0.0  # mass of a stable Y [GeV]
+    #: (pole mass, width) [GeV] of an on-shell mediator Y: q^2 is then sampled through the
+    #: arctan map of this Breit-Wigner (rate(q2) must contain the full line shape)
+    y_breit_wigner: tuple[float, float] | None = None
     y_ctau: float = 0.0  # proper decay length of Y [mm]
     y_in_record: bool = True
     visible_br: float = 1.0  # BR of the meson decay written to the record
