@@ -32,7 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("card")
     g.add_argument("-n", "--events", type=int, help="number of events (default: generation.events)")
     g.add_argument("--seed", type=int, help="random seed (default: generation.seed)")
-    g.add_argument("-o", "--output", help="output ROOT file (default: output.file)")
+    g.add_argument("-o", "--output", help="output file (default: output.file)")
+    g.add_argument(
+        "--format", choices=("root", "hepmc3", "lhe"), default=None,
+        help="output format (default: output.format): ROOT TTree, HepMC3 ASCII or Les Houches events",
+    )
     g.add_argument("--force", action="store_true", help="overwrite an existing output file")
     g.add_argument("--threads", type=int, help="number of threads (default: all cores)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -92,12 +96,32 @@ def _cmd_info(args) -> int:
     return 0
 
 
+def _open_writer(card, gen, out, force):
+    """The event writer of the card's output format."""
+    fmt = card["output"]["format"]
+    if fmt == "hepmc3":
+        from .io.hepmc import HepMC3Writer
+
+        return HepMC3Writer(out, overwrite=force)
+    if fmt == "lhe":
+        from .config.card import dumps
+        from .io.lhe import LHEWriter
+
+        return LHEWriter(out, beam=card["beam"], br=gen.br, card_text=dumps(card), overwrite=force)
+    from .generate.generator import PARTICLE_BRANCHES, SCALAR_BRANCHES
+    from .io.root import RootEventWriter
+
+    return RootEventWriter(
+        out, scalar_branches=SCALAR_BRANCHES, particle_branches=PARTICLE_BRANCHES,
+        compression=card["output"]["compression"], overwrite=force,
+    )
+
+
 def _cmd_generate(args) -> int:
     import numba
 
     from .config.card import dumps, load
-    from .generate.generator import PARTICLE_BRANCHES, SCALAR_BRANCHES, Generator
-    from .io.root import RootEventWriter
+    from .generate.generator import Generator
 
     overrides = list(args.set)
     if args.events is not None:
@@ -106,6 +130,8 @@ def _cmd_generate(args) -> int:
         overrides.append(f"generation.seed={args.seed}")
     if args.output is not None:
         overrides.append(f"output.file={json.dumps(args.output)}")
+    if args.format is not None:
+        overrides.append(f"output.format={json.dumps(args.format)}")
     card = load(args.card, overrides)
     out = card["output"]["file"]
     if not out:
@@ -128,10 +154,7 @@ def _cmd_generate(args) -> int:
     trials = overweight = 0
     parent = os.path.dirname(os.path.abspath(out))
     os.makedirs(parent, exist_ok=True)
-    with RootEventWriter(
-        out, scalar_branches=SCALAR_BRANCHES, particle_branches=PARTICLE_BRANCHES,
-        compression=card["output"]["compression"], overwrite=args.force,
-    ) as writer:
+    with _open_writer(card, gen, out, args.force) as writer:
         for scalars, particles, stats in gen.events(n_events, seed):
             writer.write(scalars, particles)
             trials += stats["trials"]

@@ -52,6 +52,7 @@ SCHEMA = {
     "output": {
         "file": ("str", "", None),
         "compression": ("str", "zstd:1", None),
+        "format": ("str", "root", ("root", "hepmc3", "lhe")),
     },
 }
 
@@ -228,7 +229,7 @@ def _check_beam(card: dict, parent: int) -> None:
     pz = (ph - pl) * math.cos(ha)
     w = math.sqrt(max(e * e - px * px - pz * pz, 0.0))
     m_b = inputs.mass(parent)
-    if w <= 2 * m_b:
+    if w <= 2 * m_b * (1.0 + 1e-9):  # same margin as the production loop in kernels/cascade.py:_to_lab
         raise CardError(
             f"beam.E_HER = {b['E_HER']:g}, beam.E_LER = {b['E_LER']:g} give sqrt(s) = {w:.4f} GeV; "
             f"allowed: sqrt(s) > 2 m({inputs.particle(parent).name}) = {2 * m_b:.4f} GeV"

@@ -1,0 +1,37 @@
+"""Write-to-temporary-then-rename, shared by the text output formats."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+class AtomicPath:
+    """A target path and a temporary sibling; :meth:`commit` renames, :meth:`discard` removes.
+
+    The target is never touched before commit; an existing target is refused unless
+    ``overwrite`` (checked at creation and again at commit).
+    """
+
+    def __init__(self, path, *, overwrite: bool = False):
+        self.path = Path(path)
+        self.overwrite = overwrite
+        if self.path.exists() and not overwrite:
+            raise FileExistsError(f"{self.path} exists; pass overwrite=True to replace it")
+        self.tmp = self.path.with_name(f".{self.path.name}.partial-{os.getpid()}")
+        self.committed = False
+
+    def commit(self) -> None:
+        if self.path.exists() and not self.overwrite:
+            self.discard()
+            raise FileExistsError(f"{self.path} appeared while writing; pass overwrite=True to replace it")
+        with open(self.tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(self.tmp, self.path)
+        self.committed = True
+
+    def discard(self) -> None:
+        try:
+            self.tmp.unlink()
+        except FileNotFoundError:
+            pass
