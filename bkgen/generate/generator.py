@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import __version__
 from ..kernels import cascade as K
+from ..kernels import record as R
 from ..kernels.rng import block_states
 from ..physics import inputs
 from ..physics.models import get as get_model
@@ -37,6 +38,9 @@ SCALAR_BRANCHES = {
     "channel": np.int32,
     "conjugate": np.int8,
 }
+#: kernel obs columns copied to the scalar branches q2, E_miss_B, m_meson, cos_theta_meson, cos_theta_pair, chi
+_OBS_COLS = np.array([K.O_Q2, K.O_EMISS, K.O_MM, K.O_COS_M, K.O_COS_Y, K.O_CHI], dtype=np.int64)
+
 PARTICLE_BRANCHES = {
     "pdg": np.int32,
     "mother": np.int32,
@@ -99,6 +103,9 @@ class Generator:
         flip = self.decay.amplitude_conjugate
         self.conj_mode = {"both": 2, "as_named": 1 if flip else 0, "conjugate": 0 if flip else 1}[charge]
         self.record = self._record_layout()
+        self._rec_slots = np.asarray(self.record.slots, dtype=np.int64)
+        self._rec_vertex = np.asarray(self.record.vertex, dtype=np.int64)
+        self._rec_pdg_conj = np.vectorize(inputs.conjugate, otypes=[np.int32])(self.record.pdg)
 
     # -- summary ------------------------------------------------------------
     @property
@@ -195,50 +202,61 @@ class Generator:
         return {"p4": p4, "vtx": vtx, "obs": obs, "trials": int(trials.sum()), "overweight": int(over.sum())}
 
     def to_branches(self, raw: dict, first_event: int) -> tuple[dict, dict]:
-        """Kernel output -> (scalar branches, particle branches of shape (n, n_entries))."""
+        """Kernel output -> (scalar branches, particle branches of shape (n, n_entries)), all C-contiguous.
+
+        Momenta and vertices are float64, or float32 with ``output.precision = "float32"``."""
         obs, p4, vtx = raw["obs"], raw["p4"], raw["vtx"]
         n = obs.shape[0]
-        channel = obs[:, K.O_CHANNEL].astype(np.int32)
-        conj = obs[:, K.O_CONJ].astype(np.int8)
+        rec = self.record
+        k = len(rec.slots)
+        fdt = np.dtype(self.card["output"].get("precision", "float64"))
+        mom = np.empty((4, n, k), dtype=fdt)
+        vert = np.empty((4, n, k), dtype=fdt)
+        pdg = np.empty((n, k), dtype=np.int32)
+        scal = np.empty((R.N_SCALAR_ROWS, n))
+        channel = np.empty(n, dtype=np.int32)
+        conj = np.empty(n, dtype=np.int8)
+        R.fill_record(
+            p4, vtx, obs, _OBS_COLS, K.O_CHANNEL, K.O_CONJ, self._rec_slots, self._rec_vertex, rec.pdg,
+            self._rec_pdg_conj, mom, vert, pdg, scal, channel, conj,
+        )
         scalars = {
             "event": np.arange(first_event, first_event + n, dtype=np.int64),
-            "q2": obs[:, K.O_Q2],
-            "E_miss_B": obs[:, K.O_EMISS],
+            "q2": scal[0],
+            "E_miss_B": scal[1],
             "weight": np.ones(n),
-            "m_meson": obs[:, K.O_MM],
-            "cos_theta_meson": obs[:, K.O_COS_M],
-            "cos_theta_pair": obs[:, K.O_COS_Y],
-            "chi": obs[:, K.O_CHI],
+            "m_meson": scal[2],
+            "cos_theta_meson": scal[3],
+            "cos_theta_pair": scal[4],
+            "chi": scal[5],
             "channel": channel,
             "conjugate": conj,
         }
-        rec = self.record
-        pdg = rec.pdg[channel]
-        conj_pdg = np.vectorize(inputs.conjugate, otypes=[np.int32])(rec.pdg)[channel]
-        pdg = np.where(conj[:, None] == 1, conj_pdg, pdg).astype(np.int32)
-        mom = p4[:, rec.slots, :]
-        vsel = np.asarray(rec.vertex)
-        vert = np.zeros((n, len(rec.slots), 4))
-        for k, v in enumerate(vsel):
-            if v >= 0:
-                vert[:, k, :] = vtx[:, v, :]
         particles = {
             "pdg": pdg,
-            "mother": np.broadcast_to(np.asarray(rec.mothers, dtype=np.int32), (n, len(rec.slots))),
-            "status": np.broadcast_to(np.asarray(rec.status, dtype=np.int8), (n, len(rec.slots))),
-            "E": mom[:, :, 0],
-            "px": mom[:, :, 1],
-            "py": mom[:, :, 2],
-            "pz": mom[:, :, 3],
-            "vx": vert[:, :, 0],
-            "vy": vert[:, :, 1],
-            "vz": vert[:, :, 2],
-            "t": vert[:, :, 3],
+            "mother": np.broadcast_to(np.asarray(rec.mothers, dtype=np.int32), (n, k)),
+            "status": np.broadcast_to(np.asarray(rec.status, dtype=np.int8), (n, k)),
+            "E": mom[0],
+            "px": mom[1],
+            "py": mom[2],
+            "pz": mom[3],
+            "vx": vert[0],
+            "vy": vert[1],
+            "vz": vert[2],
+            "t": vert[3],
         }
         return scalars, particles
 
+    def branch_types(self) -> tuple[dict, dict]:
+        """(scalar, particle) branch dtypes of this run's output (``output.precision`` applied)."""
+        fdt = np.dtype(self.card["output"].get("precision", "float64"))
+        particles = {k: (fdt if np.dtype(v).kind == "f" else v) for k, v in PARTICLE_BRANCHES.items()}
+        return dict(SCALAR_BRANCHES), particles
+
     def events(self, n_events: int, seed: int, chunk_blocks: int = 4):
         """Yield (scalars, particles, stats) chunk by chunk for ``n_events`` events."""
+        if chunk_blocks < 1:
+            raise ValueError(f"chunk_blocks = {chunk_blocks}; allowed: an integer >= 1")
         bs = self.block_size()
         n_blocks_total = -(-n_events // bs)
         done = 0
