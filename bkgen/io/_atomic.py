@@ -35,3 +35,32 @@ class AtomicPath:
             self.tmp.unlink()
         except FileNotFoundError:
             pass
+
+
+class AtomicWriter:
+    """Context-manager behaviour of the writers built on :class:`AtomicPath`: leaving the
+    block with an exception, or without :meth:`close`, discards the temporary file.
+    Subclasses set ``self._target`` and implement ``_close_stream``."""
+
+    _target: AtomicPath
+
+    def _close_stream(self) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self, metadata: dict | None = None) -> None:
+        self._close_stream()
+        self._target.commit()
+
+    def abort(self) -> None:
+        try:
+            self._close_stream()
+        finally:
+            self._target.discard()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None or not self._target.committed:
+            self.abort()
+        return False

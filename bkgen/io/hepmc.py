@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..physics.inputs import C_MM_PER_NS
-from ._atomic import AtomicPath
+from ._atomic import AtomicPath, AtomicWriter
 
 
 def _require_pyhepmc():
@@ -22,7 +22,7 @@ def _require_pyhepmc():
     return pyhepmc
 
 
-class HepMC3Writer:
+class HepMC3Writer(AtomicWriter):
     """Streams events into a HepMC3 ASCII file, written atomically."""
 
     def __init__(self, path, *, overwrite: bool = False, run_info: dict | None = None):
@@ -54,23 +54,8 @@ class HepMC3Writer:
             self._writer.write(evt)
         self.n_events += n
 
-    def close(self, metadata: dict | None = None) -> None:
+    def _close_stream(self) -> None:
         self._writer.close()
-        self._target.commit()
-
-    def abort(self) -> None:
-        try:
-            self._writer.close()
-        finally:
-            self._target.discard()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None or not self._target.committed:
-            self.abort()
-        return False
 
 
 def read_hepmc3(path) -> list:

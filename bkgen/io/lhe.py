@@ -19,10 +19,10 @@ import math
 import numpy as np
 
 from ..physics.inputs import mass as pdg_mass
-from ._atomic import AtomicPath
+from ._atomic import AtomicPath, AtomicWriter
 
 
-class LHEWriter:
+class LHEWriter(AtomicWriter):
     """Streams events into an LHE file, written atomically."""
 
     def __init__(self, path, *, beam: dict, br: float, card_text: str = "", overwrite: bool = False):
@@ -31,6 +31,7 @@ class LHEWriter:
         self._lab = beam["frame"] == "lab"
         self._half_angle = 0.5 * beam["crossing_angle"]
         self._m_e = pdg_mass(11)
+        self._aborting = False
         self.n_events = 0
         f = self._f
         f.write('<LesHouchesEvents version="3.0">\n<header>\n<bkgen_card><![CDATA[\n')
@@ -96,23 +97,15 @@ class LHEWriter:
             f.write("</event>\n")
         self.n_events += n
 
-    def close(self, metadata: dict | None = None) -> None:
-        self._f.write("</LesHouchesEvents>\n")
-        self._f.close()
-        self._target.commit()
+    def _close_stream(self) -> None:
+        if not self._f.closed:
+            if self._target.tmp.exists() and not self._aborting:
+                self._f.write("</LesHouchesEvents>\n")
+            self._f.close()
 
     def abort(self) -> None:
-        if not self._f.closed:
-            self._f.close()
-        self._target.discard()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is not None or not self._target.committed:
-            self.abort()
-        return False
+        self._aborting = True
+        super().abort()
 
 
 def read_lhe(path) -> list[dict]:

@@ -183,6 +183,18 @@ def _sin_from_cos(c):
 
 
 @jit
+def _two_body_decay(row, parent, slot1, slot2, m, m1, m2, dx, dy, dz):
+    """Daughters of row[parent] (mass m): daughter 1 along the unit vector d in the parent's
+    rest frame, both boosted to the frame of row[parent]."""
+    q = two_body_momentum(m, m1, m2)
+    e1 = np.sqrt(m1 * m1 + q * q)
+    e2 = np.sqrt(m2 * m2 + q * q)
+    pe, px, py, pz = row[parent, 0], row[parent, 1], row[parent, 2], row[parent, 3]
+    row[slot1, 0], row[slot1, 1], row[slot1, 2], row[slot1, 3] = boost(e1, q * dx, q * dy, q * dz, pe, px, py, pz, m)
+    row[slot2, 0], row[slot2, 1], row[slot2, 2], row[slot2, 3] = boost(e2, -q * dx, -q * dy, -q * dz, pe, px, py, pz, m)
+
+
+@jit
 def _sample_cos_sin2(st):
     """cos(theta) with density (3/4)(1 - cos^2) by exact inversion of its cubic CDF."""
     u = uniform(st)
@@ -291,28 +303,16 @@ def generate_one_block(
         row[SLOT_Y, 2] = -pst * ny_
         row[SLOT_Y, 3] = -pst * nz_
         if m_decays:
-            q = two_body_momentum(m_m, cp[P_M1], cp[P_M2])
             dx = sm * np.cos(phim) * e1x + sm * np.sin(phim) * e2x + cm * nx_
             dy = sm * np.cos(phim) * e1y + sm * np.sin(phim) * e2y + cm * ny_
             dz = sm * np.cos(phim) * e1z + sm * np.sin(phim) * e2z + cm * nz_
-            ea = np.sqrt(cp[P_M1] ** 2 + q * q)
-            eb = np.sqrt(cp[P_M2] ** 2 + q * q)
-            a0, a1, a2, a3 = boost(ea, q * dx, q * dy, q * dz, em, row[SLOT_M, 1], row[SLOT_M, 2], row[SLOT_M, 3], m_m)
-            b0, b1, b2, b3 = boost(eb, -q * dx, -q * dy, -q * dz, em, row[SLOT_M, 1], row[SLOT_M, 2], row[SLOT_M, 3], m_m)
-            row[SLOT_M1, 0], row[SLOT_M1, 1], row[SLOT_M1, 2], row[SLOT_M1, 3] = a0, a1, a2, a3
-            row[SLOT_M2, 0], row[SLOT_M2, 1], row[SLOT_M2, 2], row[SLOT_M2, 3] = b0, b1, b2, b3
+            _two_body_decay(row, SLOT_M, SLOT_M1, SLOT_M2, m_m, cp[P_M1], cp[P_M2], dx, dy, dz)
         if y_mode > 0:
-            q = two_body_momentum(m_y, cp[P_Y1], cp[P_Y2])
             # helicity frame of Y: z = -n, x = e1, y = -e2
             dx = sy * np.cos(phiy) * e1x - sy * np.sin(phiy) * e2x - cy * nx_
             dy = sy * np.cos(phiy) * e1y - sy * np.sin(phiy) * e2y - cy * ny_
             dz = sy * np.cos(phiy) * e1z - sy * np.sin(phiy) * e2z - cy * nz_
-            ea = np.sqrt(cp[P_Y1] ** 2 + q * q)
-            eb = np.sqrt(cp[P_Y2] ** 2 + q * q)
-            a0, a1, a2, a3 = boost(ea, q * dx, q * dy, q * dz, ey, row[SLOT_Y, 1], row[SLOT_Y, 2], row[SLOT_Y, 3], m_y)
-            b0, b1, b2, b3 = boost(eb, -q * dx, -q * dy, -q * dz, ey, row[SLOT_Y, 1], row[SLOT_Y, 2], row[SLOT_Y, 3], m_y)
-            row[SLOT_Y1, 0], row[SLOT_Y1, 1], row[SLOT_Y1, 2], row[SLOT_Y1, 3] = a0, a1, a2, a3
-            row[SLOT_Y2, 0], row[SLOT_Y2, 1], row[SLOT_Y2, 2], row[SLOT_Y2, 3] = b0, b1, b2, b3
+            _two_body_decay(row, SLOT_Y, SLOT_Y1, SLOT_Y2, m_y, cp[P_Y1], cp[P_Y2], dx, dy, dz)
         if conj == 1:  # CP: parity on every three-momentum (labels are conjugated by the caller)
             for k in range(SLOT_M, N_SLOTS):
                 for l in range(1, 4):

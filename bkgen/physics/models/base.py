@@ -80,6 +80,28 @@ class LineShape:
         return self.m0 * g / ((m2 - self.m0**2) ** 2 + (self.m0 * g) ** 2) / np.pi
 
 
+def meson_line_shape(meson: int, daughters: tuple[int, int], params: dict, m_max: float) -> LineShape:
+    """Line shape of the spin-1 meson ``meson`` -> ``daughters`` from its PDG mass and width,
+    truncated at m0 -+ n Gamma0 (n = params['line_shape_halfwidths']), above the daughters'
+    threshold and below ``m_max``."""
+    v = particle(abs(meson))
+    d1, d2 = mass(abs(daughters[0])), mass(abs(daughters[1]))
+    n = params["line_shape_halfwidths"]
+    return LineShape(
+        m0=v.mass, gamma0=v.width, m_d1=d1, m_d2=d2,
+        m_lo=max(d1 + d2 + 1e-6, v.mass - n * v.width), m_hi=min(v.mass + n * v.width, m_max - 1e-6),
+        radius=params["blatt_weisskopf_radius"],
+    )
+
+
+#: card parameters of :func:`meson_line_shape`, shared by models with a K* or phi
+LINE_SHAPE_PARAMETERS = (
+    Parameter("line_shape_halfwidths", 10.0, "", "K*/phi line shape truncated at m0 -+ n Gamma0", float, 0.5, 1e3),
+    Parameter("blatt_weisskopf_radius", BLATT_WEISSKOPF_R, "GeV^-1", "P-wave barrier radius of the K*/phi width",
+              float, 0.0, 20.0),
+)
+
+
 @dataclass(frozen=True)
 class Channel:
     """One incoherent component of a decay (see module docstring). PDG codes are those of

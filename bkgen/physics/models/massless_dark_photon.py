@@ -24,7 +24,17 @@ from ..inputs import (
     mass,
     particle,
 )
-from .base import Y_STABLE, Y_VECTOR, Channel, Decay, LineShape, Model, Parameter, kallen
+from .base import (
+    LINE_SHAPE_PARAMETERS,
+    Y_STABLE,
+    Y_VECTOR,
+    Channel,
+    Decay,
+    Model,
+    Parameter,
+    kallen,
+    meson_line_shape,
+)
 
 TEV = 1e3  # GeV
 
@@ -143,13 +153,7 @@ def _vector_gamma_d(p: dict, parent: int, meson: int, daughters, transition: str
     lam_ = p["Lambda_TeV"] * TEV
     t1_0 = float(ff.T1(0.0))
     v = particle(meson)
-    d1, d2 = mass(abs(daughters[0])), mass(abs(daughters[1]))
-    n = p["line_shape_halfwidths"]
-    shape = LineShape(
-        m0=v.mass, gamma0=v.width, m_d1=d1, m_d2=d2,
-        m_lo=max(d1 + d2 + 1e-6, v.mass - n * v.width), m_hi=min(v.mass + n * v.width, m_b - 1e-6),
-        radius=p["blatt_weisskopf_radius"],
-    )
+    shape = meson_line_shape(meson, daughters, p, m_b)
 
     def rate(s, m_meson):
         # eq. (4.4): Gamma = m_B^3 |T1(0)|^2 (1 - m_V^2/m_B^2)^3 / (32 pi Lambda^2)
@@ -228,8 +232,7 @@ MODEL = Model(
                   choices=("BSZ2015", "BSZ2015-LCSR")),
         Parameter("form_factors_Bsphi", "BSZ2015-LCSR", "", "Bs -> phi T1 parametrisation", str,
                   choices=("BSZ2015", "BSZ2015-LCSR")),
-        Parameter("line_shape_halfwidths", 10.0, "", "K*/phi line shape truncated at m0 -+ n Gamma0", float, 0.5, 1e3),
-        Parameter("blatt_weisskopf_radius", 3.0, "GeV^-1", "P-wave barrier radius of the K*/phi width", float, 0.0, 20.0),
+        *LINE_SHAPE_PARAMETERS,
     ),
     decays=(
         Decay("B+ -> K+ Q Qbar", "three-body through an off-shell gamma_D (seed 000 sec. 3)", build_kqq, 521),

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import form_factors
 from ..inputs import ALPHA_EW_INV_MT, BR_KSTAR0_KPPIM, G_FERMI, N_NU, SIN2_THETA_W, VTB_VTS, X_T, mass, particle
-from .base import Y_VECTOR, Channel, Decay, LineShape, Model, Parameter, kallen
+from .base import LINE_SHAPE_PARAMETERS, Y_VECTOR, Channel, Decay, Model, Parameter, kallen, meson_line_shape
 
 NEUTRINOS = (12, 14, 16)
 
@@ -65,13 +65,7 @@ def build_kstar(p: dict) -> list[Channel]:
     # its CP conjugate (Decay.amplitude_conjugate)
     ff = form_factors.get("B->K*", p["form_factors_BKstar"])
     m_b = mass(511)
-    v = particle(313)
-    d1, d2 = mass(321), mass(211)
-    n = p["line_shape_halfwidths"]
-    shape = LineShape(
-        m0=v.mass, gamma0=v.width, m_d1=d1, m_d2=d2, m_lo=max(d1 + d2 + 1e-6, v.mass - n * v.width),
-        m_hi=v.mass + n * v.width, radius=p["blatt_weisskopf_radius"],
-    )
+    shape = meson_line_shape(313, (321, -211), p, m_b)
     c2 = short_distance_c2()
 
     def amplitudes_times_sqrt_s(s, m_v):
@@ -113,8 +107,7 @@ MODEL = Model(
                   choices=("GKvD2018", "GKvD2018-LCSR", "GRvDV2023", "BHvDW2012")),
         Parameter("form_factors_BKstar", "BSZ2015", "", "B -> K* parametrisation", str,
                   choices=("BSZ2015", "BSZ2015-LCSR")),
-        Parameter("line_shape_halfwidths", 10.0, "", "K* line shape truncated at m0 -+ n Gamma0", float, 0.5, 1e3),
-        Parameter("blatt_weisskopf_radius", 3.0, "GeV^-1", "P-wave barrier radius of the K* width", float, 0.0, 20.0),
+        *LINE_SHAPE_PARAMETERS,
     ),
     decays=(
         Decay("B+ -> K+ nu nubar", "SM, seed 000 eq. (3.10)", build_k, 521),
