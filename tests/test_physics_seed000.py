@@ -216,3 +216,20 @@ def test_dipole_correction_size():
              / integrate.quad(integrand, lo, hi, args=(False,), limit=200, epsrel=1e-9)[0])
     assert corr / base == pytest.approx(ratio, rel=1e-5)
     assert -0.15 < corr / base - 1 < 0
+
+
+@pytest.mark.parametrize("m_q", [1e-4, 0.5, 2.0])
+def test_dipole_angular_weights_integrate_to_eq_3_15(m_q):
+    """The pair-helicity weights (Sachs G_M, G_E of the dark vertex) averaged over cos(theta_Q)
+    reproduce lambda (1 + Delta_M) - u_bar^2/3 of eq. (3.15)-(3.16), i.e.
+    [(w_+ + w_-)/2 (2/3) + w_0/3] = 1 + Delta_M - beta^2/3, and stay non-negative."""
+    p = {"alpha_D": 1.0, "Lambda_TeV": 1e5, "sommerfeld": True, "dipole_correction": True,
+         "form_factors_BK": "BHvDW2012", "dark_fermions": [{"mass": m_q, "charge": 1.0}]}
+    ch = mdp.build_kqq(p)[0]
+    s = np.linspace(4 * m_q**2 * (1 + 1e-6), (M_B - M_K) ** 2, 200)
+    w = ch.pair_weights(s)
+    assert np.all(w >= 0)
+    beta2 = 1 - 4 * m_q**2 / s
+    delta = mdp.dipole_correction(s / M_B**2, m_q / M_B, 1.0, 1.0)
+    avg = 0.5 * (w[:, 0] + w[:, 2]) * 2 / 3 + w[:, 1] / 3
+    assert np.allclose(avg, 1 + delta - beta2 / 3, rtol=1e-9, atol=1e-12)

@@ -55,7 +55,9 @@ def magnetic_form_factor(s_hat, mq_hat, alpha_d, charge):
     argument is negative above threshold, so the principal branch gives +i pi)."""
     s_hat = np.asarray(s_hat, dtype=float)
     root = np.sqrt(np.clip(s_hat * (s_hat - 4.0 * mq_hat**2), 0.0, None))
-    arg = (2.0 * mq_hat**2 - s_hat + root) / (2.0 * mq_hat**2)
+    # (2 m^2 - s + r) / (2 m^2) rewritten as -4 m^2 s / (s + r)^2 (equal since (s - r)(s + r) = 4 m^2 s),
+    # free of the cancellation between s and r when m_Q << sqrt(s)
+    arg = -4.0 * mq_hat**2 * s_hat / (s_hat + root) ** 2
     with np.errstate(divide="ignore", invalid="ignore"):
         f2 = alpha_d * charge**2 / (2.0 * np.pi) * mq_hat / root * np.log(arg.astype(complex))
     return np.where(root > 0.0, f2, 0.0)
@@ -94,18 +96,25 @@ def _kqq_rate(p, ff, m_b, m_k, m_q, charge):
         return np.where(beta2 > 0.0, d_gamma_ds_hat / m_b**2, 0.0)
 
     def pair_weights(s, m_meson=None):
-        # |M|^2 ~ 1 + Delta_M - beta^2 cos^2(theta_Q) at four-vector level (from eq. 3.2-3.3
-        # the hadronic current contracts to (p_B + p_K)_mu [Q gamma^mu Q]); the dipole term is
-        # taken isotropic, which reproduces eq. (3.15) after the angular integral.
+        # Four-vector level: the hadronic current contracts to (p_B + p_K)_mu [Q Gamma^mu Q] (eq. 3.2-3.3),
+        # so in the Q Qbar rest frame |M|^2 ~ |G_M|^2 s sin^2(theta_Q) + |G_E|^2 4 m_Q^2 cos^2(theta_Q)
+        # with the Sachs combinations G_M = 1 + f, G_E = 1 + s f / (4 m_Q^2) of the dark-fermion vertex,
+        # f = 2 m_Q/m_B F_2(s_hat) of eq. (3.17). Averaged over theta this is exactly
+        # lambda (1 + Delta_M) - u_bar^2/3 with Delta_M of eq. (3.16); without the correction
+        # (f = 0) it is 1 - beta^2 cos^2(theta_Q).
         s = np.asarray(s, dtype=float)
-        s_hat = s / m_b**2
         with np.errstate(invalid="ignore", divide="ignore"):
-            beta2 = np.clip(1.0 - 4.0 * m_q**2 / s, 0.0, 1.0)
-        dm = dipole_correction(s_hat, mq_hat, alpha, 1.0) if p["dipole_correction"] else np.zeros_like(s)
+            thr = np.clip(4.0 * m_q**2 / s, 0.0, 1.0)  # 1 - beta^2
         w = np.empty(s.shape + (3,))
-        w[..., 0] = 1.0 + dm
-        w[..., 1] = 1.0 - beta2 + dm
-        w[..., 2] = 1.0 + dm
+        if p["dipole_correction"] and m_q > 0.0:
+            f = 2.0 * mq_hat * magnetic_form_factor(s / m_b**2, mq_hat, alpha, 1.0)
+            g_m2 = np.abs(1.0 + f) ** 2
+            g_e2 = np.abs(1.0 + f / np.where(thr > 0, thr, 1.0)) ** 2
+        else:
+            g_m2 = g_e2 = np.ones_like(s)
+        w[..., 0] = g_m2
+        w[..., 1] = thr * g_e2
+        w[..., 2] = g_m2
         return w
 
     return rate, pair_weights
