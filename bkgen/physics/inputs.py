@@ -30,9 +30,13 @@ G_FERMI = _sc.physical_constants["Fermi coupling constant"][0]
 # 55 vector mediator.
 PDG_DARK_FERMION = 52  #: dark fermion Q (seed 000), spin 1/2
 PDG_DARK_PHOTON = 55  #: dark photon gamma_D (seed 000), vector mediator
+PDG_SCALAR_DM = 51  #: scalar dark matter (seed 002: complex X of the Z3 model, real singlet S)
+PDG_SCALAR_MEDIATOR = 54  #: scalar mediator (seed 002: dark Higgs H1), a real field
+PDG_ALP = 54  #: axion-like particle a (seed 003 sec. II), a real (pseudo)scalar mediator
 
 #: self-conjugate codes used in the event record (charge conjugation keeps them)
-SELF_CONJUGATE = frozenset({22, 23, 111, 113, 221, 223, 333, 300553, 9000553, PDG_DARK_PHOTON})
+SELF_CONJUGATE = frozenset({21, 22, 23, 111, 113, 130, 221, 223, 310, 333, 300553, 9000553, PDG_DARK_PHOTON,
+                            PDG_SCALAR_MEDIATOR})
 
 
 @dataclass(frozen=True)
@@ -66,9 +70,10 @@ def width(pdgid: int) -> float:
     return particle(abs(pdgid)).width
 
 
-def conjugate(pdgid: int) -> int:
-    """Charge-conjugate PDG code (self-conjugate states keep their code)."""
-    return pdgid if abs(pdgid) in SELF_CONJUGATE else -pdgid
+def conjugate(pdgid: int, also_self_conjugate=()) -> int:
+    """Charge-conjugate PDG code (self-conjugate states, and the codes a channel declares
+    self-conjugate such as a Majorana fermion or a real scalar, keep their code)."""
+    return pdgid if abs(pdgid) in SELF_CONJUGATE or abs(pdgid) in also_self_conjugate else -pdgid
 
 
 # --- SM short-distance inputs of seed 000 eq. (3.10) -------------------------
@@ -98,3 +103,30 @@ E_LER = 4.000  #: e+ (LER) energy [GeV], same source
 CROSSING_ANGLE = 0.083  #: full crossing angle [rad] (basf2 beamparameters.py: 2 x 41.5 mrad)
 SIGMA_E_HER = 5.13e-3  #: HER energy spread [GeV] (basf2 beamparameters.py covHER)
 SIGMA_E_LER = 2.375e-3  #: LER energy spread [GeV] (basf2 beamparameters.py covLER)
+
+# --- couplings for the mediator models (massive dark photon, dark Higgs) -------
+#: fine-structure constant alpha(0), CODATA 2022 via scipy.constants ("the fine structure
+#: constant" of seed 003 eq. 38)
+ALPHA_EM_0 = _sc.fine_structure
+#: |g_bs^X| per unit kinetic mixing from the full one-loop expressions, seed 003 after eq. (41),
+#: printed there as "2.44 eps x 10^-6"; the exponent is -4 (eq. 41 itself evaluates to
+#: 2.7e-4 eps, and only 1e-4 gives the Belle II excess at eps = 10^-4.3; tests/test_dark_vector.py)
+G_BS_PER_EPS_SEED003 = 2.44e-4
+#: effective h-s-b coupling |kappa_cb| of seed 002 (slide "Belle II excess: 2-body decay")
+KAPPA_CB = 6.7e-6
+
+# --- ALP widths (seed 003 eq. 5-6, 13-14) --------------------------------------
+#: alpha_s at MU_ALPHA_S_REF = 2 GeV (n_f = 4), the starting point of the two-loop running to
+#: m_a in bkgen.physics.qcd: seed 003 text below eq. (16), "alpha_s(m_a) ~ 0.3" at m_a = 2 GeV
+#: (its ref. [46])
+ALPHA_S_2GEV = 0.30
+MU_ALPHA_S_REF = 2.0  #: [GeV] scale of ALPHA_S_2GEV
+
+
+def quark_mass_msbar(pdgid: int) -> float:
+    """Quark mass [GeV] from the PDG table shipped with ``particle`` (RPP 2026 quark summary):
+    u, d, s are MS-bar masses at mu = 2 GeV, c and b the MS-bar masses m_q(m_q), t the mass from
+    direct measurements."""
+    if not 1 <= abs(pdgid) <= 6:
+        raise ValueError(f"quark_mass_msbar({pdgid}): allowed: quark PDG codes 1..6")
+    return mass(abs(pdgid))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from . import massless_dark_photon, sm_nunu
+from . import alp, dark_higgs, dark_vector, massless_dark_photon, singlet_scalar, sm_nunu
 from .base import Model
 
 MODELS: dict[str, Model] = {
     sm_nunu.MODEL.name: sm_nunu.MODEL,
     massless_dark_photon.MODEL.name: massless_dark_photon.MODEL,
+    dark_vector.MODEL.name: dark_vector.MODEL,
+    dark_higgs.MODEL.name: dark_higgs.MODEL,
+    singlet_scalar.MODEL.name: singlet_scalar.MODEL,
+    alp.MODEL.name: alp.MODEL,
 }
 
 

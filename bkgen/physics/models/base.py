@@ -173,6 +173,12 @@ class Decay:
     #: True when the channels' amplitudes describe the CP conjugate of the named decay
     #: (b -> s convention for a decay named with a B0 or B+ parent)
     amplitude_conjugate: bool = False
+    #: optional per-run extension, ``extension(generator)``, returning an object with
+    #: ``branch_types`` (extra scalar branches, name -> dtype), ``apply(scalars, particles, seed)``
+    #: (called on every chunk of branches: adds those branches and may change weights, vertices,
+    #: status and PDG codes in place) and ``summary(generator)`` (a dict that
+    #: ``Generator.summary()`` adds under "extra"); e.g. bkgen.detector.long_lived.LongLivedY
+    extension: Callable | None = None
 
 
 @dataclass(frozen=True)
