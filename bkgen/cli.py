@@ -40,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--force", action="store_true", help="overwrite an existing output file")
     g.add_argument("--threads", type=int, help="number of threads (default: all cores)")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument("--workers", type=int, help="run on a local dask cluster of N worker processes (one file per chunk)")
+    g.add_argument("--scheduler", metavar="ADDRESS", help="run on the dask cluster at ADDRESS (one file per chunk)")
+    g.add_argument("--chunks", type=int, help="number of chunks of a distributed run (default: 4 per worker)")
+    g.add_argument("--merge", action="store_true", help="distributed run: also merge the chunk files into the output")
     _add_set(g)
 
     i = sub.add_parser("info", help="widths, branching ratios and per-channel table of a card")
@@ -52,6 +56,53 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(v)
 
     sub.add_parser("list", help="list models and their decays")
+
+    r = sub.add_parser("reweight", help="reweight a sample to another parameter point (no regeneration)")
+    r.add_argument("sample", help="ROOT file written by bkgen generate")
+    r.add_argument("-o", "--output", required=True, help="output ROOT file")
+    r.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    r.add_argument("--no-ff-variations", action="store_true", help="no +-1 sigma form-factor weight branches")
+    _add_set(r)
+
+    s = sub.add_parser("scan", help="widths and BRs over a parameter grid (no events)")
+    s.add_argument("card")
+    s.add_argument("--grid", action="append", default=[], metavar="KEY=START:STOP:N[:log]",
+                   help="a scan axis (repeatable), e.g. --grid model.alpha_D=0.1:1:10")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.add_argument("--plot", metavar="FILE", help="plot BR over the grid (matplotlib)")
+    _add_set(s)
+
+    b = sub.add_parser("bench", help="throughput benchmarks (see benchmarks/)")
+    b.add_argument("cards", nargs="*", help="cards (default: cards/*.toml)")
+    b.add_argument("--smoke", action="store_true", help="a few seconds: one card, small N, no peers")
+    b.add_argument("-n", "--events", type=int, help="events per timed run")
+    b.add_argument("--repeats", type=int, default=3, help="timed runs per figure (median)")
+    b.add_argument("--no-peers", action="store_true", help="skip phasespace, Pythia 8 and NumPy")
+    b.add_argument("--memory", action="store_true", help="also measure peak RSS against N")
+    b.add_argument("--results", metavar="FILE", help="write the Markdown report here (e.g. benchmarks/RESULTS.md)")
+
+    rc = sub.add_parser("recast", help="fit a model against the published Belle II B+ -> K+ nu nubar likelihood")
+    rc.add_argument("input", metavar="CARD_OR_SAMPLE", help="a card (q2 density, no events) or a ROOT sample")
+    rc.add_argument("--json", action="store_true", help="machine-readable output")
+    rc.add_argument("--scan", action="append", default=[], metavar="SECTION.KEY=START:STOP:N[:log]",
+                    help="scan axis (repeatable, a grid); e.g. --scan model.Lambda_TeV=2e4:2e5:20:log")
+    rc.add_argument("-o", "--output", metavar="PREFIX",
+                    help="scan: PREFIX.csv/.json/.png/.pdf (default outputs/recast_scan); point: PREFIX.json")
+    rc.add_argument("--plot", metavar="PREFIX", help="also plot the Belle II bins with the fit (PREFIX.png/.pdf)")
+    rc.add_argument("--no-intervals", action="store_true", help="skip the profile-likelihood intervals")
+    rc.add_argument("--no-limit", action="store_true", help="skip the CLs upper limit")
+    rc.add_argument("--bootstrap", type=int, default=20, metavar="N",
+                    help="resamplings for the MC-statistical error of a sample's result (default 20, 0: none)")
+    rc.add_argument("--published", action="store_true", help="also fit the published model (mu on the SM template)")
+    rc.add_argument("--export-workspace", metavar="FILE", help="write the pyhf workspace of the hypothesis (POI mu_np)")
+    _add_set(rc)
+
+    pl = sub.add_parser("plot", help="figures: q2 spectra, Belle II bins, recast scans (PNG and PDF)")
+    pl.add_argument("what", choices=["spectra", "bins", "scan"])
+    pl.add_argument("input", help="spectra, bins: a card or a ROOT sample; scan: a recast scan JSON table")
+    pl.add_argument("-o", "--output", required=True, metavar="PREFIX", help="writes PREFIX.png and PREFIX.pdf")
+    pl.add_argument("-n", "--events", type=int, default=200_000, help="events generated for q2_rec from a card")
+    _add_set(pl)
     return parser
 
 
@@ -93,7 +144,18 @@ def _cmd_info(args) -> int:
     print(f"{'channel':<52s} {'Gamma [GeV]':>13s} {'BR':>12s} {'fraction':>9s}")
     for c in s["channels"]:
         print(f"{c['label']:<52s} {c['width']:13.5e} {c['br']:12.5e} {c['width'] / s['width_GeV']:9.4f}")
+    _print_extra(s.get("extra", {}), "")
     return 0
+
+
+def _print_extra(d: dict, prefix: str) -> None:
+    """Model-provided summary entries (Decay.extension), one 'key = value' line each."""
+    for key, value in d.items():
+        if isinstance(value, dict):
+            _print_extra(value, f"{prefix}{key}.")
+        else:
+            text = f"{value:.6g}" if isinstance(value, float) else str(value)
+            print(f"{prefix}{key} = {text}")
 
 
 def _open_writer(card, gen, out, force):
@@ -108,11 +170,11 @@ def _open_writer(card, gen, out, force):
         from .io.lhe import LHEWriter
 
         return LHEWriter(out, beam=card["beam"], br=gen.br, card_text=dumps(card), overwrite=force)
-    from .generate.generator import PARTICLE_BRANCHES, SCALAR_BRANCHES
     from .io.root import RootEventWriter
 
+    scalar_types, particle_types = gen.branch_types()
     return RootEventWriter(
-        out, scalar_branches=SCALAR_BRANCHES, particle_branches=PARTICLE_BRANCHES,
+        out, scalar_branches=scalar_types, particle_branches=particle_types,
         compression=card["output"]["compression"], overwrite=force,
     )
 
@@ -122,6 +184,7 @@ def _cmd_generate(args) -> int:
 
     from .config.card import dumps, load
     from .generate.generator import Generator
+    from .generate.pipeline import run_to_writer
 
     overrides = list(args.set)
     if args.events is not None:
@@ -144,6 +207,12 @@ def _cmd_generate(args) -> int:
         numba.set_num_threads(args.threads)
     n_events = card["generation"]["events"]
     seed = card["generation"]["seed"]
+    if args.workers is not None or args.scheduler is not None:
+        from .generate.distributed import run_cli
+
+        return run_cli(card, args)
+    if args.chunks is not None or args.merge:
+        raise ValueError("--chunks/--merge given without --workers or --scheduler; allowed: with a distributed run")
     gen = Generator(card)
     progress = None
     if not args.no_progress and sys.stderr.isatty():
@@ -155,12 +224,8 @@ def _cmd_generate(args) -> int:
     parent = os.path.dirname(os.path.abspath(out))
     os.makedirs(parent, exist_ok=True)
     with _open_writer(card, gen, out, args.force) as writer:
-        for scalars, particles, stats in gen.events(n_events, seed):
-            writer.write(scalars, particles)
-            trials += stats["trials"]
-            overweight += stats["overweight"]
-            if progress is not None:
-                progress.update(stats["events"])
+        run = run_to_writer(gen, writer, seed, n_events, progress=progress)
+        trials, overweight = run.trials, run.overweight
         writer.close({"card": dumps(card), "run_info": gen.run_info(seed, n_events, trials, overweight)})
     if progress is not None:
         progress.close()
@@ -172,7 +237,152 @@ def _cmd_generate(args) -> int:
     return 0
 
 
-COMMANDS = {"generate": _cmd_generate, "info": _cmd_info, "validate": _cmd_validate, "list": _cmd_list}
+def _cmd_reweight(args) -> int:
+    from .reweight import reweight_file
+
+    reweight_file(args.sample, args.output, args.set, ff_variations=not args.no_ff_variations,
+                  overwrite=args.force, log=print)
+    return 0
+
+
+def _cmd_scan(args) -> int:
+    from .reweight import plot_scan, scan
+
+    res = scan(args.card, args.grid, args.set)
+    if args.plot:
+        plot_scan(res, args.plot)
+    if args.json:
+        print(json.dumps(res, indent=1))
+        return 0
+    import numpy as np
+
+    names = res["parameters"]
+    print(" ".join(f"{n:>22s}" for n in names) + f" {'Gamma [GeV]':>13s} {'BR':>12s} {'BR x BR(vis)':>12s}")
+    values = [np.asarray(v) for v in res["values"]]
+    width, br, brv = (np.asarray(res[k]) for k in ("width_GeV", "br", "br_visible"))
+    for idx in np.ndindex(*width.shape):
+        print(" ".join(f"{values[a][i]:22.6g}" for a, i in enumerate(idx)) + f" {width[idx]:13.5e} {br[idx]:12.5e} {brv[idx]:12.5e}")
+    return 0
+
+
+def _cmd_bench(args) -> int:
+    from .bench import main as bench_main
+
+    return bench_main(args)
+
+
+def _cmd_recast(args) -> int:
+    from .recast import report
+    from .recast.fit import Recast, reweight_factors
+
+    if args.bootstrap < 0:
+        raise ValueError(f"--bootstrap = {args.bootstrap}; allowed: an integer >= 0")
+    if args.scan:
+        return _recast_scan(args)
+    sp, _ = report.load_spectrum(args.input, args.set)
+    rc = Recast()
+    t0 = time.perf_counter()
+    res = report.recast(sp, intervals=not args.no_intervals, limit=not args.no_limit, n_bootstrap=args.bootstrap, rc=rc)
+    res["seconds"] = time.perf_counter() - t0
+    if args.published:
+        res["published_fit"] = rc.run_published()
+    if args.export_workspace or args.plot:
+        if not res.get("fits"):
+            raise ValueError(f"{args.input!r} has no B+ -> K+ channel; allowed with --plot/--export-workspace: a K+ model")
+        factors = reweight_factors(sp.kplus, sp.kplus_br)
+    if args.export_workspace:
+        _write_text(args.export_workspace, json.dumps(rc.pyhf_workspace(factors), indent=1))
+    if args.plot:
+        from .plot import bins
+
+        res["plots"] = bins(rc, factors, sp.kplus_br / rc.bf_ref, args.plot)
+    if args.output:
+        _write_text(f"{args.output}.json", json.dumps(res, indent=1, default=float))
+    if args.json:
+        print(json.dumps(res, indent=1, default=float))
+    else:
+        print(report.text(res))
+        if args.published:
+            for a, r in res["published_fit"].items():
+                print(f"published model ({a}): mu = {r['mu_hat']:.3f} +- {r['mu_sigma_hesse']:.3f} (Hesse), "
+                      f"68% CL [{r['mu_interval68'][0]:.3f}, {r['mu_interval68'][1]:.3f}]")
+        print(f"({res['seconds']:.1f} s)")
+    return 0
+
+
+def _write_text(path: str, text: str) -> None:
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    tmp = f"{path}.partial-{os.getpid()}"
+    with open(tmp, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _recast_scan(args) -> int:
+    from .recast.scan import parse_scan, run_scan, to_csv
+
+    if args.input.lower().endswith(".root"):
+        raise ValueError(f"--scan with {args.input!r}: allowed: a card (scans need the q2 density of a card)")
+    scans = [parse_scan(t) for t in args.scan]
+    n_points = 1
+    for _, v in scans:
+        n_points *= v.size
+    prefix = args.output or "outputs/recast_scan"
+    progress = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        progress = tqdm(total=n_points, unit="pt", file=sys.stderr)
+    t0 = time.perf_counter()
+    table = run_scan(args.input, args.set, scans, intervals=not args.no_intervals, limit=not args.no_limit,
+                     progress=progress)
+    table["seconds"] = time.perf_counter() - t0
+    if progress is not None:
+        progress.close()
+    from .plot import scan as plot_scan
+
+    _write_text(f"{prefix}.json", json.dumps(table, indent=1, default=float))
+    _write_text(f"{prefix}.csv", to_csv(table))
+    paths = plot_scan(table, prefix)
+    if args.json:
+        print(json.dumps(table, indent=1, default=float))
+    else:
+        print(f"{n_points} points in {table['seconds']:.1f} s; wrote {prefix}.json, {prefix}.csv, {', '.join(paths)}")
+    return 0
+
+
+def _cmd_plot(args) -> int:
+    from . import plot
+
+    if args.what == "scan":
+        try:
+            with open(args.input) as fh:
+                table = json.load(fh)
+            table["keys"], table["points"]
+        except (json.JSONDecodeError, KeyError, TypeError):
+            raise ValueError(f"{args.input!r}: allowed: a JSON table written by bkgen recast --scan") from None
+        paths = plot.scan(table, args.output)
+    elif args.what == "spectra":
+        if args.events < 1000:
+            raise ValueError(f"--events = {args.events}; allowed: >= 1000")
+        paths = plot.spectra(args.input, args.set, args.output, n_events=args.events)
+    else:
+        from .recast import report
+        from .recast.fit import Recast, reweight_factors
+
+        sp, _ = report.load_spectrum(args.input, args.set)
+        if not sp.kplus_br > 0:
+            raise ValueError(f"{args.input!r} has no B+ -> K+ channel; allowed for 'bins': a K+ model")
+        rc = Recast(analyses=("combined",))
+        paths = plot.bins(rc, reweight_factors(sp.kplus, sp.kplus_br), sp.kplus_br / rc.bf_ref, args.output)
+    print("wrote " + ", ".join(paths))
+    return 0
+
+
+COMMANDS = {"generate": _cmd_generate, "info": _cmd_info, "validate": _cmd_validate, "list": _cmd_list,
+            "reweight": _cmd_reweight, "scan": _cmd_scan, "bench": _cmd_bench, "recast": _cmd_recast,
+            "plot": _cmd_plot}
 
 
 def main(argv=None) -> int:

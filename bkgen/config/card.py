@@ -15,6 +15,8 @@ from pathlib import Path
 
 import tomli_w
 
+from ..detector import geometry as _geometry
+from ..detector.resolution import SIGMA_PT_A, SIGMA_PT_B
 from ..physics import inputs
 from ..physics.models import get as get_model
 
@@ -53,6 +55,31 @@ SCHEMA = {
         "file": ("str", "", None),
         "compression": ("str", "zstd:1", None),
         "format": ("str", "root", ("root", "hepmc3", "lhe")),
+        "precision": ("str", "float64", ("float64", "float32")),  # ROOT momenta and vertices
+    },
+    # Belle II-like detector level (bkgen.detector): q2_rec, track smearing, efficiency map
+    "detector": {
+        "resolution": ("bool", False, None),
+        "sigma_pt_a": ("float", SIGMA_PT_A, _num(0.0, 1.0)),  # sigma_pT/pT = sqrt((a pT)^2 + b^2)
+        "sigma_pt_b": ("float", SIGMA_PT_B, _num(0.0, 1.0)),
+        "sigma_theta": ("float", 0.0, _num(0.0, 1.0)),  # rad
+        "sigma_phi": ("float", 0.0, _num(0.0, 1.0)),  # rad
+        "cm_frame": ("str", "nominal", ("nominal", "event")),
+        "efficiency": ("str", "none", None),  # none | ITA | HTA | path to a .csv/.json/.root map
+        "efficiency_mode": ("str", "weight", ("weight", "accept_reject")),
+    },
+    # long-lived Y decays (bkgen.detector.geometry, .displacement; used by decays with an extension,
+    # e.g. the ALP): nested regions of a Belle II-like detector [mm], forced decays, seed 003 eq. (11)
+    "displacement": {
+        "shape": ("str", "cylinders", _geometry.SHAPES),
+        **{
+            f"{name}_{key}": ("float", value, _num(-1e9, 0.0) if key == "z_min" else _num(0.0, 1e9, True))
+            for name, dims in _geometry.BELLE2_DEFAULTS.items()
+            for key, value in zip(("radius", "z_min", "z_max"), dims)
+        },
+        "force_region": ("str", "none", ("none", *_geometry.BELLE2_REGIONS, _geometry.OUTSIDE)),
+        "L_det": ("float", _geometry.L_DET_SEED003, _num(0.0, 1e9, True)),  # single length of eq. (11)
+        "info_events": ("int", 20000, (0, 10**8)),  # sample for the MC estimate in `bkgen info`
     },
 }
 
@@ -199,14 +226,22 @@ def resolve(raw: dict) -> dict:
     except ValueError as exc:
         raise CardError(str(exc)) from None
     card["model"] = _model_section(model, raw.get("model", {}))
-    for section in ("beam", "generation", "output"):
+    for section in ("beam", "generation", "output", "detector", "displacement"):
         card[section] = _check_section(section, raw.get(section, {}), SCHEMA[section])
+    try:
+        _geometry.from_card(card["displacement"])
+    except ValueError as exc:
+        raise CardError(str(exc)) from None
     if model.validate is not None:
         try:
             model.validate(card["model"], decay.name)
         except ValueError as exc:
             raise CardError(str(exc)) from None
     _check_beam(card, decay.parent)
+    if card["detector"]["efficiency"] != "none":
+        from ..detector.efficiency import load as load_efficiency
+
+        load_efficiency(card["detector"]["efficiency"], "detector.efficiency")
     from ..io.root import parse_compression
 
     try:

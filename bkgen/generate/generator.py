@@ -29,6 +29,7 @@ STATUS_FINAL, STATUS_DECAYED = 1, 2
 SCALAR_BRANCHES = {
     "event": np.int64,
     "q2": np.float64,
+    "q2_rec": np.float64,
     "E_miss_B": np.float64,
     "weight": np.float64,
     "m_meson": np.float64,
@@ -105,7 +106,12 @@ class Generator:
         self.record = self._record_layout()
         self._rec_slots = np.asarray(self.record.slots, dtype=np.int64)
         self._rec_vertex = np.asarray(self.record.vertex, dtype=np.int64)
-        self._rec_pdg_conj = np.vectorize(inputs.conjugate, otypes=[np.int32])(self.record.pdg)
+        self._rec_pdg_conj = np.array(
+            [[inputs.conjugate(int(p), ch.extra.get("self_conjugate", ())) for p in row]
+             for row, ch in zip(self.record.pdg, self.channels)], dtype=np.int32,
+        ).reshape(self.record.pdg.shape)
+        # model-provided per-event extension (Decay.extension), e.g. displaced long-lived decays
+        self.extension = self.decay.extension(self) if self.decay.extension is not None else None
 
     # -- summary ------------------------------------------------------------
     @property
@@ -117,7 +123,7 @@ class Generator:
         return sum(i.br_visible for i in self.info)
 
     def summary(self) -> dict:
-        return {
+        out = {
             "model": self.model.name,
             "decay": self.decay.name,
             "parent_pdg": self.parent,
@@ -130,6 +136,9 @@ class Generator:
             "channels": [i.__dict__ for i in self.info],
             "table_max_interp_error": self.tables.max_interp_error,
         }
+        if self.extension is not None:
+            out["extra"] = self.extension.summary(self)
+        return out
 
     # -- set-up -------------------------------------------------------------
     def _lab_vector(self) -> np.ndarray:
@@ -199,7 +208,7 @@ class Generator:
             states, bs, n_events, self.channels[0].m_parent, self.conj_mode, t.ch_cum, t.cpar, t.mx_pdf, t.mx_cdf,
             t.ft_pdf, t.ft_cdf, t.hel, t.pw, self.lab, p4, vtx, obs, trials, over,
         )
-        return {"p4": p4, "vtx": vtx, "obs": obs, "trials": int(trials.sum()), "overweight": int(over.sum())}
+        return {"p4": p4, "vtx": vtx, "obs": obs, "trials": int(trials.sum()), "overweight": int(over.sum()), "seed": seed}
 
     def to_branches(self, raw: dict, first_event: int) -> tuple[dict, dict]:
         """Kernel output -> (scalar branches, particle branches of shape (n, n_entries)), all C-contiguous.
@@ -245,13 +254,29 @@ class Generator:
             "vz": vert[2],
             "t": vert[3],
         }
+        if getattr(self, "_detector", None) is None:
+            from ..detector.level import DetectorLevel
+
+            self._detector = DetectorLevel(self.card, self.channels)
+        seed = raw.get("seed", self.card["generation"]["seed"])
+        q2r, weight, keep = self._detector.apply(raw, first_event, seed, self.block_size())
+        scalars["q2_rec"] = q2r
+        scalars["weight"] = weight
+        if keep is not None:  # detector.efficiency_mode = "accept_reject": rejected events are dropped
+            scalars = {key: v[keep] for key, v in scalars.items()}
+            particles = {key: np.ascontiguousarray(v[keep]) for key, v in particles.items()}
+        if self.extension is not None:  # Decay.extension: extra branches, in place on this chunk
+            self.extension.apply(scalars, particles, seed)
         return scalars, particles
 
     def branch_types(self) -> tuple[dict, dict]:
         """(scalar, particle) branch dtypes of this run's output (``output.precision`` applied)."""
         fdt = np.dtype(self.card["output"].get("precision", "float64"))
         particles = {k: (fdt if np.dtype(v).kind == "f" else v) for k, v in PARTICLE_BRANCHES.items()}
-        return dict(SCALAR_BRANCHES), particles
+        scalars = dict(SCALAR_BRANCHES)
+        if self.extension is not None:
+            scalars.update(self.extension.branch_types)
+        return scalars, particles
 
     def events(self, n_events: int, seed: int, chunk_blocks: int = 4):
         """Yield (scalars, particles, stats) chunk by chunk for ``n_events`` events."""

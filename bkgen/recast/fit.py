@@ -1,0 +1,332 @@
+"""Recast of a model against the published Belle II B+ -> K+ nu nubar likelihood.
+
+Signal hypothesis in every reco bin i (method of arXiv:2402.08417, shared/belle2 README section 5):
+
+    N_i = T_i (1 + r f_i),   f_i = sum_j M[i, j] w_j / sum_j M[i, j],   w_j = B_NP,j / B_SM,j
+
+with T_i the published SM template (mu = 1, BF 4.97e-6) and all its uncertainties, M the joint
+number density, B_SM,j the SM null per q2_gen bin (sum B_ref = 4.966e-6) and B_NP,j the model's
+K+ spectrum normalised to a total BF of B_ref (w = 0 in the sentinel bin, where only the SM part
+contributes). The parameter of interest r = BF_NP / B_ref scales the new-physics part only; the
+published mu is removed. For a new-physics component with SM kinematics, 1 + r is the published
+mu. The nuisance parameters are profiled.
+
+Intervals: profile likelihood, -2 Delta lnL = 1 (68.27%) and 3.841 (95%) (Wilks; chi^2 with one
+degree of freedom). Upper limit: CLs (Read, J. Phys. G 28 (2002) 2693) with the asymptotic
+distributions of q~_mu and the Asimov data set of the SM-only hypothesis (Cowan, Cranmer, Gross,
+Vitells, EPJC 71 (2011) 1554, eqs. 16, 65-66). Significance against SM only: sqrt(q0) with
+q0 = -2 ln[L(r = 0) / L(r^)] (same reference, eq. 12).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import norm
+from threadpoolctl import threadpool_limits
+
+from . import belle2
+from .likelihood import CompiledModel, to_pyhf_spec
+
+#: chi^2 (1 dof) quantiles for 68.27% and 95% CL
+LEVEL_68 = 1.0
+LEVEL_95 = 3.841458820694124
+#: CLs level of the upper limit
+CLS_ALPHA = 0.05
+
+
+def reweight_factors(np_bins: np.ndarray, np_total: float) -> dict[str, np.ndarray]:
+    """f_i per reco bin and channel for a new-physics K+ spectrum ``np_bins`` (BF per q2_gen bin, 100 bins)
+    normalised to a total BF of B_ref (one unit of r)."""
+    s = belle2.null_table().bf
+    if not np_total > 0:
+        raise ValueError("the model has no B+ -> K+ rate in the Belle II q2 range")
+    n_unit = np.asarray(np_bins, dtype=float) * belle2.bf_reference() / np_total
+    with np.errstate(invalid="ignore", divide="ignore"):
+        w = np.where(s > 0, n_unit / s, 0.0)
+    w = np.concatenate(([0.0], w))
+    out = {}
+    for ch in belle2.SIGNAL_SAMPLES:
+        m = belle2.number_density(ch)
+        out[ch] = (m @ w) / m.sum(axis=1)
+    return out
+
+
+def sm_shape_factors() -> dict[str, np.ndarray]:
+    """f_i for a new-physics component with exactly the SM null's kinematics (f_i = 1 minus the sentinel)."""
+    tab = belle2.null_table()
+    return reweight_factors(tab.bf, float(tab.bf.sum()))
+
+
+def single_threaded(fn):
+    """Run with one BLAS thread: the fits are many small problems, for which BLAS threads only contend
+    (an order of magnitude slower on a loaded machine)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with threadpool_limits(limits=1, user_api="blas"):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@dataclass
+class Fit:
+    r_hat: float
+    nll_hat: float
+    x_hat: np.ndarray
+
+
+class AnalysisFit:
+    """One analysis (ITA, HTA or combined): a compiled model and the fits on it."""
+
+    def __init__(self, name: str, spec: dict | None = None):
+        self.name = name
+        spec = belle2.workspace() if spec is None else spec
+        chans = belle2.ANALYSES[name]
+        self.signal = {c: s for c, s in belle2.SIGNAL_SAMPLES.items() if c in chans}
+        self.model = CompiledModel(spec, list(chans), self.signal)
+        self._x_best = None
+        self.published = False
+
+    # -- hypotheses ---------------------------------------------------------------------------
+    def set_factors(self, factors: dict[str, np.ndarray]):
+        self.model.set_signal_scale({c: factors[c] for c in self.signal})
+        self.published = False
+
+    def set_published(self):
+        self.model.set_signal_scale(published=True)
+        self.published = True
+
+    def poi_bounds(self):
+        return (0.0, 1e3) if self.published else self.model.poi_bounds(upper=1e3)
+
+    # -- fits ---------------------------------------------------------------------------------
+    def best(self, x0=None, data=None, aux=None) -> Fit:
+        """Free fit, from ``x0``, else from the last best fit on the data, else from the nominal point."""
+        if x0 is None:
+            x0 = self._x_best if self._x_best is not None and data is None else self.model.init(1.0)
+        res = self.model.fit(x0, data=data, aux=aux, poi_bounds=self.poi_bounds())
+        if data is None:
+            self._x_best = res.x
+        return Fit(float(res.x[0]), res.nll, res.x)
+
+    def profile(self, r: float, x0, data=None, aux=None):
+        res = self.model.fit(x0, fixed_poi=r, data=data, aux=aux, poi_bounds=self.poi_bounds())
+        return res.nll, res.x
+
+    def hesse_sigma(self, fit: Fit) -> float:
+        h = self.model.hessian(fit.x_hat)
+        try:
+            cov = np.linalg.inv(h)
+        except np.linalg.LinAlgError:
+            return float("nan")
+        return float(math.sqrt(cov[0, 0])) if cov[0, 0] > 0 else float("nan")
+
+    def crossing(self, fit: Fit, level: float, direction: int, sigma0: float, tol: float = 1e-3):
+        """POI where -2 Delta lnL = level on one side of the minimum: sqrt(-2 Delta lnL) is close to linear
+        in the POI, so an extrapolating secant followed by Illinois regula falsi converges in a few
+        conditional fits. Returns (value, closed); closed is False if the POI bound comes first."""
+        lo_b, hi_b = self.poi_bounds()
+        bound = lo_b if direction < 0 else hi_b
+        target = math.sqrt(level)
+        step = max(sigma0, 1e-6) * target
+
+        def clip(r):
+            return min(r, bound) if direction > 0 else max(r, bound)
+
+        def g(r, x0):
+            nll, x = self.profile(r, x0)
+            return math.sqrt(max(2.0 * (nll - fit.nll_hat), 0.0)) - target, x
+
+        a_r, a_g, x_a = fit.r_hat, -target, fit.x_hat
+        b_r = clip(fit.r_hat + direction * step)
+        b_g, x_b = g(b_r, x_a)
+        while b_g < 0:
+            if b_r == bound:
+                return bound, False
+            slope = (b_g - a_g) / (b_r - a_r)
+            jump = -b_g / slope if slope * direction > 0 else 4.0 * step * direction
+            jump = direction * min(max(abs(jump) * 1.05, 0.1 * step), 4.0 * step)
+            a_r, a_g, x_a = b_r, b_g, x_b
+            b_r = clip(b_r + jump)
+            b_g, x_b = g(b_r, x_b)
+        if abs(b_g) < tol:
+            return b_r, True
+        side = 0
+        r = b_r
+        for _ in range(60):
+            r = b_r - b_g * (b_r - a_r) / (b_g - a_g)
+            g_r, x_r = g(r, x_a if abs(r - a_r) < abs(r - b_r) else x_b)
+            if abs(g_r) < tol:
+                return r, True
+            if g_r < 0:
+                a_r, a_g, x_a = r, g_r, x_r
+                if side == -1:
+                    b_g *= 0.5
+                side = -1
+            else:
+                b_r, b_g, x_b = r, g_r, x_r
+                if side == 1:
+                    a_g *= 0.5
+                side = 1
+        return r, True
+
+    def cls(self, r: float, fit: Fit, asimov, x_obs, x_asi):
+        """Asymptotic CLs of q~_mu at POI r; returns (CLs, x_obs, x_asi) with the conditional fits."""
+        data_a, aux_a, nll_a0 = asimov
+        nll_obs, x_obs = self.profile(r, x_obs)
+        if fit.r_hat < 0:
+            ref = self.profile(0.0, fit.x_hat)[0]
+        else:
+            ref = fit.nll_hat
+        q_obs = 2.0 * (nll_obs - ref) if fit.r_hat <= r else 0.0
+        q_obs = max(q_obs, 0.0)
+        nll_ar, x_asi = self.profile(r, x_asi, data=data_a, aux=aux_a)
+        q_a = max(2.0 * (nll_ar - nll_a0), 1e-12)
+        sq, sqa = math.sqrt(q_obs), math.sqrt(q_a)
+        if sq <= sqa:
+            clsb = norm.sf(sq)
+            clb = norm.cdf(sqa - sq)
+        else:
+            clsb = norm.sf((q_obs + q_a) / (2.0 * sqa))
+            clb = norm.sf((q_obs - q_a) / (2.0 * sqa))
+        return (clsb / clb if clb > 0 else 1.0), x_obs, x_asi
+
+    def asimov_sm(self, fit: Fit):
+        """Asimov data of the SM-only hypothesis (r = 0, nuisances fitted to the data at r = 0)."""
+        _, x0 = self.profile(0.0, fit.x_hat)
+        data_a, aux_a = self.model.asimov(x0)
+        nll_a0 = self.model.nll(x0, data_a, aux_a)
+        return data_a, aux_a, nll_a0, x0
+
+    def upper_limit(self, fit: Fit, sigma0: float):
+        data_a, aux_a, nll_a0, x_a0 = self.asimov_sm(fit)
+        asimov = (data_a, aux_a, nll_a0)
+        r0 = max(fit.r_hat, 0.0)
+        x_obs, x_asi = fit.x_hat, x_a0
+        cache = {}
+
+        def g(r):
+            nonlocal x_obs, x_asi
+            c, x_obs, x_asi = self.cls(r, fit, asimov, x_obs, x_asi)
+            cache[r] = c
+            return math.log(max(c, 1e-300)) - math.log(CLS_ALPHA)
+
+        lo = r0 + 1e-3 * max(sigma0, 1e-3)
+        hi = r0 + 2.0 * max(sigma0, 1e-3)
+        g_lo = g(lo)
+        g_hi = g(hi)
+        _, hi_b = self.poi_bounds()
+        while g_hi > 0 and hi < hi_b:
+            lo, g_lo = hi, g_hi
+            hi = min(2.0 * hi, hi_b)
+            g_hi = g(hi)
+        if g_lo < 0:
+            return lo
+        for _ in range(50):
+            r_new = hi - g_hi * (hi - lo) / (g_hi - g_lo)
+            r_new = min(max(r_new, lo + 0.02 * (hi - lo)), hi - 0.02 * (hi - lo))
+            g_new = g(r_new)
+            if abs(g_new) < 1e-3 or (hi - lo) < 1e-4 * max(1.0, abs(hi)):
+                return r_new
+            if g_new > 0:
+                lo, g_lo = r_new, g_new
+            else:
+                hi, g_hi = r_new, g_new
+        return r_new
+
+
+class Recast:
+    """Fits of the three analyses; ``run`` gives the full result for one new-physics spectrum."""
+
+    def __init__(self, analyses=("ITA", "HTA", "combined")):
+        spec = belle2.workspace()
+        self.fits = {a: AnalysisFit(a, spec) for a in analyses}
+        self.bf_ref = belle2.bf_reference()
+
+    def templates(self, analysis: str) -> dict[str, np.ndarray]:
+        spec_chans = {c["name"]: c for c in belle2.workspace()["channels"]}
+        return {c: np.asarray(next(s for s in spec_chans[c]["samples"] if s["name"] == n)["data"])
+                for c, n in self.fits[analysis].signal.items()}
+
+    @single_threaded
+    def run_published(self, intervals: bool = True) -> dict:
+        """The published fit: mu scaling the SM template (validation of the likelihood)."""
+        out = {}
+        for a, af in self.fits.items():
+            af.set_published()
+            af._x_best = None
+            f = af.best(af.model.init(1.0))
+            sig = af.hesse_sigma(f)
+            res = {"mu_hat": f.r_hat, "mu_sigma_hesse": sig, "nll_hat": f.nll_hat}
+            if intervals:
+                res["mu_interval68"] = [af.crossing(f, LEVEL_68, d, sig)[0] for d in (-1, 1)]
+            out[a] = res
+        return out
+
+    @single_threaded
+    def run(self, factors: dict[str, np.ndarray], r_model: float | None = None, *, intervals: bool = True,
+            limit: bool = True, hesse: bool = True) -> dict:
+        """Best fit, intervals, CLs upper limit and significances of r for every analysis, in BF units."""
+        out = {}
+        for a, af in self.fits.items():
+            t0 = time.perf_counter()
+            af.set_factors(factors)
+            f = af.best(af._x_best)
+            nll0, _ = af.profile(0.0, f.x_hat)
+            q0 = 2.0 * (nll0 - f.nll_hat)
+            sig = af.hesse_sigma(f) if hesse else float("nan")
+            sigma0 = sig if np.isfinite(sig) else self._sigma_from_q0(f, q0, af)
+            ref = self.bf_ref
+            res = {
+                "bf_np_hat": f.r_hat * ref,
+                "bf_np_sigma_hesse": sig * ref if hesse else None,
+                "mu_equivalent": 1.0 + f.r_hat,
+                "minus2_dlnl_sm": q0,
+                "significance_vs_sm": math.copysign(math.sqrt(max(q0, 0.0)), f.r_hat),
+            }
+            if intervals:
+                for lvl, key in ((LEVEL_68, "bf_np_interval68"), (LEVEL_95, "bf_np_interval95")):
+                    lo, lo_closed = af.crossing(f, lvl, -1, sigma0)
+                    hi, hi_closed = af.crossing(f, lvl, +1, sigma0)
+                    res[key] = [lo * ref, hi * ref]
+                    res[key + "_closed"] = [lo_closed, hi_closed]
+            if limit:
+                res["bf_np_ul95_cls"] = af.upper_limit(f, sigma0) * ref
+            if r_model is not None:
+                nll_m, _ = af.profile(r_model, f.x_hat)
+                res["bf_np_model"] = r_model * ref
+                res["minus2_dlnl_model_vs_best"] = 2.0 * (nll_m - f.nll_hat)
+                res["minus2_dlnl_model_vs_sm"] = 2.0 * (nll_m - nll0)
+            tmpl = self.templates(a)
+            res["np_yield_per_unit_bf"] = float(sum(np.sum(factors[c] * tmpl[c]) for c in tmpl)) / ref
+            res["sm_yield"] = float(sum(np.sum(t) for t in tmpl.values()))
+            res["seconds"] = time.perf_counter() - t0
+            out[a] = res
+        return out
+
+    @staticmethod
+    def _sigma_from_q0(f: Fit, q0: float, af: AnalysisFit) -> float:
+        if q0 > 1e-6 and f.r_hat != 0:
+            return abs(f.r_hat) / math.sqrt(q0)
+        nll1, _ = af.profile(f.r_hat + 1.0, f.x_hat)
+        t = 2.0 * (nll1 - f.nll_hat)
+        return 1.0 / math.sqrt(t) if t > 0 else 1.0
+
+    @single_threaded
+    def best_only(self, factors: dict[str, np.ndarray]) -> dict:
+        out = {}
+        for a, af in self.fits.items():
+            af.set_factors(factors)
+            out[a] = af.best(af._x_best).r_hat * self.bf_ref
+        return out
+
+    def pyhf_workspace(self, factors: dict[str, np.ndarray], analysis: str = "combined") -> dict:
+        """The hypothesis as a pyhf workspace (POI ``mu_np`` = r), for use with pyhf directly."""
+        af = self.fits[analysis]
+        return to_pyhf_spec(belle2.workspace(), list(belle2.ANALYSES[analysis]), af.signal, factors)

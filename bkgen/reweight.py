@@ -1,0 +1,380 @@
+"""Reweighting of generated samples to other parameter points, and fast width/BR scans.
+
+An event of channel c carries (m_M, q^2) and the helicity angles (theta_M, theta_Y, chi);
+its normalised density is
+
+    p(event) = rho_c(m_M, q^2) / Gamma  *  W_c(angles; m_M, q^2) / <W_c>(m_M, q^2),
+
+where rho_c = [line shape of M normalised over its window] x dGamma_c/dq^2, W_c is the
+kernel's angular density (``bkgen.kernels.cascade.angular_weight``) built from the
+helicity amplitudes and pair weights at (m_M, q^2), and <W_c> its average over the
+angles (cross terms in chi vanish; every |d^1_{lambda sigma}|^2 averages to 1/3):
+
+    J_M = 0:  H_0^2 sum_sigma w_sigma / 3   (Y -> y1 y2),  H_0^2 (stable or spin-0 Y)
+    J_M = 1:  sum_lambda H_lambda^2 sum_sigma w_sigma / 9,  sum H^2 / 3 (stable Y),  H_0^2 / 3 (spin-0 Y).
+
+The event weight to a new parameter point is p_new / p_old (times the event's existing
+weight), so the weights average to one when the new support lies inside the old one;
+Gamma_new / Gamma_old converts to a rate.  Form-factor variations (+-1 sigma of every
+parameter of the form-factor sets the decay uses, taken one at a time, i.e. without the
+published correlations) are written as extra branches ``weight_ff_<parameter>_up/down``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import math
+import tomllib
+from pathlib import Path
+
+import numpy as np
+
+from .config.card import CardError, apply_overrides, parse_override, resolve
+from .generate.tables import ChannelGrid, channel_width
+from .kernels import cascade as K
+from .kernels.jit import jit
+from .physics import form_factors
+from .physics.models import get as get_model
+from .physics.models.base import parent_width
+
+# ------------------------------------------------------------------ parameter paths
+
+
+def apply_sets(raw: dict, sets: list[str]) -> dict:
+    """``--set`` overrides; ``model.<array of tables>.<key>=value`` sets the key in every element,
+    e.g. ``model.dark_fermions.mass=0.6`` sets the mass of every dark-fermion generation."""
+    raw = copy.deepcopy(raw)
+    plain = []
+    for text in sets or []:
+        keys, value = parse_override(text)
+        if len(keys) == 3 and keys[0] == "model":
+            section = raw.setdefault("model", {})
+            current = section.get(keys[1])
+            if current is None:
+                try:
+                    current = get_model(raw.get("process", {}).get("model", "")).defaults().get(keys[1])
+                except ValueError:
+                    current = None
+            if isinstance(current, list) and all(isinstance(e, dict) for e in current):
+                section[keys[1]] = [dict(e, **{keys[2]: value}) for e in copy.deepcopy(current)]
+                continue
+        plain.append(text)
+    return apply_overrides(raw, plain)
+
+
+# ------------------------------------------------------------------ densities
+
+
+@jit
+def _angular_ratio(h, w, j_m, y_mode, cm, cy, chi, out):
+    """W / <W> per event (1 where the decay has no angular information)."""
+    for i in range(cm.shape[0]):
+        sm = np.sqrt(max(1.0 - cm[i] * cm[i], 0.0))
+        sy = np.sqrt(max(1.0 - cy[i] * cy[i], 0.0))
+        wv, wb = K.angular_weight(h[i], w[i], j_m, y_mode, cm[i], sm, cy[i], sy, chi[i])
+        hs = h[i, 0] ** 2 + h[i, 1] ** 2 + h[i, 2] ** 2
+        ws = w[i, 0] + w[i, 1] + w[i, 2]
+        if j_m == 0:
+            mean = h[i, 1] ** 2 * ws / 3.0 if y_mode == 1 else h[i, 1] ** 2
+        elif y_mode == 1:
+            mean = hs * ws / 9.0
+        elif y_mode == 0:
+            mean = hs / 3.0
+        else:
+            mean = h[i, 1] ** 2 / 3.0
+        out[i] = wv / mean if (wb > 0.0 and mean > 0.0) else 1.0
+
+
+class Density:
+    """Normalised event density of a resolved card's decay."""
+
+    def __init__(self, card: dict):
+        model = get_model(card["process"]["model"])
+        self.decay = model.decay(card["process"]["decay"])
+        self.channels = self.decay.build(card["model"])
+        self.widths = np.array([channel_width(ch, n=64)[0] for ch in self.channels])
+        self.width = float(self.widths.sum())
+        self.gamma_parent = parent_width(abs(self.channels[0].parent))
+        self._ls_norm = [self._line_shape_norm(ch) for ch in self.channels]
+
+    @staticmethod
+    def _line_shape_norm(ch) -> float:
+        if ch.line_shape is None:
+            return 1.0
+        grid = ChannelGrid(ch)
+        lo, hi = grid.x_range()
+        z, w = np.polynomial.legendre.leggauss(384)
+        x = 0.5 * (hi - lo) * z + 0.5 * (hi + lo)
+        return float(0.5 * (hi - lo) * np.dot(w, grid.line_shape_x(x)))
+
+    @property
+    def br(self) -> float:
+        return self.width / self.gamma_parent
+
+    def __call__(self, ev: dict) -> np.ndarray:
+        """p(event) for arrays q2, m_meson, cos_theta_meson, cos_theta_pair, chi, channel."""
+        ch_idx = np.asarray(ev["channel"])
+        out = np.zeros(len(ch_idx))
+        for c, ch in enumerate(self.channels):
+            sel = np.flatnonzero(ch_idx == c)
+            if sel.size == 0:
+                continue
+            q2 = np.asarray(ev["q2"], dtype=float)[sel]
+            m = np.asarray(ev["m_meson"], dtype=float)[sel]
+            with np.errstate(all="ignore"):
+                rho = np.broadcast_to(np.asarray(ch.rate(q2, m), dtype=float), q2.shape).copy()
+                if ch.line_shape is not None:
+                    rho *= ch.line_shape.density_m2(m * m) / self._ls_norm[c]
+                h = np.ascontiguousarray(np.broadcast_to(ch.helicity(q2, m), q2.shape + (3,)), dtype=float)
+                w = np.ascontiguousarray(np.broadcast_to(ch.pair_weights(q2, m), q2.shape + (3,)), dtype=float)
+            ang = np.empty(sel.size)
+            _angular_ratio(h, w, ch.j_meson, ch.y_mode, np.ascontiguousarray(ev["cos_theta_meson"][sel], dtype=float),
+                           np.ascontiguousarray(ev["cos_theta_pair"][sel], dtype=float),
+                           np.ascontiguousarray(ev["chi"][sel], dtype=float), ang)
+            out[sel] = np.where(np.isfinite(rho), rho, 0.0) * ang / self.width
+        return out
+
+
+def check_support(old: Density, new: Density, key_hint: str) -> None:
+    """The new density must vanish wherever the old one does (the sample cannot populate it)."""
+    if len(old.channels) != len(new.channels):
+        raise ValueError(f"{key_hint}: changes the number of channels ({len(old.channels)} -> "
+                         f"{len(new.channels)}); allowed: the same channels as the sample")
+    for a, b in zip(old.channels, new.channels):
+        if (a.j_meson, a.y_mode, a.q2_fixed is None) != (b.j_meson, b.y_mode, b.q2_fixed is None):
+            raise ValueError(f"{key_hint}: changes the decay topology of {a.label!r}; allowed: the sample's")
+        if a.q2_fixed is not None and not math.isclose(a.q2_fixed, b.q2_fixed, abs_tol=1e-12):
+            raise ValueError(f"{key_hint}: moves the fixed q2 of {a.label!r}; allowed: q2 = {a.q2_fixed:g} GeV^2")
+        if b.q2_lo < a.q2_lo * (1.0 - 1e-12) - 1e-15:
+            raise ValueError(
+                f"{key_hint}: lowers the q2 threshold of {a.label!r} from {a.q2_lo:.6g} to {b.q2_lo:.6g} GeV^2, "
+                f"outside the sample's support; allowed: parameter points with q2_lo >= {a.q2_lo:.6g} GeV^2")
+        la, lb = a.line_shape, b.line_shape
+        if la is not None and lb is not None and (lb.m_lo < la.m_lo - 1e-12 or lb.m_hi > la.m_hi + 1e-12):
+            raise ValueError(f"{key_hint}: widens the meson mass window of {a.label!r}; allowed: within "
+                             f"[{la.m_lo:.6g}, {la.m_hi:.6g}] GeV")
+
+
+# ------------------------------------------------------------------ form-factor variations
+
+
+@contextlib.contextmanager
+def form_factor_shift(parameter: str | None = None, sigmas: float = 0.0, used: list | None = None):
+    """Within the block, every form-factor set the models request has ``parameter`` shifted by
+    ``sigmas`` standard deviations (when the set has that parameter); ``used`` collects the sets."""
+    original = form_factors.get
+
+    def get(*args, **kwargs):
+        ff = original(*args, **kwargs)
+        if used is not None:
+            used.append(ff)
+        if parameter is not None and parameter in ff.parameter_names:
+            ff = ff.varied(sigmas=True, **{parameter: sigmas})
+        return ff
+
+    form_factors.get = get
+    try:
+        yield
+    finally:
+        form_factors.get = original
+
+
+def form_factor_parameters(card: dict) -> list[str]:
+    used: list = []
+    with form_factor_shift(used=used):
+        Density(card)
+    names = []
+    for ff in used:
+        for p in ff.uncertainties:
+            if p not in names:
+                names.append(p)
+    return names
+
+
+# ------------------------------------------------------------------ sample reweighting
+
+
+def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_variations: bool = True,
+                  overwrite: bool = False, step: int = 1 << 18, log=None) -> dict:
+    """Write ``out``: the events of ``sample`` with weights for the card of ``sample`` plus ``sets``."""
+    import uproot
+
+    from .config.card import dumps
+    from .io.root import COUNTER_BRANCH, TREE_NAME, RootEventWriter, read_metadata
+
+    sample, out = Path(sample), Path(out)
+    if not sample.is_file():
+        raise FileNotFoundError(f"sample {str(sample)!r} does not exist; allowed: a ROOT file written by bkgen")
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"output {str(out)!r} exists; allowed: a new path, or --force to overwrite")
+    meta = read_metadata(sample)
+    if "card" not in meta:
+        raise ValueError(f"sample {str(sample)!r} has no 'card' metadata; allowed: a ROOT file written by bkgen")
+    old_raw = tomllib.loads(meta["card"])
+    old_card = resolve(old_raw)
+    for text in sets:
+        keys, _ = parse_override(text)
+        if keys[0] != "model":
+            raise CardError(f"--set {text!r}: allowed: model parameters (model.key=value)")
+    new_card = resolve(apply_sets(old_raw, sets))
+    hint = "--set " + " ".join(sets) if sets else "the sample's card"
+    old, new = Density(old_card), Density(new_card)
+    check_support(old, new, hint)
+    variations = []
+    if ff_variations:
+        for p in form_factor_parameters(new_card):
+            for tag, sig in (("up", 1.0), ("down", -1.0)):
+                with form_factor_shift(p, sig):
+                    variations.append((f"weight_ff_{p}_{tag}", Density(new_card)))
+    needed = ["q2", "m_meson", "cos_theta_meson", "cos_theta_pair", "chi", "channel", "weight"]
+    summary = {"events": 0, "sum_w": 0.0, "sum_w2": 0.0}
+    with uproot.open(sample) as f:
+        tree = f[TREE_NAME]
+        missing = [b for b in needed if b not in tree]
+        if missing:
+            raise ValueError(f"sample {str(sample)!r} lacks branches {missing}; allowed: a bkgen event file")
+        particle_names = [b.name for b in tree.branches
+                          if b.name != COUNTER_BRANCH and getattr(b, "count_branch", None) is not None]
+        scalar_names = [b.name for b in tree.branches if b.name not in particle_names and b.name != COUNTER_BRANCH]
+        writer = None
+        try:
+            for arrays in tree.iterate(step_size=step, library="np"):
+                n = len(arrays["q2"])
+                p_old = old(arrays)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratio = np.where(p_old > 0, new(arrays) / p_old, 0.0)
+                    extra = {name: np.where(p_old > 0, d(arrays) / p_old, 0.0) for name, d in variations}
+                base = np.asarray(arrays["weight"], dtype=float)
+                scalars = {k: arrays[k] for k in scalar_names}
+                scalars["weight"] = base * ratio
+                for name, r in extra.items():
+                    scalars[name] = base * r
+                width = int(arrays[COUNTER_BRANCH][0]) if n else 0
+                particles = {k: np.concatenate(arrays[k]).reshape(n, width) for k in particle_names}
+                if writer is None:
+                    writer = RootEventWriter(
+                        out, scalar_branches={k: v.dtype for k, v in scalars.items()},
+                        particle_branches={k: v.dtype for k, v in particles.items()},
+                        compression=old_card["output"]["compression"], overwrite=overwrite)
+                writer.write(scalars, particles)
+                summary["events"] += n
+                summary["sum_w"] += float(ratio.sum())
+                summary["sum_w2"] += float((ratio * ratio).sum())
+            if writer is None:
+                raise ValueError(f"sample {str(sample)!r} has no events")
+            info = json.loads(meta.get("run_info", "{}") or "{}")
+            n_ev = summary["events"]
+            info["reweighting"] = {
+                "source": str(sample),
+                "sets": list(sets),
+                "source_card": meta["card"],
+                "width_old_GeV": old.width,
+                "width_new_GeV": new.width,
+                "br_old": old.br,
+                "br_new": new.br,
+                "mean_weight": summary["sum_w"] / n_ev,
+                "effective_events": summary["sum_w"] ** 2 / summary["sum_w2"] if summary["sum_w2"] else 0.0,
+                "weight": "event weight x p_new/p_old (normalised densities); x br_new/br_old gives the rate",
+                "form_factor_branches": [name for name, _ in variations],
+            }
+            summary.update(info["reweighting"])
+            writer.close({"card": dumps(new_card), "run_info": json.dumps(info, indent=1, default=float)})
+        except BaseException:
+            if writer is not None and not writer.closed:
+                writer.abort()
+            raise
+    if log is not None:
+        log(f"wrote {summary['events']} reweighted events to {out}: BR {old.br:.4e} -> {new.br:.4e}, "
+            f"mean weight {summary['mean_weight']:.4f}, effective events {summary['effective_events']:.0f}, "
+            f"{len(variations)} form-factor weight branches")
+    return summary
+
+
+# ------------------------------------------------------------------ scans
+
+
+def parse_grid(text: str) -> tuple[str, np.ndarray]:
+    """'key=start:stop:n' (linear) or 'key=start:stop:n:log' -> (key, values)."""
+    if "=" not in text:
+        raise ValueError(f"--grid {text!r}: allowed: key=start:stop:n[:log]")
+    key, spec = text.split("=", 1)
+    key = key.strip()
+    if "." not in key:
+        key = f"model.{key}"
+    parts = spec.split(":")
+    try:
+        if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != "log"):
+            raise ValueError
+        a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise ValueError(f"--grid {text!r}: allowed: key=start:stop:n[:log] with numbers start, stop and n >= 1") from None
+    if n < 1 or not (math.isfinite(a) and math.isfinite(b)):
+        raise ValueError(f"--grid {text!r}: allowed: finite start, stop and n >= 1")
+    if len(parts) == 4:
+        if a <= 0 or b <= 0:
+            raise ValueError(f"--grid {text!r}: allowed: start, stop > 0 for a log grid")
+        return key, np.geomspace(a, b, n)
+    return key, np.linspace(a, b, n)
+
+
+def scan(card_path: str, grids: list[str], sets: list[str] | None = None) -> dict:
+    """Widths and BRs on the outer product of the grids (no tables, no events)."""
+    from .config.card import load_raw
+
+    raw = apply_sets(load_raw(card_path), sets or [])
+    resolve(raw)  # the base card must be valid
+    axes = [parse_grid(g) for g in grids]
+    if not axes:
+        raise ValueError("scan needs at least one --grid key=start:stop:n")
+    names = [k for k, _ in axes]
+    shape = tuple(len(v) for _, v in axes)
+    width = np.full(shape, np.nan)
+    br = np.full(shape, np.nan)
+    br_vis = np.full(shape, np.nan)
+    channels = None
+    ch_br = None
+    for idx in np.ndindex(*shape):
+        point = [f"{k}={float(v[i])!r}" for (k, v), i in zip(axes, idx)]
+        card = resolve(apply_sets(raw, point))
+        decay = get_model(card["process"]["model"]).decay(card["process"]["decay"])
+        chans = decay.build(card["model"])
+        g_parent = parent_width(abs(chans[0].parent))
+        w = np.array([channel_width(ch)[0] for ch in chans])
+        if channels is None:
+            channels = [ch.label for ch in chans]
+            ch_br = np.full(shape + (len(chans),), np.nan)
+        width[idx] = w.sum()
+        br[idx] = w.sum() / g_parent
+        br_vis[idx] = sum(wi / g_parent * ch.visible_br for wi, ch in zip(w, chans))
+        if len(w) == ch_br.shape[-1]:
+            ch_br[idx] = w / g_parent
+    return {"parameters": names, "values": [v.tolist() for _, v in axes], "width_GeV": width.tolist(),
+            "br": br.tolist(), "br_visible": br_vis.tolist(), "channels": channels, "channel_br": ch_br.tolist()}
+
+
+def plot_scan(result: dict, path: str | Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names, values = result["parameters"], [np.asarray(v) for v in result["values"]]
+    br = np.asarray(result["br"])
+    fig, ax = plt.subplots(figsize=(5.5, 4.0))
+    if len(names) == 1:
+        ax.plot(values[0], br, marker="o")
+        ax.set_xlabel(names[0])
+        ax.set_ylabel("BR")
+        ax.set_yscale("log")
+    else:
+        z = np.log10(br.reshape(len(values[0]), len(values[1]), -1)[..., 0])
+        mesh = ax.pcolormesh(values[1], values[0], z, shading="nearest")
+        fig.colorbar(mesh, ax=ax, label="log10 BR")
+        ax.set_xlabel(names[1])
+        ax.set_ylabel(names[0])
+    ax.set_title("bkgen scan")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
