@@ -8,6 +8,8 @@ import os
 import sys
 import time
 
+import numpy as np
+
 from . import __version__
 
 
@@ -43,7 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--workers", type=int, help="run on a local dask cluster of N worker processes (one file per chunk)")
     g.add_argument("--scheduler", metavar="ADDRESS", help="run on the dask cluster at ADDRESS (one file per chunk)")
     g.add_argument("--chunks", type=int, help="number of chunks of a distributed run (default: 4 per worker)")
-    g.add_argument("--merge", action="store_true", help="distributed run: also merge the chunk files into the output")
+    g.add_argument("--merge", action="store_true", help="chunked run: also merge the chunk files into the output")
+    g.add_argument(
+        "--resume", action="store_true",
+        help="chunked run: keep the complete chunk files of an interrupted run and generate only the rest",
+    )
     _add_set(g)
 
     i = sub.add_parser("info", help="widths, branching ratios and per-channel table of a card")
@@ -179,6 +185,33 @@ def _open_writer(card, gen, out, force):
     )
 
 
+#: bytes written per particle entry and per event (uncompressed), for the disk-space check
+_TEXT_FORMAT_FACTOR = 3.0
+
+
+def _check_disk_space(card, out, n_events) -> None:
+    """Refuse a run whose uncompressed output would not fit on the target's file system."""
+    import shutil
+
+    from .generate.generator import PARTICLE_BRANCHES, SCALAR_BRANCHES
+
+    per_particle = sum(np.dtype(t).itemsize for t in PARTICLE_BRANCHES.values())
+    per_event = sum(np.dtype(t).itemsize for t in SCALAR_BRANCHES.values()) + 12 * per_particle
+    if card["output"]["format"] != "root":
+        per_event *= _TEXT_FORMAT_FACTOR
+    need = per_event * n_events
+    parent = os.path.dirname(os.path.abspath(out))
+    probe = parent
+    while not os.path.exists(probe):
+        probe = os.path.dirname(probe)
+    free = shutil.disk_usage(probe).free
+    if need > free:
+        raise ValueError(
+            f"generation.events = {n_events} needs up to {need / 1e9:.3g} GB at {parent!r}, {free / 1e9:.3g} GB free; "
+            "allowed: fewer events, another output.file, or more space"
+        )
+
+
 def _cmd_generate(args) -> int:
     import numba
 
@@ -207,12 +240,12 @@ def _cmd_generate(args) -> int:
         numba.set_num_threads(args.threads)
     n_events = card["generation"]["events"]
     seed = card["generation"]["seed"]
-    if args.workers is not None or args.scheduler is not None:
+    _check_disk_space(card, out, n_events)
+    if args.workers is not None or args.scheduler is not None or args.chunks is not None or args.merge or args.resume:
+        # chunked run: one file per chunk plus a manifest; in this process unless a cluster is given
         from .generate.distributed import run_cli
 
         return run_cli(card, args)
-    if args.chunks is not None or args.merge:
-        raise ValueError("--chunks/--merge given without --workers or --scheduler; allowed: with a distributed run")
     gen = Generator(card)
     progress = None
     if not args.no_progress and sys.stderr.isatty():
@@ -385,8 +418,16 @@ COMMANDS = {"generate": _cmd_generate, "info": _cmd_info, "validate": _cmd_valid
             "plot": _cmd_plot}
 
 
+def _terminate(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
+    import signal
+
     args = build_parser().parse_args(argv)
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
+        signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:

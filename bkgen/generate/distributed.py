@@ -92,15 +92,39 @@ def run_chunk(card_text: str, seed: int, n_events: int, index: int, first_block:
             "overweight": stats.overweight, "seconds": stats.seconds, "sha256": sha256(path)}
 
 
+def completed_chunk(path: str | Path, card_text: str, seed: int, first_block: int, n_blocks: int) -> dict | None:
+    """The chunk record of an existing, complete chunk file of this run (same card, seed and blocks),
+    or None. Chunk files are renamed into place only when complete, so one that exists is whole."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    from ..io.root import read_metadata
+
+    try:
+        meta = read_metadata(path)
+        info = json.loads(meta["chunk"])
+        run_info = json.loads(meta["run_info"])
+    except Exception:  # not a chunk of ours: regenerate it
+        return None
+    if (meta.get("card") != card_text or run_info.get("seed") != seed or info.get("first_block") != first_block
+            or info.get("n_blocks") != n_blocks):
+        return None
+    unw = run_info["unweighting"]
+    return {**info, "file": path.name, "events": run_info["events"], "trials": unw["trials"],
+            "overweight": unw["overweight_events"], "seconds": 0.0, "sha256": sha256(path), "resumed": True}
+
+
 def run(card: dict, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
         n_chunks: int | None = None, threads: int | None = None, merge: bool = False, overwrite: bool = False,
-        processes: bool = True, client=None, log=None) -> dict:
+        processes: bool = True, client=None, log=None, resume: bool = False, sequential: bool = False) -> dict:
     """Run the card's events on a dask cluster; returns the manifest (also written next to ``out``).
 
     ``workers``: start a LocalCluster with that many single-threaded workers (``processes`` selects
     processes or threads); ``scheduler``: connect to a running scheduler; ``client``: use this
-    dask Client.  ``threads``: numba threads per task (default 1 on a LocalCluster, else all cores)."""
-    from dask.distributed import Client, LocalCluster
+    dask Client; ``sequential``: no dask, the chunks one after the other in this process.
+    ``threads``: numba threads per task (default 1 on a LocalCluster, else all cores).
+    ``resume``: keep the complete chunk files of an interrupted run with the same card and seed
+    and generate only the missing chunks (same RNG blocks, hence the same events)."""
 
     out = Path(out)
     n_events = card["generation"]["events"]
@@ -111,9 +135,21 @@ def run(card: dict, out: str | Path, *, workers: int | None = None, scheduler: s
     mpath = manifest_path(out)
     targets = [mpath] + ([out] if merge else [])
     for t in targets:
-        if t.exists() and not overwrite:
+        if t.exists() and not (overwrite or resume):
             raise FileExistsError(f"output {str(t)!r} exists; allowed: a new path, or --force to overwrite")
     out.parent.mkdir(parents=True, exist_ok=True)
+
+    if sequential:
+        plan = plan_chunks(n_events, bs, n_chunks or 1)
+        t0 = time.perf_counter()
+        chunks = []
+        for i, (b0, nb) in enumerate(plan):
+            path = chunk_path(out, i)
+            done = completed_chunk(path, card_text, seed, b0, nb) if resume else None
+            chunks.append(done or run_chunk(card_text, seed, n_events, i, b0, nb, str(path), threads))
+        seconds = time.perf_counter() - t0
+        return _finish(card_text, seed, n_events, bs, chunks, seconds, out, mpath, merge, overwrite or resume, log)
+    from dask.distributed import Client, LocalCluster
 
     cluster = own_client = None
     if client is None:
@@ -129,19 +165,26 @@ def run(card: dict, out: str | Path, *, workers: int | None = None, scheduler: s
         n_workers = max(1, len(client.scheduler_info().get("workers", {})) or (workers or 1))
         plan = plan_chunks(n_events, bs, n_chunks or CHUNKS_PER_WORKER * n_workers)
         t0 = time.perf_counter()
+        done = [completed_chunk(chunk_path(out, i), card_text, seed, b0, nb) if resume else None
+                for i, (b0, nb) in enumerate(plan)]
         futures = [
             client.submit(run_chunk, card_text, seed, n_events, i, b0, nb, str(chunk_path(out, i)), threads,
                           key=f"bkgen-chunk-{seed}-{i}-{hashlib.sha1(card_text.encode()).hexdigest()[:12]}",
                           retries=RETRIES, pure=False)
-            for i, (b0, nb) in enumerate(plan)
+            for i, (b0, nb) in enumerate(plan) if done[i] is None
         ]
-        chunks = sorted(client.gather(futures), key=lambda c: c["index"])
+        chunks = sorted([d for d in done if d is not None] + client.gather(futures), key=lambda c: c["index"])
         seconds = time.perf_counter() - t0
     finally:
         if own_client is not None:
             own_client.close()
         if cluster is not None:
             cluster.close()
+    return _finish(card_text, seed, n_events, bs, chunks, seconds, out, mpath, merge, overwrite or resume, log)
+
+
+def _finish(card_text, seed, n_events, bs, chunks, seconds, out, mpath, merge, overwrite, log) -> dict:
+    """Manifest (and optional merge) of a chunked run."""
     trials = sum(c["trials"] for c in chunks)
     manifest = {
         "bkgen_version": __version__,
@@ -215,7 +258,8 @@ def merge_chunks(manifest: dict, out: str | Path, directory: str | Path, overwri
 def run_cli(card: dict, args) -> int:
     """``bkgen generate ... --workers N | --scheduler ADDRESS [--chunks K] [--merge]``."""
     try:
-        import dask.distributed  # noqa: F401
+        if args.workers is not None or args.scheduler is not None:
+            import dask.distributed  # noqa: F401
     except ImportError:
         raise ValueError("--workers/--scheduler need dask.distributed; allowed: install it with "
                          "pip install 'dask[distributed]'") from None
@@ -227,6 +271,8 @@ def run_cli(card: dict, args) -> int:
         raise ValueError(f"--chunks = {args.chunks}; allowed: an integer >= 1")
     if args.threads is not None and args.threads < 1:
         raise ValueError(f"--threads = {args.threads}; allowed: an integer >= 1")
+    sequential = args.workers is None and args.scheduler is None
     run(card, card["output"]["file"], workers=args.workers, scheduler=args.scheduler, n_chunks=args.chunks,
-        threads=args.threads, merge=args.merge, overwrite=args.force, log=print)
+        threads=args.threads, merge=args.merge, overwrite=args.force, log=print,
+        resume=getattr(args, "resume", False), sequential=sequential)
     return 0
