@@ -170,3 +170,34 @@ def test_kstar_nunu_longitudinal_fraction():
     expected = (prim(edges[None, 1:]) - prim(edges[None, :-1])).sum(0)
     assert expected.sum() == pytest.approx(len(c), rel=1e-6)
     assert chi2_pvalue(np.histogram(c, edges)[0], expected) > P_MIN
+
+
+def test_kstar_nunu_neutrino_angle():
+    """B0 -> K*0 nu nubar: the helicity angle of the first neutrino of the record (left-handed nu in the
+    amplitudes' process, sigma = -1; CP-conjugated events reflect all momenta, which keeps the angle) has,
+    given each event's helicity amplitudes, the density ~ sum_lambda H_lambda^2 d^1_{lambda,-1}(theta)^2
+    = H_-^2 (1+c)^2/4 + H_0^2 (1-c^2)/2 + H_+^2 (1-c)^2/4 (the K* angle integrated out)."""
+    gen = make("sm", "B0 -> K*0 nu nubar")
+    scal, part = sample(gen, 100_000, seed=106)
+    b, nu1, nu2 = p4(part, 0), p4(part, 4), p4(part, 5)
+    c = helicity_cos(nu1, nu1 + nu2, b)
+    ff = form_factors.get("B->K*", "BSZ2015")
+    s, mv = scal["q2"], scal["m_meson"]
+    mb = inputs.mass(511)
+    lam = (mb**2 - mv**2 - s) ** 2 - 4 * mv**2 * s
+    # |H|^2 times q^2 (H_0 sqrt(q^2) = 8 m_B m_V A12, BSZ definition of A12)
+    hm2 = s * ((mb + mv) * ff.A1(s) + np.sqrt(lam) * ff.V(s) / (mb + mv)) ** 2
+    hp2 = s * ((mb + mv) * ff.A1(s) - np.sqrt(lam) * ff.V(s) / (mb + mv)) ** 2
+    h02 = (8 * mb * mv * ff.A12(s)) ** 2
+    edges = np.linspace(-1, 1, 21)
+
+    def prim(x):  # antiderivatives of (1+c)^2/4, (1-c^2)/2, (1-c)^2/4
+        return (hm2[:, None] * (1 + x) ** 3 / 12 + h02[:, None] * (x - x**3 / 3) / 2
+                - hp2[:, None] * (1 - x) ** 3 / 12)
+
+    norm = (prim(np.array([[1.0]])) - prim(np.array([[-1.0]])))[:, 0]
+    expected = ((prim(edges[None, 1:]) - prim(edges[None, :-1])) / norm[:, None]).sum(0)
+    observed = np.histogram(c, edges)[0]
+    assert chi2_pvalue(observed, expected) > P_MIN
+    # the forward-backward asymmetry is large (H_- dominates): the test has power against a flat law
+    assert chi2_pvalue(observed, np.full(20, len(c) / 20)) < 1e-6

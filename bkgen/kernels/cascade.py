@@ -11,7 +11,9 @@ Sampling per event:
      t = sqrt((q^2 - q^2_lo)/(q^2_hi(m_M) - q^2_lo));
   3. at that fixed (m_M, q^2), the helicity angles (theta_M, theta_Y, chi)
      drawn uniformly until one is accepted with probability W/W_bound (so the
-     angular acceptance does not bias the q^2 marginal), where
+     angular acceptance does not bias the q^2 marginal) -- for a spin-1 meson
+     theta_M is drawn from its exact marginal first and only (theta_Y, chi) are
+     accepted against the bound at that theta_M (mean acceptance 1/3) -- where
         W = sum_sigma w_sigma |sum_lambda H_lambda d^J_M_{lambda 0}(theta_M)
                                 d^1_{lambda sigma}(theta_Y) e^{i lambda chi}|^2
      (Jacob & Wick, Ann. Phys. 7 (1959) 404; helicity amplitudes H_lambda(m_M, q^2)
@@ -152,6 +154,45 @@ def q2_breit_wigner_map(t, q2_lo, q2_hi, m0, m0g0):
 
 
 @jit
+def _sample_cos_meson(st, h):
+    """cos(theta_M) of a spin-1 meson -> two spin-0 mesons from its exact marginal
+    sum_lambda H_lambda^2 d^1_{lambda 0}(theta)^2 = (H_-^2 + H_+^2)/2 sin^2 + H_0^2 cos^2
+    (the Y-decay angles integrate out: int |d^1_{lambda sigma}|^2 dcos = 2/3 for every lambda)."""
+    a = 0.5 * (h[0] * h[0] + h[2] * h[2]) * (4.0 / 3.0)  # weight of the sin^2 component
+    b = h[1] * h[1] * (2.0 / 3.0)  # weight of the cos^2 component
+    if uniform(st) * (a + b) < b:
+        v = 2.0 * uniform(st) - 1.0  # density (3/2) c^2: c = cbrt(2u - 1)
+        return np.cbrt(v)
+    return _sample_cos_sin2(st)
+
+
+@jit
+def pair_angular_weight(h, w, cm, sm, cy, sy, chi):
+    """W(theta_Y, chi | theta_M) = sum_sigma w_sigma |sum_lambda a_lambda d^1_{lambda sigma}(theta_Y)
+    e^{i lambda chi}|^2 with a_lambda = H_lambda d^1_{lambda 0}(theta_M), and its bound
+    sum_sigma w_sigma sum_lambda a_lambda^2 (Cauchy-Schwarz, sum_lambda |d^1_{lambda sigma}|^2 = 1);
+    the mean of W over (theta_Y, chi) is a third of the bound."""
+    a0 = h[0] * wigner_d1(-1, 0, cm, sm)
+    a1 = h[1] * wigner_d1(0, 0, cm, sm)
+    a2 = h[2] * wigner_d1(1, 0, cm, sm)
+    asq = a0 * a0 + a1 * a1 + a2 * a2
+    val = 0.0
+    wsum = 0.0
+    for ks in range(3):
+        if w[ks] == 0.0:
+            continue
+        sig = ks - 1
+        d0 = a0 * wigner_d1(-1, sig, cy, sy)
+        d1 = a1 * wigner_d1(0, sig, cy, sy)
+        d2 = a2 * wigner_d1(1, sig, cy, sy)
+        re = d1 + (d0 + d2) * np.cos(chi)
+        im = (d2 - d0) * np.sin(chi)
+        val += w[ks] * (re * re + im * im)
+        wsum += w[ks]
+    return val, wsum * asq
+
+
+@jit
 def _bilinear(tab, c, jx, ax, it, at, k):
     """Bilinear interpolation of tab[c, x, t, k]."""
     nx = tab.shape[1]
@@ -258,21 +299,44 @@ def generate_one_block(
         for k in range(3):
             hbuf[k] = _bilinear(hel, c, jx, ax, it, at, k)
             wbuf[k] = _bilinear(pw, c, jx, ax, it, at, k)
-        while True:
+        if int(cp[P_J_M]) == 1 and m_decays:
+            # spin-1 meson: theta_M from its exact marginal, then (theta_Y, chi) by accept-reject
             trials += 1
-            cm = 2.0 * uniform(st) - 1.0 if m_decays else 1.0
-            cy = 2.0 * uniform(st) - 1.0 if y_mode > 0 else 1.0
-            phim = 2.0 * np.pi * uniform(st)
-            phiy = 2.0 * np.pi * uniform(st)
+            cm = _sample_cos_meson(st, hbuf)
             sm = _sin_from_cos(cm)
+            phim = 2.0 * np.pi * uniform(st)
+            cy = 2.0 * uniform(st) - 1.0 if y_mode > 0 else 1.0
+            phiy = 2.0 * np.pi * uniform(st)
             sy = _sin_from_cos(cy)
-            wv, wb = angular_weight(hbuf, wbuf, int(cp[P_J_M]), y_mode, cm, sm, cy, sy, phim + phiy)
-            if wb <= 0.0:  # no angular information: isotropic
-                break
-            if wv > wb * (1.0 + 1e-12):
-                overweight += 1
-            if uniform(st) * wb < wv:
-                break
+            if y_mode == 1:
+                while True:
+                    sy = _sin_from_cos(cy)
+                    wv, wb = pair_angular_weight(hbuf, wbuf, cm, sm, cy, sy, phim + phiy)
+                    if wb <= 0.0:
+                        break
+                    if wv > wb * (1.0 + 1e-12):
+                        overweight += 1
+                    if uniform(st) * wb < wv:
+                        break
+                    trials += 1
+                    cy = 2.0 * uniform(st) - 1.0
+                    phiy = 2.0 * np.pi * uniform(st)
+        else:
+            while True:
+                trials += 1
+                cm = 2.0 * uniform(st) - 1.0 if m_decays else 1.0
+                cy = 2.0 * uniform(st) - 1.0 if y_mode > 0 else 1.0
+                phim = 2.0 * np.pi * uniform(st)
+                phiy = 2.0 * np.pi * uniform(st)
+                sm = _sin_from_cos(cm)
+                sy = _sin_from_cos(cy)
+                wv, wb = angular_weight(hbuf, wbuf, int(cp[P_J_M]), y_mode, cm, sm, cy, sy, phim + phiy)
+                if wb <= 0.0:  # no angular information: isotropic
+                    break
+                if wv > wb * (1.0 + 1e-12):
+                    overweight += 1
+                if uniform(st) * wb < wv:
+                    break
         chi = phim + phiy
         # 4. four-vectors in the B rest frame
         cth = 2.0 * uniform(st) - 1.0
