@@ -175,7 +175,9 @@ def _open_writer(card, gen, out, force):
         from .config.card import dumps
         from .io.lhe import LHEWriter
 
-        return LHEWriter(out, beam=card["beam"], br=gen.br, card_text=dumps(card), overwrite=force)
+        weighted = (card["detector"]["efficiency"] != "none" and card["detector"]["efficiency_mode"] == "weight") or (
+            card["displacement"]["force_region"] != "none")
+        return LHEWriter(out, beam=card["beam"], br=gen.br, card_text=dumps(card), overwrite=force, weighted=weighted)
     from .io.root import RootEventWriter
 
     scalar_types, particle_types = gen.branch_types()

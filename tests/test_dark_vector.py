@@ -12,8 +12,6 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from bkgen.config.card import resolve
-from bkgen.generate.generator import Generator
 from bkgen.generate.tables import (
     N_T_NODES,
     T_MIN,
@@ -23,6 +21,7 @@ from bkgen.generate.tables import (
 )
 from bkgen.physics import form_factors, inputs
 from bkgen.physics.models import dark_vector as dv
+from helpers import chi2_pvalue, make_generator, sample
 
 P_MIN = 1e-4
 EPS_BENCH = 10**-4.3
@@ -37,24 +36,7 @@ def params(**kw):
 
 
 def make(decay="B+ -> K+ X", frame="B_rest", **kw):
-    card = {"process": {"model": "dark_vector", "decay": decay}, "model": kw, "beam": {"frame": frame},
-            "generation": {"block_size": 16384}}
-    return Generator(resolve(card))
-
-
-def sample(gen, n, seed):
-    sc, pa = [], []
-    for s, p, _ in gen.events(n, seed):
-        sc.append(s)
-        pa.append(p)
-    return ({k: np.concatenate([c[k] for c in sc]) for k in sc[0]},
-            {k: np.concatenate([c[k] for c in pa]) for k in pa[0]})
-
-
-def chi2_pvalue(observed, expected):
-    mask = expected > 5
-    chi2 = (((observed - expected) ** 2) / expected)[mask].sum()
-    return stats.chi2.sf(chi2, mask.sum() - 1)
+    return make_generator("dark_vector", decay, frame=frame, **kw)
 
 
 # ---- seed 003 numbers ------------------------------------------------------------------------

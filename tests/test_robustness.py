@@ -118,3 +118,46 @@ def test_line_shape_window_edges(halfwidths):
     lo = max(inputs.mass(321) + inputs.mass(211), m0 - halfwidths * g0)
     assert np.all(s["m_meson"] >= lo - 1e-9) and np.all(s["m_meson"] <= m0 + halfwidths * g0 + 1e-9)
     assert np.all(np.isfinite(s["E_miss_B"]))
+
+
+def _card_sample(card_name, overrides, n=2000, seed=5):
+    from bkgen.config.card import load
+
+    gen = Generator(load(f"cards/{card_name}.toml", list(overrides) + ["generation.block_size=512"]))
+    scal, part = {}, {}
+    for s, p, _ in gen.events(n, seed):
+        for k, v in s.items():
+            scal.setdefault(k, []).append(v)
+        for k, v in p.items():
+            part.setdefault(k, []).append(v)
+    return gen, {k: np.concatenate(v) for k, v in scal.items()}, {k: np.concatenate(v) for k, v in part.items()}
+
+
+@pytest.mark.parametrize("f_a, ctau_m", [(1e13, 1e12), (1e8, 1e2)])
+def test_alp_lifetimes_up_to_1e12_m(f_a, ctau_m):
+    """A long-lived ALP with c tau ~ 1e12 m (f_a = 1e13 GeV; c tau ~ f_a^2, seed 003 eq. 19) still gives
+    finite displaced vertices along the ALP's flight, and the escape probability saturates at 1."""
+    gen, scal, part = _card_sample("alp_Ka_benchmark", [f"model.f_a={f_a:g}"])
+    ctau_mm = gen.channels[0].y_ctau
+    assert ctau_mm == pytest.approx(ctau_m * 1e3, rel=0.5)
+    y = int(np.flatnonzero(part["pdg"][0] == 54)[0])
+    kid = int(np.flatnonzero(part["mother"][0] == y)[0])
+    disp = np.stack([part[k][:, kid] - part[k][:, y] for k in ("vx", "vy", "vz")], axis=1)
+    assert np.all(np.isfinite(disp)) and np.all(np.isfinite(part["t"]))
+    # the displacement is along the ALP momentum
+    p = np.stack([part[k][:, y] for k in ("px", "py", "pz")], axis=1)
+    cos = (disp * p).sum(1) / np.linalg.norm(disp, axis=1) / np.linalg.norm(p, axis=1)
+    assert np.all(cos > 1 - 1e-9)
+    if ctau_m > 1e6:
+        assert np.all(np.linalg.norm(disp, axis=1) > 1e3)  # essentially all decays far outside (> 1 m)
+
+
+def test_mediator_width_1e_minus_20_gev():
+    """A dark-vector X with Gamma_X ~ 1e-20 GeV (tiny couplings): finite widths, q2 at the pole, events."""
+    gen, scal, _ = _card_sample("dark_vector_KX_benchmark", ["model.alpha_X=1e-21", "model.eps=1e-12",
+                                                            "model.g_bs_source='card'", "model.g_bs=1e-8"], n=500)
+    m_x = gen.channels[0].y_breit_wigner[0]
+    gamma_x = inputs.HBAR_GEV_NS * inputs.C_MM_PER_NS / gen.channels[0].y_ctau
+    assert gamma_x < 1e-19
+    assert math.isfinite(gen.width) and gen.width > 0
+    assert np.all(np.abs(scal["q2"] - m_x**2) < 1e-6)

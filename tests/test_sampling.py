@@ -11,29 +11,12 @@ import math
 
 import numpy as np
 import pytest
-from scipy import integrate, stats
+from scipy import integrate
 
-from bkgen.config.card import resolve
-from bkgen.generate.generator import Generator
 from bkgen.physics import form_factors, inputs
+from helpers import chi2_pvalue, make_generator as make, sample
 
 P_MIN = 1e-4
-
-
-def make(model, decay, **params):
-    card = {"process": {"model": model, "decay": decay}, "model": params, "beam": {"frame": "B_rest"},
-            "generation": {"block_size": 16384}}
-    return Generator(resolve(card))
-
-
-def sample(gen, n, seed):
-    sc, pa = [], []
-    for s, p, _ in gen.events(n, seed):
-        sc.append(s)
-        pa.append(p)
-    scal = {k: np.concatenate([c[k] for c in sc]) for k in sc[0]}
-    part = {k: np.concatenate([c[k] for c in pa]) for k in pa[0]}
-    return scal, part
 
 
 def p4(part, i):
@@ -58,12 +41,6 @@ def helicity_cos(daughter, system, parent):
     d = boost_to_rest(boost_to_rest(daughter, parent), boost_to_rest(system, parent))
     axis = boost_to_rest(system, parent)[:, 1:]
     return (d[:, 1:] * axis).sum(1) / np.linalg.norm(d[:, 1:], axis=1) / np.linalg.norm(axis, axis=1)
-
-
-def chi2_pvalue(observed, expected):
-    mask = expected > 5
-    chi2 = (((observed - expected) ** 2) / expected)[mask].sum()
-    return stats.chi2.sf(chi2, mask.sum() - 1)
 
 
 def q2_chi2(gen, rate, q2_lo, q2_hi, n, seed, bins=40):
@@ -113,7 +90,7 @@ def test_dark_fermion_angle(m_q):
     is summed over the sampled q^2 values, so the test is of the conditional angular law."""
     gen = make("massless_dark_photon", "B+ -> K+ Q Qbar", dark_fermions=[{"mass": m_q}])
     scal, part = sample(gen, 100_000, seed=103 + int(10 * m_q))
-    b, k, q1, q2 = p4(part, 0), p4(part, 1), p4(part, 2), p4(part, 3)
+    b, q1, q2 = p4(part, 0), p4(part, 2), p4(part, 3)
     c = helicity_cos(q1, q1 + q2, b)
     beta2 = 1 - 4 * m_q**2 / scal["q2"]
     edges = np.linspace(-1, 1, 21)

@@ -9,35 +9,13 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from bkgen.config.card import resolve
-from bkgen.generate.generator import Generator
 from bkgen.physics import form_factors, inputs
 from bkgen.physics.models import dark_higgs as dh
+from helpers import chi2_pvalue, make_generator as make, sample
 
 P_MIN = 1e-4
 GAMMA_BP = inputs.particle(521).width
 M_B, M_K = inputs.mass(521), inputs.mass(321)
-
-
-def make(model, decay, **kw):
-    card = {"process": {"model": model, "decay": decay}, "model": kw, "beam": {"frame": "B_rest"},
-            "generation": {"block_size": 16384}}
-    return Generator(resolve(card))
-
-
-def sample(gen, n, seed):
-    sc, pa = [], []
-    for s, p, _ in gen.events(n, seed):
-        sc.append(s)
-        pa.append(p)
-    return ({k: np.concatenate([c[k] for c in sc]) for k in sc[0]},
-            {k: np.concatenate([c[k] for c in pa]) for k in pa[0]})
-
-
-def chi2_pvalue(observed, expected):
-    mask = expected > 5
-    chi2 = (((observed - expected) ** 2) / expected)[mask].sum()
-    return stats.chi2.sf(chi2, mask.sum() - 1)
 
 
 def p4(part, i):

@@ -8,7 +8,8 @@ states ISTUP = 1); in the B rest frame the incoming B. MOTHUP are 1-based line n
 VTIMUP is the proper decay length c*tau [mm] of each decayed particle, computed from the record's
 vertices. The full production vertex of every particle follows the particle lines as optional
 comment lines ``#vertex i x y z t`` (mm, mm, mm, ns). The init block has IDWTUP = 3 (unweighted
-events of weight +1) and XSECUP = the branching fraction of the card (there is no cross section
+events of weight +1), or 4 when the card weights events (efficiency as a weight, forced decays),
+and XSECUP = the branching fraction of the card (there is no cross section
 for a decay); the resolved card is stored in the header.
 """
 
@@ -25,7 +26,8 @@ from ._atomic import AtomicPath, AtomicWriter
 class LHEWriter(AtomicWriter):
     """Streams events into an LHE file, written atomically."""
 
-    def __init__(self, path, *, beam: dict, br: float, card_text: str = "", overwrite: bool = False):
+    def __init__(self, path, *, beam: dict, br: float, card_text: str = "", overwrite: bool = False,
+                 weighted: bool = False):
         self._target = AtomicPath(path, overwrite=overwrite)
         self._f = open(self._target.tmp, "w")
         self._lab = beam["frame"] == "lab"
@@ -37,10 +39,12 @@ class LHEWriter(AtomicWriter):
         f.write('<LesHouchesEvents version="3.0">\n<header>\n<bkgen_card><![CDATA[\n')
         f.write(card_text)
         f.write("]]></bkgen_card>\n</header>\n<init>\n")
+        # IDWTUP = 3: unweighted events of weight +1; 4: weighted events (XWGTUP = the event weight)
+        idwtup = 4 if weighted else 3
         if self._lab:
-            f.write(f" 11 -11 {beam['E_HER']:.9e} {beam['E_LER']:.9e} 0 0 0 0 3 1\n")
+            f.write(f" 11 -11 {beam['E_HER']:.9e} {beam['E_LER']:.9e} 0 0 0 0 {idwtup} 1\n")
         else:
-            f.write(" 0 0 0.0 0.0 0 0 0 0 3 1\n")
+            f.write(f" 0 0 0.0 0.0 0 0 0 0 {idwtup} 1\n")
         f.write(f" {br:.9e} 0.000000000e+00 1.000000000e+00 1\n</init>\n")
 
     def _beams(self, e, px, pz):

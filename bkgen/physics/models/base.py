@@ -203,6 +203,18 @@ class Model:
         return {p.name: p.default for p in self.parameters}
 
 
+def scalar_meson_helicity(q2, m_meson=None):
+    """Helicity amplitudes of B -> K Y with a spinless K: only lambda = 0."""
+    h = np.zeros(np.shape(q2) + (3,))
+    h[..., 1] = 1.0
+    return h
+
+
+def isotropic_pair_weights(q2, m_meson=None):
+    """Pair weights of a Y whose decay carries no angular information (spin-0 Y, or equal weights)."""
+    return np.ones(np.broadcast(np.asarray(q2), np.asarray(0.0 if m_meson is None else m_meson)).shape + (3,))
+
+
 def kallen(a, b, c):
     """Kallen function lambda(a, b, c) = a^2 + b^2 + c^2 - 2ab - 2ac - 2bc."""
     return a * a + b * b + c * c - 2.0 * (a * b + a * c + b * c)

@@ -43,7 +43,7 @@ from ..inputs import (
     PDG_SCALAR_MEDIATOR,
     mass,
 )
-from .base import Y_SCALAR, Channel, Decay, Model, Parameter, kallen
+from .base import Y_SCALAR, Channel, Decay, Model, Parameter, isotropic_pair_weights, kallen, scalar_meson_helicity
 
 #: U(1) charge of the dark Higgs in the local Z3 model (seed 002, Q_X = 1, Q_Phi = 3)
 Q_PHI = 3.0
@@ -107,16 +107,6 @@ def ctau_mm(p: dict) -> float:
     return HBAR_GEV_NS * C_MM_PER_NS / total_width(p)
 
 
-def _k_helicity(q2, m_meson=None):
-    h = np.zeros(np.shape(q2) + (3,))
-    h[..., 1] = 1.0
-    return h
-
-
-def _isotropic(q2, m_meson=None):
-    return np.ones(np.shape(q2) + (3,))
-
-
 def build_k_h1(p: dict) -> list[Channel]:
     """B+ -> K+ H1(-> Z'Z' or X X^dagger): seed 002 two-body rate with the Breit-Wigner form of
     seed 003 eq. (40): Gamma(B -> K H1)(q^2) 2 sqrt(q^2) Gamma(H1 -> f)(q^2) / (2 pi |...|^2)."""
@@ -149,7 +139,7 @@ def build_k_h1(p: dict) -> list[Channel]:
 
         channels.append(Channel(
             label=f"B+ -> K+ H1(-> {label})", parent=521, meson=321, y=PDG_SCALAR_MEDIATOR, y_daughters=daughters,
-            meson_daughters=None, y_mode=Y_SCALAR, rate=rate, helicity=_k_helicity, pair_weights=_isotropic,
+            meson_daughters=None, y_mode=Y_SCALAR, rate=rate, helicity=scalar_meson_helicity, pair_weights=isotropic_pair_weights,
             y_breit_wigner=(p["m_H1"], g_line), y_ctau=ctau, extra={"masses": masses, "h1_mode": label},
         ))
     return channels
@@ -185,7 +175,7 @@ def build_kxx(p: dict) -> list[Channel]:
     g_line = max(gamma, MIN_LINE_WIDTH_OVER_M * p["m_H1"])
     return [Channel(
         label="B+ -> K+ X Xbar (H1*, H2*)", parent=521, meson=321, y=0, y_daughters=(PDG_SCALAR_DM, -PDG_SCALAR_DM),
-        meson_daughters=None, y_mode=Y_SCALAR, rate=rate, helicity=_k_helicity, pair_weights=_isotropic,
+        meson_daughters=None, y_mode=Y_SCALAR, rate=rate, helicity=scalar_meson_helicity, pair_weights=isotropic_pair_weights,
         y_in_record=False, y_breit_wigner=(p["m_H1"], g_line), extra={"masses": {PDG_SCALAR_DM: p["m_DM"]}},
     )]
 

@@ -36,7 +36,7 @@ from ..inputs import (
     mass,
     particle,
 )
-from .base import Y_VECTOR, Channel, Decay, LineShape, Model, Parameter, kallen
+from .base import Y_VECTOR, Channel, Decay, LineShape, Model, Parameter, kallen, scalar_meson_helicity
 
 # (label, pdg of f, electric charge Q, weak isospin T3, colours)
 LEPTONS = (("e+ e-", 11, -1.0, -0.5), ("mu+ mu-", 13, -1.0, -0.5), ("tau+ tau-", 15, -1.0, -0.5))
@@ -335,12 +335,6 @@ def _modes_in_range(p: dict, gamma_x: float, q2_max: float) -> list[dict]:
     return out
 
 
-def _scalar_meson_helicity(s, m_meson=None):
-    h = np.zeros(np.shape(s) + (3,))
-    h[..., 1] = 1.0
-    return h
-
-
 def _common(p: dict):
     gamma_x = total_width(p)
     ctau = HBAR_GEV_NS * C_MM_PER_NS / gamma_x
@@ -371,7 +365,7 @@ def build_k(p: dict) -> list[Channel]:
         channels.append(Channel(
             label=f"B+ -> K+ X(-> {md['label']})", parent=521, meson=321, y=PDG_DARK_PHOTON,
             y_daughters=md["daughters"], meson_daughters=None, y_mode=Y_VECTOR, rate=rate,
-            helicity=_scalar_meson_helicity,
+            helicity=scalar_meson_helicity,
             pair_weights=lambda q2, m_meson=None, wf=md["weights"]: wf(np.asarray(q2, dtype=float)),
             y_breit_wigner=(p["m_X"], line_width(p, gamma_x)), y_ctau=ctau,
             extra={"masses": md["masses"], "x_mode": md["label"],

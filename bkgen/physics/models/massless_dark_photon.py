@@ -34,6 +34,7 @@ from .base import (
     Parameter,
     kallen,
     meson_line_shape,
+    scalar_meson_helicity,
 )
 
 TEV = 1e3  # GeV
@@ -120,14 +121,6 @@ def _kqq_rate(p, ff, m_b, m_k, m_q, charge):
     return rate, pair_weights
 
 
-def _scalar_meson_helicity(s, m_meson=None):
-    """B -> K gamma_D*: only helicity 0 (the K is spinless)."""
-    s = np.asarray(s, dtype=float)
-    h = np.zeros(s.shape + (3,))
-    h[..., 1] = 1.0
-    return h
-
-
 def build_kqq(p: dict) -> list[Channel]:
     """One channel per dark-fermion generation."""
     ff = form_factors.get("B->K", p["form_factors_BK"])
@@ -146,7 +139,7 @@ def build_kqq(p: dict) -> list[Channel]:
                 meson_daughters=None,
                 y_mode=Y_VECTOR,
                 rate=rate,
-                helicity=_scalar_meson_helicity,
+                helicity=scalar_meson_helicity,
                 pair_weights=weights,
                 y_in_record=False,
                 extra={"masses": {PDG_DARK_FERMION: m_q}, "generation": i + 1},

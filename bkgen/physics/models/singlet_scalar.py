@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import form_factors
 from ..inputs import G_FERMI, KAPPA_CB, PDG_SCALAR_DM, mass
-from .base import Y_SCALAR, Channel, Decay, Model, Parameter, kallen
+from .base import Y_SCALAR, Channel, Decay, Model, Parameter, isotropic_pair_weights, kallen, scalar_meson_helicity
 from .dark_higgs import scalar_coupling_c
 
 
@@ -49,20 +49,11 @@ def rate_kss(p: dict, ff=None):
     return rate
 
 
-def _k_helicity(q2, m_meson=None):
-    h = np.zeros(np.shape(q2) + (3,))
-    h[..., 1] = 1.0
-    return h
-
-
-def _isotropic(q2, m_meson=None):
-    return np.ones(np.shape(q2) + (3,))
-
-
 def build(p: dict) -> list[Channel]:
     return [Channel(
         label="B+ -> K+ S S (h*)", parent=521, meson=321, y=0, y_daughters=(PDG_SCALAR_DM, PDG_SCALAR_DM),
-        meson_daughters=None, y_mode=Y_SCALAR, rate=rate_kss(p), helicity=_k_helicity, pair_weights=_isotropic,
+        meson_daughters=None, y_mode=Y_SCALAR, rate=rate_kss(p), helicity=scalar_meson_helicity,
+        pair_weights=isotropic_pair_weights,
         y_in_record=False, extra={"masses": {PDG_SCALAR_DM: p["m_S"]}, "self_conjugate": {PDG_SCALAR_DM}},
     )]
 

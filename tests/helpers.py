@@ -1,0 +1,35 @@
+"""Shared helpers of the physics tests: concatenated samples and a chi^2 p-value."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from bkgen.config.card import resolve
+from bkgen.generate.generator import Generator
+
+
+def make_generator(model: str, decay: str, frame: str = "B_rest", block_size: int = 16384, **params) -> Generator:
+    """Generator for a card built in place: model, decay and model parameters; rest frame by default."""
+    card = {"process": {"model": model, "decay": decay}, "model": params, "beam": {"frame": frame},
+            "generation": {"block_size": block_size}}
+    return Generator(resolve(card))
+
+
+def sample(gen: Generator, n: int, seed: int) -> tuple[dict, dict]:
+    """All chunks of gen.events(n, seed) concatenated: (scalars, particles)."""
+    sc, pa = [], []
+    for s, p, _ in gen.events(n, seed):
+        sc.append(s)
+        pa.append(p)
+    return ({k: np.concatenate([c[k] for c in sc]) for k in sc[0]},
+            {k: np.concatenate([c[k] for c in pa]) for k in pa[0]})
+
+
+def chi2_pvalue(observed, expected) -> float:
+    """p-value of Pearson's chi^2 over the bins with more than 5 expected entries."""
+    observed = np.asarray(observed, dtype=float)
+    expected = np.asarray(expected, dtype=float)
+    mask = expected > 5
+    chi2 = (((observed - expected) ** 2) / expected)[mask].sum()
+    return float(stats.chi2.sf(chi2, mask.sum() - 1))
