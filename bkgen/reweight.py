@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config.card import CardError, apply_overrides, parse_override, resolve
+from .config.card import CardError, apply_overrides, parse_axis, parse_override, resolve
 from .generate.tables import ChannelGrid, channel_width
 from .kernels import cascade as K
 from .kernels.jit import jit
@@ -296,27 +296,8 @@ def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_va
 
 
 def parse_grid(text: str) -> tuple[str, np.ndarray]:
-    """'key=start:stop:n' (linear) or 'key=start:stop:n:log' -> (key, values)."""
-    if "=" not in text:
-        raise ValueError(f"--grid {text!r}: allowed: key=start:stop:n[:log]")
-    key, spec = text.split("=", 1)
-    key = key.strip()
-    if "." not in key:
-        key = f"model.{key}"
-    parts = spec.split(":")
-    try:
-        if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != "log"):
-            raise ValueError
-        a, b, n = float(parts[0]), float(parts[1]), int(parts[2])
-    except ValueError:
-        raise ValueError(f"--grid {text!r}: allowed: key=start:stop:n[:log] with numbers start, stop and n >= 1") from None
-    if n < 1 or not (math.isfinite(a) and math.isfinite(b)):
-        raise ValueError(f"--grid {text!r}: allowed: finite start, stop and n >= 1")
-    if len(parts) == 4:
-        if a <= 0 or b <= 0:
-            raise ValueError(f"--grid {text!r}: allowed: start, stop > 0 for a log grid")
-        return key, np.geomspace(a, b, n)
-    return key, np.linspace(a, b, n)
+    """A --grid axis (see :func:`bkgen.config.card.parse_axis`)."""
+    return parse_axis(text, "--grid")
 
 
 def scan(card_path: str, grids: list[str], sets: list[str] | None = None) -> dict:

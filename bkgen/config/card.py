@@ -13,6 +13,7 @@ import math
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import tomli_w
 
 from ..detector import geometry as _geometry
@@ -185,6 +186,33 @@ def parse_override(text: str) -> tuple[list[str], object]:
     except tomllib.TOMLDecodeError:
         value = raw
     return keys, value
+
+
+def parse_axis(text: str, option: str) -> tuple[str, np.ndarray]:
+    """A scan axis 'section.key=start:stop:n' (linear) or '...:n:log' -> (key, values); a key without a
+    section is a model parameter. One-line ValueError naming ``option`` and the text otherwise."""
+    form = "section.key=start:stop:n[:log]"
+    if "=" not in text:
+        raise ValueError(f"{option} {text!r}: allowed: {form}")
+    key, spec = (part.strip() for part in text.split("=", 1))
+    if "." not in key:
+        key = f"model.{key}"
+    parts = spec.split(":")
+    try:
+        if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != "log"):
+            raise ValueError
+        start, stop, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise ValueError(f"{option} {text!r}: allowed: {form} with numbers start, stop and an integer n") from None
+    if not (math.isfinite(start) and math.isfinite(stop)):
+        raise ValueError(f"{option} {text!r}: allowed: finite start and stop")
+    if not 1 <= n <= 10000:
+        raise ValueError(f"{option} {text!r}: n = {n}; allowed: 1..10000")
+    if len(parts) == 4:
+        if start <= 0 or stop <= 0:
+            raise ValueError(f"{option} {text!r}: allowed: positive start and stop for a log axis")
+        return key, np.geomspace(start, stop, n)
+    return key, np.linspace(start, stop, n)
 
 
 def apply_overrides(raw: dict, overrides: list[str]) -> dict:

@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from ..config.card import CardError, apply_overrides, load_raw, resolve
+from ..config.card import CardError, apply_overrides, load_raw, parse_axis, resolve
 from . import spectrum as spec_mod
 from .fit import Recast, reweight_factors
 
@@ -20,25 +20,9 @@ _INDEX = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\[(\*|\d+)\]$")
 
 
 def parse_scan(text: str) -> tuple[str, np.ndarray]:
-    """'section.key=start:stop:n' (linear) or 'section.key=start:stop:n:log' -> (key, values).
-    An array of tables is addressed as model.dark_fermions[0].mass or [*] for all entries."""
-    if "=" not in text:
-        raise ValueError(f"--scan {text!r}: allowed: section.key=start:stop:n[:log]")
-    key, rng = text.split("=", 1)
-    parts = rng.split(":")
-    try:
-        if len(parts) not in (3, 4) or (len(parts) == 4 and parts[3] != "log"):
-            raise ValueError
-        start, stop, n = float(parts[0]), float(parts[1]), int(parts[2])
-    except ValueError:
-        raise ValueError(f"--scan {text!r}: allowed: section.key=start:stop:n[:log] with numbers and an integer n") from None
-    if not 1 <= n <= 10000:
-        raise ValueError(f"--scan {text!r}: n = {n}; allowed: 1..10000")
-    if len(parts) == 4:
-        if start <= 0 or stop <= 0:
-            raise ValueError(f"--scan {text!r}: allowed: positive start and stop for a log scan")
-        return key.strip(), np.geomspace(start, stop, n)
-    return key.strip(), np.linspace(start, stop, n)
+    """A --scan axis (see :func:`bkgen.config.card.parse_axis`). An array of tables is addressed as
+    model.dark_fermions[0].mass or [*] for all entries."""
+    return parse_axis(text, "--scan")
 
 
 def _set(raw: dict, key: str, value) -> None:
