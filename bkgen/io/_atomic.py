@@ -22,12 +22,13 @@ class AtomicPath:
         self.committed = False
 
     def commit(self) -> None:
+        """fsync the temporary file, rename it onto the target, fsync the directory."""
+        _fsync_file(self.tmp)
         if self.path.exists() and not self.overwrite:
             self.discard()
             raise FileExistsError(f"{self.path} appeared while writing; pass overwrite=True to replace it")
-        with open(self.tmp, "rb") as f:
-            os.fsync(f.fileno())
         os.replace(self.tmp, self.path)
+        _fsync_dir(self.path.parent)
         self.committed = True
 
     def discard(self) -> None:
@@ -35,6 +36,27 @@ class AtomicPath:
             self.tmp.unlink()
         except FileNotFoundError:
             pass
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 class AtomicWriter:

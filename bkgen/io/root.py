@@ -28,6 +28,8 @@ import awkward as ak
 import numpy as np
 import uproot
 
+from ._atomic import AtomicPath
+
 __all__ = [
     "COUNTER_BRANCH",
     "TREE_NAME",
@@ -153,13 +155,11 @@ class RootEventWriter:
 
         codec = parse_compression(compression)
 
-        if self.path.exists() and not overwrite:
-            raise FileExistsError(f"{self.path} exists; pass overwrite=True to replace it")
+        self._target = AtomicPath(self.path, overwrite=overwrite)  # refuses an existing target
         if self.path.is_dir():
             raise IsADirectoryError(f"{self.path} is a directory")
         self.overwrite = overwrite
-
-        self.tmp_path = self.path.with_name(f".{self.path.name}.partial-{os.getpid()}")
+        self.tmp_path = self._target.tmp
         self.n_events = 0
         self._closed = False
         self._file = None
@@ -287,13 +287,7 @@ class RootEventWriter:
                 self._file[key] = value
             self._file.close()
             self._file = None
-            _fsync_file(self.tmp_path)
-            if not self.overwrite and self.path.exists():
-                raise FileExistsError(
-                    f"{self.path} appeared while writing; pass overwrite=True to replace it"
-                )
-            os.replace(self.tmp_path, self.path)
-            _fsync_dir(self.path.parent)
+            self._target.commit()
         except BaseException:
             self.abort()
             raise
@@ -308,10 +302,7 @@ class RootEventWriter:
                 file.close()
             except Exception:
                 pass
-        try:
-            os.unlink(self.tmp_path)
-        except FileNotFoundError:
-            pass
+        self._target.discard()
 
     def __enter__(self) -> RootEventWriter:
         return self
@@ -334,27 +325,6 @@ class RootEventWriter:
     def __repr__(self) -> str:
         state = "closed" if self._closed else "open"
         return f"<RootEventWriter {str(self.path)!r} {state}, {self.n_events} events>"
-
-
-def _fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # ------------------------------------------------------------------- reading
