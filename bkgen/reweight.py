@@ -73,7 +73,7 @@ def _angular_ratio(h, w, j_m, y_mode, cm, cy, chi, out):
     for i in range(cm.shape[0]):
         sm = np.sqrt(max(1.0 - cm[i] * cm[i], 0.0))
         sy = np.sqrt(max(1.0 - cy[i] * cy[i], 0.0))
-        wv, wb = K.angular_weight(h[i], w[i], j_m, y_mode, cm[i], sm, cy[i], sy, chi[i])
+        wv, wb = K.angular_weight(h[i], w[i], j_m, y_mode, cm[i], sm, cy[i], sy, np.cos(chi[i]), np.sin(chi[i]))
         hs = h[i, 0] ** 2 + h[i, 1] ** 2 + h[i, 2] ** 2
         ws = w[i, 0] + w[i, 1] + w[i, 2]
         if j_m == 0:

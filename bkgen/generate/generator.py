@@ -206,7 +206,7 @@ class Generator:
         t = self.tables
         K.generate_blocks(
             states, bs, n_events, self.channels[0].m_parent, self.conj_mode, t.ch_cum, t.cpar, t.mx_pdf, t.mx_cdf,
-            t.ft_pdf, t.ft_cdf, t.hel, t.pw, self.lab, p4, vtx, obs, trials, over,
+            t.mx_guide, t.ft_pdf, t.ft_cdf, t.ft_guide, t.hel, t.pw, self.lab, p4, vtx, obs, trials, over,
         )
         return {"p4": p4, "vtx": vtx, "obs": obs, "trials": int(trials.sum()), "overweight": int(over.sum()), "seed": seed}
 

@@ -13,12 +13,12 @@ estimate is the difference between N and 2N points.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..kernels import cascade as K
-from ..kernels.tables import cumulative, integral
+from ..kernels.tables import cumulative, guide_table, integral
 from ..physics.models.base import Channel
 
 #: grid sizes (nodes) of the sampling tables
@@ -132,6 +132,12 @@ class KernelTables:
     hel: np.ndarray
     pw: np.ndarray
     max_interp_error: float  # fraction of probability displaced by the interpolant (L1, cell centres)
+    mx_guide: np.ndarray = field(init=False, repr=False)  # guide tables of the CDFs (kernels.tables.guide_table)
+    ft_guide: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self):
+        self.mx_guide = guide_table(self.mx_cdf) if self.mx_cdf.shape[-1] > 1 else np.zeros(self.mx_cdf.shape[:-1] + (1,), np.int32)
+        self.ft_guide = guide_table(self.ft_cdf) if self.ft_cdf.shape[-1] > 1 else np.zeros(self.ft_cdf.shape[:-1] + (1,), np.int32)
 
 
 def build_tables(channels: list[Channel], widths: list[float]) -> KernelTables:

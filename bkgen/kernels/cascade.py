@@ -23,6 +23,9 @@ Sampling per event:
   4. four-vectors in the B rest frame, optional CP conjugation (parity on all
      three-momenta), then the Upsilon -> B Bbar production and the boost to the lab.
 
+Directions and azimuths come from rejection samplers without trigonometric calls
+(rng.unit_sphere, rng.unit_circle); the CDF cells are found through guide tables.
+
 Units: GeV, mm, ns.
 """
 
@@ -33,7 +36,7 @@ from numba import prange
 
 from .jit import jit, pjit
 from .kinematics import boost, orthonormal_frame, two_body_momentum
-from .rng import exponential, normal, uniform
+from .rng import exponential, normal, uniform, unit_circle, unit_sphere
 from .tables import sample_pwlinear
 
 # ---- layout of the per-channel parameter rows --------------------------------
@@ -103,9 +106,9 @@ def wigner_d1(lam, sig, c, s):
 
 
 @jit
-def angular_weight(h, w, j_m, y_mode, cm, sm, cy, sy, chi):
+def angular_weight(h, w, j_m, y_mode, cm, sm, cy, sy, cchi, schi):
     """Angular density W and its bound for helicity amplitudes h[3] (lambda=-1,0,1)
-    and pair weights w[3] (sigma=-1,0,1)."""
+    and pair weights w[3] (sigma=-1,0,1); cchi, schi = cos, sin of chi."""
     if j_m == 0:
         h0sq = h[1] * h[1]
         if y_mode == 1:
@@ -138,8 +141,8 @@ def angular_weight(h, w, j_m, y_mode, cm, sm, cy, sy, chi):
         for kl in range(3):
             lam = kl - 1
             amp = h[kl] * wigner_d1(lam, 0, cm, sm) * wigner_d1(lam, ks - 1, cy, sy)
-            re += amp * np.cos(lam * chi)
-            im += amp * np.sin(lam * chi)
+            re += amp * (cchi if lam != 0 else 1.0)  # cos(lam chi)
+            im += amp * lam * schi  # sin(lam chi)
         val += w[ks] * (re * re + im * im)
         wsum += w[ks]
     return val, wsum * hmax
@@ -167,11 +170,11 @@ def _sample_cos_meson(st, h):
 
 
 @jit
-def pair_angular_weight(h, w, cm, sm, cy, sy, chi):
+def pair_angular_weight(h, w, cm, sm, cy, sy, cchi, schi):
     """W(theta_Y, chi | theta_M) = sum_sigma w_sigma |sum_lambda a_lambda d^1_{lambda sigma}(theta_Y)
     e^{i lambda chi}|^2 with a_lambda = H_lambda d^1_{lambda 0}(theta_M), and its bound
     sum_sigma w_sigma sum_lambda a_lambda^2 (Cauchy-Schwarz, sum_lambda |d^1_{lambda sigma}|^2 = 1);
-    the mean of W over (theta_Y, chi) is a third of the bound."""
+    the mean of W over (theta_Y, chi) is a third of the bound; cchi, schi = cos, sin of chi."""
     a0 = h[0] * wigner_d1(-1, 0, cm, sm)
     a1 = h[1] * wigner_d1(0, 0, cm, sm)
     a2 = h[2] * wigner_d1(1, 0, cm, sm)
@@ -185,8 +188,8 @@ def pair_angular_weight(h, w, cm, sm, cy, sy, chi):
         d0 = a0 * wigner_d1(-1, sig, cy, sy)
         d1 = a1 * wigner_d1(0, sig, cy, sy)
         d2 = a2 * wigner_d1(1, sig, cy, sy)
-        re = d1 + (d0 + d2) * np.cos(chi)
-        im = (d2 - d0) * np.sin(chi)
+        re = d1 + (d0 + d2) * cchi
+        im = (d2 - d0) * schi
         val += w[ks] * (re * re + im * im)
         wsum += w[ks]
     return val, wsum * asq
@@ -224,28 +227,112 @@ def _sin_from_cos(c):
 
 
 @jit
-def _two_body_decay(row, parent, slot1, slot2, m, m1, m2, dx, dy, dz):
-    """Daughters of row[parent] (mass m): daughter 1 along the unit vector d in the parent's
-    rest frame, both boosted to the frame of row[parent]."""
+def _two_body_decay(p4, i, parent, slot1, slot2, m, m1, m2, dx, dy, dz):
+    """Daughters of p4[i, parent] (mass m): daughter 1 along the unit vector d in the parent's
+    rest frame, both boosted to the frame of p4[i, parent]."""
     q = two_body_momentum(m, m1, m2)
     e1 = np.sqrt(m1 * m1 + q * q)
     e2 = np.sqrt(m2 * m2 + q * q)
-    pe, px, py, pz = row[parent, 0], row[parent, 1], row[parent, 2], row[parent, 3]
-    row[slot1, 0], row[slot1, 1], row[slot1, 2], row[slot1, 3] = boost(e1, q * dx, q * dy, q * dz, pe, px, py, pz, m)
-    row[slot2, 0], row[slot2, 1], row[slot2, 2], row[slot2, 3] = boost(e2, -q * dx, -q * dy, -q * dz, pe, px, py, pz, m)
+    pe, px, py, pz = p4[i, parent, 0], p4[i, parent, 1], p4[i, parent, 2], p4[i, parent, 3]
+    p4[i, slot1, 0], p4[i, slot1, 1], p4[i, slot1, 2], p4[i, slot1, 3] = boost(
+        e1, q * dx, q * dy, q * dz, pe, px, py, pz, m)
+    p4[i, slot2, 0], p4[i, slot2, 1], p4[i, slot2, 2], p4[i, slot2, 3] = boost(
+        e2, -q * dx, -q * dy, -q * dz, pe, px, py, pz, m)
 
 
 @jit
 def _sample_cos_sin2(st):
-    """cos(theta) with density (3/4)(1 - cos^2) by exact inversion of its cubic CDF."""
-    u = uniform(st)
-    a = np.arccos(1.0 - 2.0 * u)
-    return 2.0 * np.cos(a / 3.0 - 2.0 * np.pi / 3.0)
+    """cos(theta) with density (3/4)(1 - cos^2): uniform proposals accepted with probability
+    1 - cos^2 (mean acceptance 2/3; cheaper than inverting the cubic CDF with arccos and cos)."""
+    while True:
+        c = 2.0 * uniform(st) - 1.0
+        if uniform(st) < 1.0 - c * c:
+            return c
+
+
+@jit
+def _angles_spin1(st, y_mode, hbuf, wbuf, cpm, spm):
+    """Spin-1 meson M -> m1 m2 at fixed (m_M, q^2): theta_M from its exact marginal, then
+    (theta_Y, phi_Y) by accept-reject against the conditional bound (pair_angular_weight), with
+    chi = phi_M + phi_Y. Returns (cos theta_M, cos theta_Y, cos phi_Y, sin phi_Y, trials, overweights)."""
+    trials = 1
+    overweight = 0
+    cm = _sample_cos_meson(st, hbuf)
+    sm = _sin_from_cos(cm)
+    cy = 2.0 * uniform(st) - 1.0 if y_mode > 0 else 1.0
+    cpy, spy = unit_circle(st)
+    if y_mode == 1:
+        while True:
+            sy = _sin_from_cos(cy)
+            cchi = cpm * cpy - spm * spy
+            schi = spm * cpy + cpm * spy
+            wv, wb = pair_angular_weight(hbuf, wbuf, cm, sm, cy, sy, cchi, schi)
+            if wb <= 0.0:
+                break
+            if wv > wb * (1.0 + 1e-12):
+                overweight += 1
+            if uniform(st) * wb < wv:
+                break
+            trials += 1
+            cy = 2.0 * uniform(st) - 1.0
+            cpy, spy = unit_circle(st)
+    return cm, cy, cpy, spy, trials, overweight
+
+
+@jit
+def _cos_pair_spin0(st, wbuf):
+    """cos theta_Y for a spin-0 meson (only lambda = 0; angular_weight with j_m = 0, y_mode = 1):
+    W = H_0^2 (w_0 cos^2 + (w_- + w_+) sin^2 / 2), by accept-reject against max(w_0, (w_- + w_+)/2).
+    Returns (cos theta_Y, trials, overweights)."""
+    a = wbuf[1]
+    b = 0.5 * (wbuf[0] + wbuf[2])
+    bound = max(a, b)
+    if bound <= 0.0:  # no angular information: isotropic
+        return 2.0 * uniform(st) - 1.0, 1, 0
+    trials = 0
+    overweight = 0
+    while True:
+        trials += 1
+        cy = 2.0 * uniform(st) - 1.0
+        wv = b + (a - b) * cy * cy
+        if wv > bound * (1.0 + 1e-12):
+            overweight += 1
+        if uniform(st) * bound < wv:
+            return cy, trials, overweight
+
+
+@jit
+def _helicity_angles(st, cpar, c, hbuf, wbuf):
+    """Helicity angles at fixed (m_M, q^2) (step 3 of the module docstring). Returns (cos theta_M,
+    cos theta_Y, cos phi_M, sin phi_M, cos phi_Y, sin phi_Y, trials, overweights); chi = phi_M + phi_Y.
+    Azimuths that do not enter W are drawn once, outside any accept-reject loop."""
+    m_decays = cpar[c, P_M_DECAYS] > 0.0
+    y_mode = int(cpar[c, P_Y_MODE])
+    j_m = int(cpar[c, P_J_M])
+    cpm, spm = 1.0, 0.0
+    if m_decays:
+        cpm, spm = unit_circle(st)
+    if j_m == 1 and m_decays:
+        cm, cy, cpy, spy, trials, overweight = _angles_spin1(st, y_mode, hbuf, wbuf, cpm, spm)
+        return cm, cy, cpm, spm, cpy, spy, trials, overweight
+    # spin-0 meson, or a meson without decay: only lambda = 0 contributes, W does not depend on
+    # theta_M or the azimuths
+    cm = 2.0 * uniform(st) - 1.0 if m_decays else 1.0
+    if y_mode == 1:
+        cy, trials, overweight = _cos_pair_spin0(st, wbuf)
+    else:
+        cy = 2.0 * uniform(st) - 1.0 if y_mode > 0 else 1.0
+        trials, overweight = 1, 0
+    cpy, spy = 1.0, 0.0
+    if y_mode > 0:
+        cpy, spy = unit_circle(st)
+    return cm, cy, cpm, spm, cpy, spy, trials, overweight
 
 
 @jit
 def generate_one_block(
-    st, n, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_cdf, ft_pdf, ft_cdf, hel, pw, lab, p4, vtx, obs
+    st, n, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_cdf, mx_guide, ft_pdf, ft_cdf, ft_guide, hel, pw, lab,
+    p4, vtx, obs,
 ):
     """Fill n events into p4[:n], vtx[:n], obs[:n]; returns (angular trials, overweights)."""
     n_ch = ch_cum.shape[0]
@@ -253,10 +340,17 @@ def generate_one_block(
     n_t = ft_pdf.shape[2]
     hbuf = np.empty(3)
     wbuf = np.empty(3)
+    frame = np.empty(N_FRAME)
+    in_lab = lab[L_FRAME] > 0.0
+    fixed_beams = lab[L_SPREAD] <= 0.0
+    if in_lab and fixed_beams:
+        _beam_frame(st, m_parent, lab, frame)
+    ft_pdf2 = ft_pdf.reshape(ft_pdf.shape[0] * n_x, n_t)  # rows (channel, x node), no per-event views
+    ft_cdf2 = ft_cdf.reshape(ft_pdf2.shape)
+    ft_guide2 = ft_guide.reshape(ft_pdf2.shape[0], ft_guide.shape[2])
     trials = 0
     overweight = 0
-    i = 0
-    while i < n:
+    for i in range(n):
         # 1. channel
         u = uniform(st)
         c = 0
@@ -264,7 +358,7 @@ def generate_one_block(
             c += 1
         # 2. (x, t) from the bilinear interpolant
         if n_x > 1:
-            xpos = sample_pwlinear(mx_pdf[c], mx_cdf[c], uniform(st))
+            xpos = sample_pwlinear(mx_pdf, mx_cdf, mx_guide, c, uniform(st))
             jx, ax = _split(xpos, n_x)
             pj = (1.0 - ax) * mx_pdf[c, jx]
             pj1 = ax * mx_pdf[c, jx + 1]
@@ -274,78 +368,39 @@ def generate_one_block(
             jx, ax = 0, 0.0
             krow = 0
         if n_t > 1:
-            tpos = sample_pwlinear(ft_pdf[c, krow], ft_cdf[c, krow], uniform(st))
+            tpos = sample_pwlinear(ft_pdf2, ft_cdf2, ft_guide2, c * n_x + krow, uniform(st))
         else:
             tpos = 0.0
         it, at = _split(tpos, n_t)
-        cp = cpar[c]
-        if cp[P_M_LS] > 0.0:
-            xval = cp[P_X_LO] + (cp[P_X_HI] - cp[P_X_LO]) * xpos / (n_x - 1)
-            m_m = np.sqrt(cp[P_M_POLE] ** 2 + cp[P_M0G0] * np.tan(xval))
+        if cpar[c, P_M_LS] > 0.0:
+            xval = cpar[c, P_X_LO] + (cpar[c, P_X_HI] - cpar[c, P_X_LO]) * xpos / (n_x - 1)
+            m_m = np.sqrt(cpar[c, P_M_POLE] ** 2 + cpar[c, P_M0G0] * np.tan(xval))
         else:
-            m_m = cp[P_M_MASS0]
-        if cp[P_S_MODE] == 1.0:
+            m_m = cpar[c, P_M_MASS0]
+        if cpar[c, P_S_MODE] == 1.0:
             tval = tpos / (n_t - 1)
             s_hi = (m_parent - m_m) ** 2
-            q2 = cp[P_S_LO] + (s_hi - cp[P_S_LO]) * np.sin(0.5 * np.pi * tval) ** 2
-        elif cp[P_S_MODE] == 2.0:
-            q2 = q2_breit_wigner_map(tpos / (n_t - 1), cp[P_S_LO], (m_parent - m_m) ** 2, cp[P_Y_POLE], cp[P_Y_M0G0])
+            sn = np.sin(0.5 * np.pi * tval)
+            q2 = cpar[c, P_S_LO] + (s_hi - cpar[c, P_S_LO]) * sn * sn
+        elif cpar[c, P_S_MODE] == 2.0:
+            q2 = q2_breit_wigner_map(tpos / (n_t - 1), cpar[c, P_S_LO], (m_parent - m_m) ** 2, cpar[c, P_Y_POLE], cpar[c, P_Y_M0G0])
         else:
-            q2 = cp[P_S_FIXED]
+            q2 = cpar[c, P_S_FIXED]
         m_y = np.sqrt(q2) if q2 > 0.0 else 0.0
         # 3. helicity angles: accept-reject at fixed (m_M, q^2), so the q^2 marginal stays exact
-        m_decays = cp[P_M_DECAYS] > 0.0
-        y_mode = int(cp[P_Y_MODE])
+        m_decays = cpar[c, P_M_DECAYS] > 0.0
+        y_mode = int(cpar[c, P_Y_MODE])
         for k in range(3):
             hbuf[k] = _bilinear(hel, c, jx, ax, it, at, k)
             wbuf[k] = _bilinear(pw, c, jx, ax, it, at, k)
-        if int(cp[P_J_M]) == 1 and m_decays:
-            # spin-1 meson: theta_M from its exact marginal, then (theta_Y, chi) by accept-reject
-            trials += 1
-            cm = _sample_cos_meson(st, hbuf)
-            sm = _sin_from_cos(cm)
-            phim = 2.0 * np.pi * uniform(st)
-            cy = 2.0 * uniform(st) - 1.0 if y_mode > 0 else 1.0
-            phiy = 2.0 * np.pi * uniform(st)
-            sy = _sin_from_cos(cy)
-            if y_mode == 1:
-                while True:
-                    sy = _sin_from_cos(cy)
-                    wv, wb = pair_angular_weight(hbuf, wbuf, cm, sm, cy, sy, phim + phiy)
-                    if wb <= 0.0:
-                        break
-                    if wv > wb * (1.0 + 1e-12):
-                        overweight += 1
-                    if uniform(st) * wb < wv:
-                        break
-                    trials += 1
-                    cy = 2.0 * uniform(st) - 1.0
-                    phiy = 2.0 * np.pi * uniform(st)
-        else:
-            while True:
-                trials += 1
-                cm = 2.0 * uniform(st) - 1.0 if m_decays else 1.0
-                cy = 2.0 * uniform(st) - 1.0 if y_mode > 0 else 1.0
-                phim = 2.0 * np.pi * uniform(st)
-                phiy = 2.0 * np.pi * uniform(st)
-                sm = _sin_from_cos(cm)
-                sy = _sin_from_cos(cy)
-                wv, wb = angular_weight(hbuf, wbuf, int(cp[P_J_M]), y_mode, cm, sm, cy, sy, phim + phiy)
-                if wb <= 0.0:  # no angular information: isotropic
-                    break
-                if wv > wb * (1.0 + 1e-12):
-                    overweight += 1
-                if uniform(st) * wb < wv:
-                    break
-        chi = phim + phiy
-        # 4. four-vectors in the B rest frame
-        cth = 2.0 * uniform(st) - 1.0
-        sth = _sin_from_cos(cth)
-        phi = 2.0 * np.pi * uniform(st)
-        nx_ = sth * np.cos(phi)
-        ny_ = sth * np.sin(phi)
-        nz_ = cth
-        e1x, e1y, e1z, e2x, e2y, e2z = orthonormal_frame(nx_, ny_, nz_, 0.0)
+        cm, cy, cpm, spm, cpy, spy, tr, ow = _helicity_angles(st, cpar, c, hbuf, wbuf)
+        trials += tr
+        overweight += ow
+        sm = _sin_from_cos(cm)
+        sy = _sin_from_cos(cy)
+        # 4. four-vectors in the B rest frame: M along a uniform direction n
+        nx_, ny_, nz_ = unit_sphere(st)
+        e1x, e1y, e1z, e2x, e2y, e2z = orthonormal_frame(nx_, ny_, nz_)
         pst = two_body_momentum(m_parent, m_m, m_y)
         em = np.sqrt(m_m * m_m + pst * pst)
         ey = np.sqrt(q2 + pst * pst)
@@ -354,70 +409,80 @@ def generate_one_block(
             conj = 1
         elif conj_mode == 2:
             conj = 1 if uniform(st) < 0.5 else 0
-        row = p4[i]
         for k in range(N_SLOTS):
             for l in range(4):
-                row[k, l] = 0.0
-        row[SLOT_M, 0] = em
-        row[SLOT_M, 1] = pst * nx_
-        row[SLOT_M, 2] = pst * ny_
-        row[SLOT_M, 3] = pst * nz_
-        row[SLOT_Y, 0] = ey
-        row[SLOT_Y, 1] = -pst * nx_
-        row[SLOT_Y, 2] = -pst * ny_
-        row[SLOT_Y, 3] = -pst * nz_
+                p4[i, k, l] = 0.0
+        p4[i, SLOT_M, 0] = em
+        p4[i, SLOT_M, 1] = pst * nx_
+        p4[i, SLOT_M, 2] = pst * ny_
+        p4[i, SLOT_M, 3] = pst * nz_
+        p4[i, SLOT_Y, 0] = ey
+        p4[i, SLOT_Y, 1] = -pst * nx_
+        p4[i, SLOT_Y, 2] = -pst * ny_
+        p4[i, SLOT_Y, 3] = -pst * nz_
         if m_decays:
-            dx = sm * np.cos(phim) * e1x + sm * np.sin(phim) * e2x + cm * nx_
-            dy = sm * np.cos(phim) * e1y + sm * np.sin(phim) * e2y + cm * ny_
-            dz = sm * np.cos(phim) * e1z + sm * np.sin(phim) * e2z + cm * nz_
-            _two_body_decay(row, SLOT_M, SLOT_M1, SLOT_M2, m_m, cp[P_M1], cp[P_M2], dx, dy, dz)
+            dx = sm * cpm * e1x + sm * spm * e2x + cm * nx_
+            dy = sm * cpm * e1y + sm * spm * e2y + cm * ny_
+            dz = sm * cpm * e1z + sm * spm * e2z + cm * nz_
+            _two_body_decay(p4, i, SLOT_M, SLOT_M1, SLOT_M2, m_m, cpar[c, P_M1], cpar[c, P_M2], dx, dy, dz)
         if y_mode > 0:
             # helicity frame of Y: z = -n, x = e1, y = -e2
-            dx = sy * np.cos(phiy) * e1x - sy * np.sin(phiy) * e2x - cy * nx_
-            dy = sy * np.cos(phiy) * e1y - sy * np.sin(phiy) * e2y - cy * ny_
-            dz = sy * np.cos(phiy) * e1z - sy * np.sin(phiy) * e2z - cy * nz_
-            _two_body_decay(row, SLOT_Y, SLOT_Y1, SLOT_Y2, m_y, cp[P_Y1], cp[P_Y2], dx, dy, dz)
+            dx = sy * cpy * e1x - sy * spy * e2x - cy * nx_
+            dy = sy * cpy * e1y - sy * spy * e2y - cy * ny_
+            dz = sy * cpy * e1z - sy * spy * e2z - cy * nz_
+            _two_body_decay(p4, i, SLOT_Y, SLOT_Y1, SLOT_Y2, m_y, cpar[c, P_Y1], cpar[c, P_Y2], dx, dy, dz)
         if conj == 1:  # CP: parity on every three-momentum (labels are conjugated by the caller)
             for k in range(SLOT_M, N_SLOTS):
                 for l in range(1, 4):
-                    row[k, l] = -row[k, l]
+                    p4[i, k, l] = -p4[i, k, l]
         # Y flight (proper length in mm) before the frame change
-        lam_y = cp[P_Y_CTAU] * exponential(st) if cp[P_Y_CTAU] > 0.0 else 0.0
+        lam_y = cpar[c, P_Y_CTAU] * exponential(st) if cpar[c, P_Y_CTAU] > 0.0 else 0.0
         # 5. production: e+e- -> Upsilon -> B Bbar, boost to the lab
-        o = obs[i]
-        o[O_Q2] = q2
-        o[O_MM] = m_m
-        o[O_COS_M] = cm
-        o[O_COS_Y] = cy
-        o[O_CHI] = chi - 2.0 * np.pi if chi > 2.0 * np.pi else chi
-        o[O_CHANNEL] = c
-        o[O_CONJ] = conj
-        o[O_EMISS] = ey
-        v = vtx[i]
+        obs[i, O_Q2] = q2
+        obs[i, O_MM] = m_m
+        obs[i, O_COS_M] = cm
+        obs[i, O_COS_Y] = cy
+        # chi = phi_M + phi_Y in [0, 2 pi): the angle between the M- and Y-decay planes; 0 when
+        # either decay is absent (no plane)
+        if m_decays and y_mode > 0:
+            chi = np.arctan2(spm * cpy + cpm * spy, cpm * cpy - spm * spy)
+            obs[i, O_CHI] = chi + 2.0 * np.pi if chi < 0.0 else chi
+        else:
+            obs[i, O_CHI] = 0.0
+        obs[i, O_CHANNEL] = c
+        obs[i, O_CONJ] = conj
+        obs[i, O_EMISS] = ey
         for k in range(2):
             for l in range(4):
-                v[k, l] = 0.0
-        if lab[L_FRAME] > 0.0:
-            _to_lab(st, m_parent, lab, row, v)
+                vtx[i, k, l] = 0.0
+        if in_lab:
+            if not fixed_beams:
+                _beam_frame(st, m_parent, lab, frame)
+            _to_lab(st, m_parent, lab, frame, p4, vtx, i)
         else:
-            row[SLOT_B, 0] = m_parent
+            p4[i, SLOT_B, 0] = m_parent
         # Y decay vertex: B decay vertex + beta*gamma*c*tau along Y
         if lam_y > 0.0 and m_y > 0.0:
-            v[1, 0] = v[0, 0] + row[SLOT_Y, 1] / m_y * lam_y
-            v[1, 1] = v[0, 1] + row[SLOT_Y, 2] / m_y * lam_y
-            v[1, 2] = v[0, 2] + row[SLOT_Y, 3] / m_y * lam_y
-            v[1, 3] = v[0, 3] + row[SLOT_Y, 0] / m_y * lam_y / lab[L_C]
+            vtx[i, 1, 0] = vtx[i, 0, 0] + p4[i, SLOT_Y, 1] / m_y * lam_y
+            vtx[i, 1, 1] = vtx[i, 0, 1] + p4[i, SLOT_Y, 2] / m_y * lam_y
+            vtx[i, 1, 2] = vtx[i, 0, 2] + p4[i, SLOT_Y, 3] / m_y * lam_y
+            vtx[i, 1, 3] = vtx[i, 0, 3] + p4[i, SLOT_Y, 0] / m_y * lam_y / lab[L_C]
         else:
             for l in range(4):
-                v[1, l] = v[0, l]
-        i += 1
+                vtx[i, 1, l] = vtx[i, 0, l]
     return trials, overweight
 
 
+# ---- layout of the beam-frame vector (_beam_frame) --------------------------------
+F_ECM, F_PCX, F_PCZ, F_W, F_AX, F_AY, F_AZ, F_E1X, F_E1Y, F_E1Z, F_E2X, F_E2Y, F_E2Z, F_PB = range(14)
+N_FRAME = 14
+
+
 @jit
-def _to_lab(st, m_b, lab, row, v):
-    """Upsilon(4S) -> B Bbar at the configured beams (B polar angle ~ 1 - cos^2 about the
-    beam axis in the CM frame), B flight from its lifetime, boost of the decay products."""
+def _beam_frame(st, m_b, lab, frame):
+    """The e+e- centre-of-mass system of one collision: CM four-momentum, the beam axis in the CM
+    frame with two unit vectors orthogonal to it, and the B momentum. Called once per block for
+    fixed beam energies and once per event with energy spread (which draws the beam energies)."""
     m_e = lab[L_M_E]
     ha = lab[L_HALF_ANGLE]
     while True:
@@ -444,37 +509,49 @@ def _to_lab(st, m_b, lab, row, v):
     ax_ /= an
     ay_ /= an
     az_ /= an
-    e1x, e1y, e1z, e2x, e2y, e2z = orthonormal_frame(ax_, ay_, az_, 0.0)
+    e1x, e1y, e1z, e2x, e2y, e2z = orthonormal_frame(ax_, ay_, az_)
+    frame[F_ECM], frame[F_PCX], frame[F_PCZ], frame[F_W] = ecm, pcx, pcz, w
+    frame[F_AX], frame[F_AY], frame[F_AZ] = ax_, ay_, az_
+    frame[F_E1X], frame[F_E1Y], frame[F_E1Z] = e1x, e1y, e1z
+    frame[F_E2X], frame[F_E2Y], frame[F_E2Z] = e2x, e2y, e2z
+    frame[F_PB] = np.sqrt(max(0.25 * w2 - m_b * m_b, 0.0))
+
+
+@jit
+def _to_lab(st, m_b, lab, frame, p4, vtx, i):
+    """Upsilon(4S) -> B Bbar in the CM system ``frame`` (B polar angle ~ 1 - cos^2 about the
+    beam axis), B flight from its lifetime, boost of the decay products to the lab."""
+    ecm, pcx, pcz, w = frame[F_ECM], frame[F_PCX], frame[F_PCZ], frame[F_W]
     c = _sample_cos_sin2(st)
     s = _sin_from_cos(c)
-    phi = 2.0 * np.pi * uniform(st)
-    dx = s * np.cos(phi) * e1x + s * np.sin(phi) * e2x + c * ax_
-    dy = s * np.cos(phi) * e1y + s * np.sin(phi) * e2y + c * ay_
-    dz = s * np.cos(phi) * e1z + s * np.sin(phi) * e2z + c * az_
-    pb = np.sqrt(max(0.25 * w2 - m_b * m_b, 0.0))
+    cph, sph = unit_circle(st)
+    dx = s * cph * frame[F_E1X] + s * sph * frame[F_E2X] + c * frame[F_AX]
+    dy = s * cph * frame[F_E1Y] + s * sph * frame[F_E2Y] + c * frame[F_AY]
+    dz = s * cph * frame[F_E1Z] + s * sph * frame[F_E2Z] + c * frame[F_AZ]
+    pb = frame[F_PB]
     eb = 0.5 * w
     b0, b1, b2, b3 = boost(eb, pb * dx, pb * dy, pb * dz, ecm, pcx, 0.0, pcz, w)
     c0, c1, c2, c3 = boost(eb, -pb * dx, -pb * dy, -pb * dz, ecm, pcx, 0.0, pcz, w)
-    row[SLOT_UPS, 0], row[SLOT_UPS, 1], row[SLOT_UPS, 2], row[SLOT_UPS, 3] = ecm, pcx, 0.0, pcz
-    row[SLOT_B, 0], row[SLOT_B, 1], row[SLOT_B, 2], row[SLOT_B, 3] = b0, b1, b2, b3
-    row[SLOT_BBAR, 0], row[SLOT_BBAR, 1], row[SLOT_BBAR, 2], row[SLOT_BBAR, 3] = c0, c1, c2, c3
+    p4[i, SLOT_UPS, 0], p4[i, SLOT_UPS, 1], p4[i, SLOT_UPS, 2], p4[i, SLOT_UPS, 3] = ecm, pcx, 0.0, pcz
+    p4[i, SLOT_B, 0], p4[i, SLOT_B, 1], p4[i, SLOT_B, 2], p4[i, SLOT_B, 3] = b0, b1, b2, b3
+    p4[i, SLOT_BBAR, 0], p4[i, SLOT_BBAR, 1], p4[i, SLOT_BBAR, 2], p4[i, SLOT_BBAR, 3] = c0, c1, c2, c3
     # B decay vertex: proper time ~ Exp(tau_B); x = (p/m) c t, lab time = (E/m) t
     t0 = lab[L_TAU_B] * exponential(st)
-    v[0, 0] = b1 / m_b * lab[L_C] * t0
-    v[0, 1] = b2 / m_b * lab[L_C] * t0
-    v[0, 2] = b3 / m_b * lab[L_C] * t0
-    v[0, 3] = b0 / m_b * t0
+    vtx[i, 0, 0] = b1 / m_b * lab[L_C] * t0
+    vtx[i, 0, 1] = b2 / m_b * lab[L_C] * t0
+    vtx[i, 0, 2] = b3 / m_b * lab[L_C] * t0
+    vtx[i, 0, 3] = b0 / m_b * t0
     for k in range(SLOT_M, N_SLOTS):
-        if row[k, 0] == 0.0:
+        if p4[i, k, 0] == 0.0:
             continue
-        e2_, x2, y2, z2 = boost(row[k, 0], row[k, 1], row[k, 2], row[k, 3], b0, b1, b2, b3, m_b)
-        row[k, 0], row[k, 1], row[k, 2], row[k, 3] = e2_, x2, y2, z2
+        e2_, x2, y2, z2 = boost(p4[i, k, 0], p4[i, k, 1], p4[i, k, 2], p4[i, k, 3], b0, b1, b2, b3, m_b)
+        p4[i, k, 0], p4[i, k, 1], p4[i, k, 2], p4[i, k, 3] = e2_, x2, y2, z2
 
 
 @pjit
 def generate_blocks(
-    states, block_size, n_total, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_cdf, ft_pdf, ft_cdf, hel, pw, lab,
-    p4, vtx, obs, trials, overweight,
+    states, block_size, n_total, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_cdf, mx_guide, ft_pdf, ft_cdf,
+    ft_guide, hel, pw, lab, p4, vtx, obs, trials, overweight,
 ):
     """Generate n_total events in blocks of block_size, one RNG state per block (parallel over blocks)."""
     n_blocks = states.shape[0]
@@ -483,8 +560,8 @@ def generate_blocks(
         hi = min(lo + block_size, n_total)
         st = states[b].copy()
         tr, ow = generate_one_block(
-            st, hi - lo, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_cdf, ft_pdf, ft_cdf, hel, pw, lab,
-            p4[lo:hi], vtx[lo:hi], obs[lo:hi],
+            st, hi - lo, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_cdf, mx_guide, ft_pdf, ft_cdf, ft_guide, hel,
+            pw, lab, p4[lo:hi], vtx[lo:hi], obs[lo:hi],
         )
         trials[b] = tr
         overweight[b] = ow

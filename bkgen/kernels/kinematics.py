@@ -29,30 +29,18 @@ def boost(e, px, py, pz, pe, ppx, ppy, ppz, pm):
 
 
 @jit
-def orthonormal_frame(nx, ny, nz, phi0):
-    """Two unit vectors e1, e2 orthogonal to the unit vector n (e1, e2, n right-handed),
-    rotated by phi0 about n."""
+def orthonormal_frame(nx, ny, nz):
+    """Two unit vectors e1, e2 orthogonal to the unit vector n, with (e1, e2, n) right-handed."""
     if abs(nz) < 0.9:
         ax, ay, az = 0.0, 0.0, 1.0
     else:
         ax, ay, az = 1.0, 0.0, 0.0
-    # u = a x n normalised, v = n x u
+    # e1 = a x n normalised, e2 = n x e1
     ux = ay * nz - az * ny
     uy = az * nx - ax * nz
     uz = ax * ny - ay * nx
-    norm = np.sqrt(ux * ux + uy * uy + uz * uz)
-    ux /= norm
-    uy /= norm
-    uz /= norm
-    vx = ny * uz - nz * uy
-    vy = nz * ux - nx * uz
-    vz = nx * uy - ny * ux
-    c = np.cos(phi0)
-    s = np.sin(phi0)
-    e1x = c * ux + s * vx
-    e1y = c * uy + s * vy
-    e1z = c * uz + s * vz
-    e2x = -s * ux + c * vx
-    e2y = -s * uy + c * vy
-    e2z = -s * uz + c * vz
-    return e1x, e1y, e1z, e2x, e2y, e2z
+    inv = 1.0 / np.sqrt(ux * ux + uy * uy + uz * uz)
+    ux *= inv
+    uy *= inv
+    uz *= inv
+    return ux, uy, uz, ny * uz - nz * uy, nz * ux - nx * uz, nx * uy - ny * ux

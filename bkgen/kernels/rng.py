@@ -71,3 +71,29 @@ def normal(s):
 def exponential(s):
     """Exp(1) deviate."""
     return -np.log(uniform_open(s))
+
+
+@jit
+def unit_circle(s):
+    """(cos phi, sin phi) of an azimuth uniform in [0, 2 pi) without trigonometric calls: a point
+    uniform in the unit disk by rejection (acceptance pi/4), its polar angle doubled
+    (J. von Neumann, NBS Appl. Math. Ser. 12 (1951) 36)."""
+    while True:
+        x = 2.0 * uniform(s) - 1.0
+        y = 2.0 * uniform(s) - 1.0
+        r2 = x * x + y * y
+        if 0.0 < r2 <= 1.0:
+            return (x * x - y * y) / r2, 2.0 * x * y / r2
+
+
+@jit
+def unit_sphere(s):
+    """Unit vector uniform on the sphere (G. Marsaglia, Ann. Math. Stat. 43 (1972) 645): (x, y)
+    uniform in the unit disk, r2 = x^2 + y^2, then (2x sqrt(1-r2), 2y sqrt(1-r2), 1 - 2 r2)."""
+    while True:
+        x = 2.0 * uniform(s) - 1.0
+        y = 2.0 * uniform(s) - 1.0
+        r2 = x * x + y * y
+        if r2 < 1.0:
+            f = 2.0 * np.sqrt(1.0 - r2)
+            return x * f, y * f, 1.0 - 2.0 * r2

@@ -3,6 +3,10 @@
 A density tabulated at N+1 equidistant nodes is interpolated linearly between
 nodes; sampling inverts the CDF of that interpolant exactly (a quadratic per
 cell), so the sample follows the interpolant with no further approximation.
+The cell holding a uniform deviate u is found through a guide table (Chen &
+Asau, J. Chin. Inst. Eng. 1974; Devroye, "Non-Uniform Random Variate
+Generation", 1986, sec. III.2.4): entry j is the cell of u = j/G, from which a
+short forward scan reaches the cell of u, on average in O(1) steps.
 """
 
 from __future__ import annotations
@@ -27,6 +31,35 @@ def integral(pdf: np.ndarray) -> np.ndarray:
     """Integral of the piecewise-linear interpolant along the last axis in units of the node spacing."""
     pdf = np.asarray(pdf, dtype=np.float64)
     return 0.5 * (pdf[..., 1:] + pdf[..., :-1]).sum(axis=-1)
+
+
+def guide_table(cdf: np.ndarray, n_guide: int | None = None) -> np.ndarray:
+    """Guide table along the last axis of ``cdf`` (N+1 nodes): entry j is the largest cell index
+    i <= N-1 with cdf[i] <= j / G, for j = 0 .. G-1 (G = N by default); int32."""
+    cdf = np.asarray(cdf, dtype=np.float64)
+    n_cells = cdf.shape[-1] - 1
+    g = n_cells if n_guide is None else int(n_guide)
+    levels = np.arange(g) / g
+    flat = cdf.reshape(-1, cdf.shape[-1])
+    out = np.empty((flat.shape[0], g), dtype=np.int32)
+    for r, row in enumerate(flat):
+        out[r] = np.clip(np.searchsorted(row, levels, side="right") - 1, 0, max(n_cells - 1, 0))
+    return out.reshape(cdf.shape[:-1] + (g,))
+
+
+@jit
+def find_cell_guided(cdf, guide, r, u):
+    """Largest cell index i <= N-1 with cdf[r, i] <= u (the cell of u in row r), starting from the
+    guide entry."""
+    g = guide.shape[1]
+    j = int(u * g)
+    if j >= g:
+        j = g - 1
+    i = guide[r, j]
+    last = cdf.shape[1] - 2
+    while i < last and cdf[r, i + 1] <= u:
+        i += 1
+    return i
 
 
 @jit
@@ -65,9 +98,10 @@ def sample_cell(f0, f1, r):
 
 
 @jit
-def sample_pwlinear(pdf, cdf, u):
-    """Sample the piecewise-linear density on nodes 0..N (unit spacing); returns a position in [0, N]."""
-    i = find_cell(cdf, u)
-    width = cdf[i + 1] - cdf[i]
-    r = (u - cdf[i]) / width if width > 0.0 else 0.5
-    return i + sample_cell(pdf[i], pdf[i + 1], r)
+def sample_pwlinear(pdf, cdf, guide, r, u):
+    """Sample the piecewise-linear density in row r of pdf (nodes 0..N, unit spacing) with the CDF
+    and guide table of that row; returns a position in [0, N]."""
+    i = find_cell_guided(cdf, guide, r, u)
+    width = cdf[r, i + 1] - cdf[r, i]
+    q = (u - cdf[r, i]) / width if width > 0.0 else 0.5
+    return i + sample_cell(pdf[r, i], pdf[r, i + 1], q)
