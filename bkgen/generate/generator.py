@@ -194,13 +194,22 @@ class Generator:
     def block_size(self) -> int:
         return int(self.card["generation"]["block_size"])
 
-    def generate_range(self, seed: int, first_block: int, n_blocks: int, n_events: int) -> dict:
-        """Raw kernel output for ``n_events`` events from blocks first_block.. (the last may be partial)."""
+    @staticmethod
+    def raw_buffers(n_events: int) -> dict:
+        """Kernel output arrays for up to ``n_events`` events, for reuse across calls of generate_range."""
+        return {"p4": np.empty((n_events, K.N_SLOTS, 4)), "vtx": np.empty((n_events, 2, 4)),
+                "obs": np.empty((n_events, K.N_OBS))}
+
+    def generate_range(self, seed: int, first_block: int, n_blocks: int, n_events: int, out: dict | None = None) -> dict:
+        """Raw kernel output for ``n_events`` events from blocks first_block.. (the last may be partial).
+
+        ``out`` (from :meth:`raw_buffers`) is filled instead of new arrays: reusing it saves the page
+        faults of fresh allocations, but overwrites the previous call's output."""
         bs = self.block_size()
         states = block_states(seed, first_block, n_blocks)
-        p4 = np.empty((n_events, K.N_SLOTS, 4))
-        vtx = np.empty((n_events, 2, 4))
-        obs = np.empty((n_events, K.N_OBS))
+        if out is None or out["obs"].shape[0] < n_events:
+            out = self.raw_buffers(n_events)
+        p4, vtx, obs = out["p4"][:n_events], out["vtx"][:n_events], out["obs"][:n_events]
         trials = np.zeros(n_blocks, dtype=np.int64)
         over = np.zeros(n_blocks, dtype=np.int64)
         t = self.tables

@@ -50,19 +50,21 @@ def chunk_blocks(gen: Generator, threads: int | None = None) -> int:
 
 
 def iter_chunks(gen: Generator, seed: int, n_events: int, first_block: int = 0, n_blocks: int | None = None,
-                blocks_per_chunk: int | None = None):
+                blocks_per_chunk: int | None = None, reuse: bool = False):
     """Yield (raw kernel output, first event number, n) over blocks ``first_block ..`` of a run of
-    ``n_events`` events in total (the run's last block may be partial)."""
+    ``n_events`` events in total (the run's last block may be partial). With ``reuse`` every chunk is
+    written into the same arrays: the consumer must be done with a chunk before asking for the next."""
     bs = gen.block_size()
     total_blocks = -(-n_events // bs)
     last = total_blocks if n_blocks is None else min(total_blocks, first_block + n_blocks)
     step = blocks_per_chunk or chunk_blocks(gen)
+    buffers = gen.raw_buffers(min(step * bs, max(n_events - first_block * bs, 0))) if reuse else None
     b = first_block
     while b < last:
         nb = min(step, last - b)
         first_event = b * bs
         n = min(nb * bs, n_events - first_event)
-        yield gen.generate_range(seed, b, nb, n), first_event, n
+        yield gen.generate_range(seed, b, nb, n, out=buffers), first_event, n
         b += nb
 
 
@@ -90,7 +92,7 @@ def run_to_writer(gen: Generator, writer, seed: int, n_events: int, *, first_blo
     thread = threading.Thread(target=consume, name="bkgen-writer", daemon=True)
     thread.start()
     try:
-        for raw, first_event, n in iter_chunks(gen, seed, n_events, first_block, n_blocks, blocks_per_chunk):
+        for raw, first_event, n in iter_chunks(gen, seed, n_events, first_block, n_blocks, blocks_per_chunk, reuse=True):
             if failure:
                 break
             scalars, particles = gen.to_branches(raw, first_event)
@@ -136,7 +138,7 @@ def generate_in_memory(gen: Generator, seed: int, n_events: int, *, blocks_per_c
     """Generate (and by default convert to branch arrays) without writing: the in-memory throughput."""
     stats = RunStats()
     t0 = time.perf_counter()
-    for raw, first_event, n in iter_chunks(gen, seed, n_events, blocks_per_chunk=blocks_per_chunk):
+    for raw, first_event, n in iter_chunks(gen, seed, n_events, blocks_per_chunk=blocks_per_chunk, reuse=True):
         if branches:
             gen.to_branches(raw, first_event)
         stats.events += n

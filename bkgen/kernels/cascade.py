@@ -391,8 +391,10 @@ def generate_one_block(
         m_decays = cpar[c, P_M_DECAYS] > 0.0
         y_mode = int(cpar[c, P_Y_MODE])
         for k in range(3):
-            hbuf[k] = _bilinear(hel, c, jx, ax, it, at, k)
             wbuf[k] = _bilinear(pw, c, jx, ax, it, at, k)
+        if int(cpar[c, P_J_M]) == 1:  # a spin-0 meson has only H_0, which factors out of W
+            for k in range(3):
+                hbuf[k] = _bilinear(hel, c, jx, ax, it, at, k)
         cm, cy, cpm, spm, cpy, spy, tr, ow = _helicity_angles(st, cpar, c, hbuf, wbuf)
         trials += tr
         overweight += ow

@@ -83,7 +83,8 @@ def unit_circle(s):
         y = 2.0 * uniform(s) - 1.0
         r2 = x * x + y * y
         if 0.0 < r2 <= 1.0:
-            return (x * x - y * y) / r2, 2.0 * x * y / r2
+            inv = 1.0 / r2
+            return (x * x - y * y) * inv, 2.0 * x * y * inv
 
 
 @jit
