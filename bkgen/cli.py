@@ -261,13 +261,15 @@ def _cmd_generate(args) -> int:
     with _open_writer(card, gen, out, args.force) as writer:
         run = run_to_writer(gen, writer, seed, n_events, progress=progress)
         trials, overweight = run.trials, run.overweight
-        writer.close({"card": dumps(card), "run_info": gen.run_info(seed, n_events, trials, overweight)})
+        writer.close({"card": dumps(card), "run_info": gen.run_info(seed, run.events, trials, overweight,
+                                                                    run.generated)})
     if progress is not None:
         progress.close()
     dt = time.perf_counter() - t0
     print(
-        f"wrote {n_events} events to {out} in {dt:.2f} s ({n_events / dt:.3g} ev/s); "
-        f"BR = {gen.br:.4e}; unweighting efficiency {n_events / trials:.3f}; overweight {overweight}"
+        f"wrote {run.events} events to {out} in {dt:.2f} s ({n_events / dt:.3g} generated ev/s); "
+        f"BR = {gen.br:.4e}; unweighting efficiency {run.efficiency:.3f}; overweight {overweight}"
+        + (f"; detector acceptance {run.events / n_events:.3f}" if run.events != n_events else "")
     )
     return 0
 

@@ -105,6 +105,26 @@ def test_efficiency_accept_reject_and_weight():
     np.testing.assert_array_equal(ev_a["q2"], ev_w["q2"][ev_a["event"]])
 
 
+def test_accept_reject_run_info_counts_written_events(tmp_path):
+    """With the efficiency applied by accept-reject, run_info records the events written, the events
+    generated, the unweighting efficiency of the generated ones and the detector acceptance."""
+    from bkgen.generate.pipeline import write_root
+    from bkgen.io.root import read_metadata
+
+    card = load(CARDS / "sm_Knunu.toml", ["generation.block_size=4096", 'detector.efficiency="ITA"',
+                                          'detector.efficiency_mode="accept_reject"'])
+    out = tmp_path / "acc.root"
+    stats_ = write_root(Generator(card), out, 9, 40000)
+    info = json.loads(read_metadata(out)["run_info"])
+    with uproot.open(out) as f:
+        n_tree = f["events"].num_entries
+    assert info["events"] == n_tree == stats_.events < 40000
+    assert info["generated_events"] == 40000
+    assert info["detector_acceptance"] == pytest.approx(n_tree / 40000)
+    # B+ -> K+ nu nubar: sin^2 theta_nu accepted against its maximum, efficiency 2/3
+    assert info["unweighting"]["efficiency"] == pytest.approx(2 / 3, abs=0.01)
+
+
 def test_user_maps_csv_json_root(tmp_path):
     ref = builtin("HTA")
     csv = tmp_path / "m.csv"

@@ -88,7 +88,8 @@ def run_chunk(card_text: str, seed: int, n_events: int, index: int, first_block:
                 "first_event": first_block * bs}
         stats = write_root(gen, path, seed, n_events, first_block=first_block, n_blocks=n_blocks, overwrite=True,
                            metadata_extra={"chunk": json.dumps(info)})
-    return {**info, "file": os.path.basename(path), "events": stats.events, "trials": stats.trials,
+    return {**info, "file": os.path.basename(path), "events": stats.events, "generated": stats.generated,
+            "trials": stats.trials,
             "overweight": stats.overweight, "seconds": stats.seconds, "sha256": sha256(path)}
 
 
@@ -110,7 +111,8 @@ def completed_chunk(path: str | Path, card_text: str, seed: int, first_block: in
             or info.get("n_blocks") != n_blocks):
         return None
     unw = run_info["unweighting"]
-    return {**info, "file": path.name, "events": run_info["events"], "trials": unw["trials"],
+    return {**info, "file": path.name, "events": run_info["events"],
+            "generated": run_info.get("generated_events", run_info["events"]), "trials": unw["trials"],
             "overweight": unw["overweight_events"], "seconds": 0.0, "sha256": sha256(path), "resumed": True}
 
 
@@ -250,8 +252,9 @@ def merge_chunks(manifest: dict, out: str | Path, directory: str | Path, overwri
                     writer.write(scalars, particles)
             trials += c["trials"]
             overweight += c["overweight"]
-        writer.close({"card": manifest["card"], "run_info": gen.run_info(manifest["seed"], manifest["events"], trials,
-                                                                         overweight),
+        written = sum(c["events"] for c in manifest["chunks"])
+        writer.close({"card": manifest["card"], "run_info": gen.run_info(manifest["seed"], written, trials,
+                                                                         overweight, manifest["events"]),
                       "manifest": json.dumps({k: v for k, v in manifest.items() if k != "card"})})
 
 

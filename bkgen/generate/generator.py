@@ -304,13 +304,18 @@ class Generator:
             done += n
             b += nb
 
-    def run_info(self, seed: int, n_events: int, trials: int, overweight: int) -> str:
+    def run_info(self, seed: int, n_events: int, trials: int, overweight: int, generated: int | None = None) -> str:
+        """JSON run record: ``n_events`` events written, out of ``generated`` unweighted events (fewer
+        are written when the detector efficiency is applied by accept-reject; default: all)."""
+        generated = n_events if generated is None else generated
         info = {
             "bkgen_version": __version__,
             "numba_version": numba.__version__,
             "numpy_version": np.__version__,
             "seed": seed,
             "events": n_events,
+            "generated_events": generated,
+            "detector_acceptance": n_events / generated if generated else None,
             "rng": {
                 "generator": "xoshiro256++",
                 "seeding": "numpy.random.SeedSequence(seed, spawn_key=(block,)).generate_state(4, uint64)",
@@ -320,7 +325,7 @@ class Generator:
                 "method": "inverse CDF of the tabulated (m_meson, q2) density; accept-reject on helicity angles "
                 "against the bound sum_sigma w_sigma max_lambda H_lambda^2",
                 "trials": trials,
-                "efficiency": n_events / trials if trials else None,
+                "efficiency": generated / trials if trials else None,
                 "w_max": 1.0,
                 "overweight_events": overweight,
                 "overweight_fraction": overweight / trials if trials else 0.0,

@@ -33,14 +33,16 @@ QUEUE_CHUNKS = 2
 
 @dataclass
 class RunStats:
-    events: int = 0
+    events: int = 0  # written (after a detector accept-reject, if any)
+    generated: int = 0  # unweighted events generated
     trials: int = 0
     overweight: int = 0
     seconds: float = 0.0
 
     @property
     def efficiency(self) -> float:
-        return self.events / self.trials if self.trials else float("nan")
+        """Unweighting efficiency: generated events per angular trial."""
+        return self.generated / self.trials if self.trials else float("nan")
 
 
 def chunk_blocks(gen: Generator, threads: int | None = None) -> int:
@@ -97,6 +99,7 @@ def run_to_writer(gen: Generator, writer, seed: int, n_events: int, *, first_blo
                 break
             scalars, particles = gen.to_branches(raw, first_event)
             stats.events += len(scalars["event"])
+            stats.generated += n
             stats.trials += raw["trials"]
             stats.overweight += raw["overweight"]
             del raw
@@ -126,7 +129,8 @@ def write_root(gen: Generator, path, seed: int, n_events: int, *, first_block: i
     ) as writer:
         stats = run_to_writer(gen, writer, seed, n_events, first_block=first_block, n_blocks=n_blocks,
                               progress=progress, blocks_per_chunk=blocks_per_chunk)
-        metadata = {"card": dumps(gen.card), "run_info": gen.run_info(seed, stats.events, stats.trials, stats.overweight)}
+        metadata = {"card": dumps(gen.card), "run_info": gen.run_info(seed, stats.events, stats.trials, stats.overweight,
+                                                                   stats.generated)}
         metadata.update(metadata_extra or {})
         writer.close(metadata)
     stats.seconds = time.perf_counter() - t0
@@ -142,6 +146,7 @@ def generate_in_memory(gen: Generator, seed: int, n_events: int, *, blocks_per_c
         if branches:
             gen.to_branches(raw, first_event)
         stats.events += n
+        stats.generated += n
         stats.trials += raw["trials"]
         stats.overweight += raw["overweight"]
     stats.seconds = time.perf_counter() - t0
