@@ -23,7 +23,6 @@ published correlations) are written as extra branches ``weight_ff_<parameter>_up
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import math
 import tomllib
@@ -43,25 +42,9 @@ from .physics.models.base import parent_width
 
 
 def apply_sets(raw: dict, sets: list[str]) -> dict:
-    """``--set`` overrides; ``model.<array of tables>.<key>=value`` sets the key in every element,
-    e.g. ``model.dark_fermions.mass=0.6`` sets the mass of every dark-fermion generation."""
-    raw = copy.deepcopy(raw)
-    plain = []
-    for text in sets or []:
-        keys, value = parse_override(text)
-        if len(keys) == 3 and keys[0] == "model":
-            section = raw.setdefault("model", {})
-            current = section.get(keys[1])
-            if current is None:
-                try:
-                    current = get_model(raw.get("process", {}).get("model", "")).defaults().get(keys[1])
-                except ValueError:
-                    current = None
-            if isinstance(current, list) and all(isinstance(e, dict) for e in current):
-                section[keys[1]] = [dict(e, **{keys[2]: value}) for e in copy.deepcopy(current)]
-                continue
-        plain.append(text)
-    return apply_overrides(raw, plain)
+    """``--set`` overrides (config.card.apply_overrides, which also sets a key in every element of an
+    array of tables, e.g. ``model.dark_fermions.mass=0.6``)."""
+    return apply_overrides(raw, list(sets or []))
 
 
 # ------------------------------------------------------------------ densities

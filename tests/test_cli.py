@@ -302,3 +302,16 @@ def test_bad_arguments(args, needle, tmp_path):
 def test_bad_input_other_commands(command, tmp_path):
     res = bkgen_cli(command, KQQ_BENCHMARK, "--set", "model.alpha_D=-0.5", cwd=tmp_path)
     assert_clean_error(res, "model.alpha_D")
+
+
+def test_set_key_of_every_dark_fermion_generation(tmp_path):
+    """--set model.dark_fermions.mass=... changes every generation, in generate as in info."""
+    out = tmp_path / "m07.root"
+    res = bkgen_cli("generate", KQQ_BENCHMARK, "-n", 3000, "-o", out, "--set", "model.dark_fermions.mass=0.7",
+                    "--no-progress", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    with uproot.open(out) as f:
+        card = tomllib.loads(str(f["card"]))
+        q2 = f["events"]["q2"].array(library="np")
+    assert [g["mass"] for g in card["model"]["dark_fermions"]] == [0.7] * len(card["model"]["dark_fermions"])
+    assert q2.min() >= 4 * 0.7**2

@@ -215,10 +215,31 @@ def parse_axis(text: str, option: str) -> tuple[str, np.ndarray]:
     return key, np.linspace(start, stop, n)
 
 
+def _array_of_tables(raw: dict, name: str):
+    """The model parameter ``name`` of the card (or the model's default) if it is an array of tables."""
+    current = raw.get("model", {}).get(name)
+    if current is None:
+        try:
+            current = get_model(raw.get("process", {}).get("model", "")).defaults().get(name)
+        except (ValueError, KeyError, TypeError, AttributeError):
+            current = None
+    if isinstance(current, list) and current and all(isinstance(e, dict) for e in current):
+        return current
+    return None
+
+
 def apply_overrides(raw: dict, overrides: list[str]) -> dict:
+    """Apply ``--set section.key=value`` overrides to a raw card. ``model.<array of tables>.<key>=value``
+    sets the key in every element, e.g. ``model.dark_fermions.mass=0.6`` sets the mass of every
+    dark-fermion generation."""
     raw = copy.deepcopy(raw)
     for text in overrides or []:
         keys, value = parse_override(text)
+        if len(keys) == 3 and keys[0] == "model":
+            tables = _array_of_tables(raw, keys[1])
+            if tables is not None:
+                raw.setdefault("model", {})[keys[1]] = [dict(e, **{keys[2]: value}) for e in copy.deepcopy(tables)]
+                continue
         node = raw
         for k in keys[:-1]:
             node = node.setdefault(k, {})
