@@ -218,8 +218,11 @@ def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_va
         missing = [b for b in needed if b not in tree]
         if missing:
             raise ValueError(f"sample {str(sample)!r} lacks branches {missing}; allowed: a bkgen event file")
+        # particle branches: fixed-size arrays of n_particles entries per event, or the jagged branches
+        # counted by n_particles of files from earlier versions (written out as fixed-size arrays)
+        jagged = {b.name for b in tree.branches if getattr(b, "count_branch", None) is not None}
         particle_names = [b.name for b in tree.branches
-                          if b.name != COUNTER_BRANCH and getattr(b, "count_branch", None) is not None]
+                          if b.name in jagged or len(getattr(b.interpretation, "inner_shape", ())) == 1]
         scalar_names = [b.name for b in tree.branches if b.name not in particle_names and b.name != COUNTER_BRANCH]
         writer = None
         try:
@@ -234,8 +237,7 @@ def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_va
                 scalars["weight"] = base * ratio
                 for name, r in extra.items():
                     scalars[name] = base * r
-                width = int(arrays[COUNTER_BRANCH][0]) if n else 0
-                particles = {k: np.concatenate(arrays[k]).reshape(n, width) for k in particle_names}
+                particles = {k: np.stack(arrays[k]) if k in jagged else arrays[k] for k in particle_names}
                 if writer is None:
                     writer = RootEventWriter(
                         out, scalar_branches={k: v.dtype for k, v in scalars.items()},

@@ -11,7 +11,6 @@ import sys
 import tomllib
 from pathlib import Path
 
-import awkward as ak
 import numpy as np
 import pytest
 import uproot
@@ -40,16 +39,9 @@ def bkgen_cli(*args, cwd, timeout=300) -> subprocess.CompletedProcess:
 
 
 def read_tree(path: Path) -> dict[str, np.ndarray]:
-    """Every branch of the events tree as a flat numpy array (jagged branches flattened)."""
-    out = {}
+    """Every branch of the events tree as a numpy array, (n_events, n_particles) for particle branches."""
     with uproot.open(path) as f:
-        arrays = f["events"].arrays(library="ak")
-        for name in arrays.fields:
-            a = arrays[name]
-            if a.ndim > 1:
-                a = ak.flatten(a)
-            out[name] = ak.to_numpy(a)
-    return out
+        return f["events"].arrays(library="np")
 
 
 def assert_clean_error(res: subprocess.CompletedProcess, *needles: str):
@@ -88,11 +80,14 @@ def test_generate_writes_documented_file(generated):
         meta = {k.split(";")[0]: str(f[k]) for k, c in f.classnames().items() if c == "TObjString"}
         n_part = tree["n_particles"].array(library="np")
         weight = tree["weight"].array(library="np")
-        pdg = tree["pdg"].array(library="ak")
+        pdg = tree["pdg"].array(library="np")
+        # particle branches are fixed-size arrays of n_particles entries
+        widths = {name: tree[name].interpretation.inner_shape for name in PARTICLE_BRANCHES}
     assert np.all(weight == 1.0)
     # Upsilon(4S), B+, B-, K+, nu, nubar in every event
     assert np.all(n_part == 6)
-    assert np.all(ak.num(pdg) == n_part)
+    assert widths == {name: (6,) for name in PARTICLE_BRANCHES}
+    assert pdg.shape == (2000, 6)
     assert np.all(pdg[:, 0] == 300553)
     assert set(meta) >= {"card", "run_info"}
     # the stored card is the resolved card with the command-line seed and event count

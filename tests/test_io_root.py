@@ -78,9 +78,10 @@ def assert_roundtrip(arrays, chunks, n_part=N_PART):
     for name, dtype in PARTICLES.items():
         expected = np.concatenate([p[name] for _, p in chunks])
         column = arrays[name]
-        assert str(ak.type(column).content) == f"var * {np.dtype(dtype).name}", name
-        np.testing.assert_array_equal(ak.to_numpy(ak.num(column, axis=1)), counts)
-        got = ak.to_numpy(ak.flatten(column)).reshape(n, n_part)
+        # a regular (fixed-size) array of n_particles entries per event, not a jagged one
+        assert str(ak.type(column).content) == f"{n_part} * {np.dtype(dtype).name}", name
+        got = ak.to_numpy(column)
+        assert got.shape == (n, n_part), name
         assert got.dtype == np.dtype(dtype), name
         np.testing.assert_array_equal(got, expected)
 
@@ -101,12 +102,20 @@ def test_roundtrip_values_dtypes_and_layout(tmp_path):
         assert tree.num_entries == 257
         assert set(tree.keys()) == set(SCALARS) | set(PARTICLES) | {COUNTER_BRANCH}
         assert len(tree.keys()) == len(SCALARS) + len(PARTICLES) + 1
-        # all jagged branches are indexed by the single shared counter
-        for name in PARTICLES:
-            assert tree[name].count_branch.name == COUNTER_BRANCH
-            assert tree[name].interpretation.content.to_dtype == np.dtype(PARTICLES[name])
-        for name in SCALARS:
+        # particle branches are fixed-size arrays (ROOT leaf "px[4]"), not counted by another branch
+        for name, dtype in PARTICLES.items():
+            branch = tree[name]
+            assert branch.count_branch is None
+            assert branch.interpretation.inner_shape == (N_PART,)
+            assert branch.interpretation.to_dtype == np.dtype((dtype, (N_PART,)))
+            leaf = branch.member("fLeaves")[0]
+            assert leaf.member("fTitle") == f"{name}[{N_PART}]"
+            assert leaf.member("fLen") == N_PART
+        # n_particles is an ordinary int32 scalar branch holding the width
+        for name in [*SCALARS, COUNTER_BRANCH]:
             assert tree[name].count_branch is None
+            assert tree[name].interpretation.inner_shape == ()
+        assert tree[COUNTER_BRANCH].interpretation.to_dtype == np.dtype(np.int32)
 
     assert_roundtrip(read_events(path), chunks)
 
@@ -149,11 +158,76 @@ def test_metadata_roundtrip(tmp_path):
 
 def test_empty_file_has_tree(tmp_path):
     path = tmp_path / "empty.root"
-    write_file(path, [], metadata={"card": "x"})
+    write_file(path, [], metadata={"card": "x"}, n_particles=N_PART)
     with uproot.open(path) as f:
         assert f["events"].num_entries == 0
         assert set(f["events"].keys()) == set(SCALARS) | set(PARTICLES) | {COUNTER_BRANCH}
+        for name in PARTICLES:
+            assert f["events"][name].interpretation.inner_shape == (N_PART,)
     assert read_metadata(path) == {"card": "x"}
+
+
+def test_empty_file_needs_the_width(tmp_path):
+    path = tmp_path / "empty.root"
+    with pytest.raises(ValueError, match="n_particles"):
+        write_file(path, [], metadata={"card": "x"})
+    assert os.listdir(tmp_path) == []
+
+
+def test_width_fixed_by_constructor(tmp_path):
+    rng = np.random.default_rng(6)
+    path = tmp_path / "w.root"
+    with RootEventWriter(
+        path, scalar_branches=SCALARS, particle_branches=PARTICLES, n_particles=3
+    ) as writer:
+        assert writer.n_particles == 3
+        with pytest.raises(ValueError, match="n_particles = 3"):
+            writer.write(*make_chunk(rng, 10, n_part=N_PART))
+        chunks = [make_chunk(rng, 10, n_part=3)]
+        writer.write(*chunks[0])
+        writer.close({})
+    assert_roundtrip(read_events(path), chunks, n_part=3)
+
+
+def test_width_fixed_by_first_write(tmp_path):
+    rng = np.random.default_rng(8)
+    path = tmp_path / "w.root"
+    chunks = [make_chunk(rng, 0), make_chunk(rng, 12, start=0), make_chunk(rng, 5, start=12)]
+    with RootEventWriter(path, scalar_branches=SCALARS, particle_branches=PARTICLES) as writer:
+        assert writer.n_particles is None
+        writer.write(*chunks[0])  # no events, but the width is fixed
+        assert writer.n_particles == N_PART
+        writer.write(*chunks[1])
+        for n_part in (N_PART - 1, N_PART + 1):
+            with pytest.raises(ValueError, match=f"n_particles = {N_PART}"):
+                writer.write(*make_chunk(rng, 7, n_part=n_part))
+        writer.write(*chunks[2])  # a refused chunk leaves the writer usable
+        writer.close({})
+    assert writer.n_events == 17
+    assert_roundtrip(read_events(path), chunks)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.0, True, "4"])
+def test_bad_width_raises(tmp_path, bad):
+    with pytest.raises(ValueError, match="n_particles"):
+        RootEventWriter(
+            tmp_path / "x.root", scalar_branches=SCALARS, particle_branches=PARTICLES, n_particles=bad
+        )
+    with pytest.raises(ValueError, match="particle branches"):
+        RootEventWriter(tmp_path / "x.root", scalar_branches=SCALARS, particle_branches={}, n_particles=4)
+    assert os.listdir(tmp_path) == []
+
+
+def test_scalar_only_file(tmp_path):
+    rng = np.random.default_rng(10)
+    scalars, _ = make_chunk(rng, 20)
+    path = tmp_path / "s.root"
+    with RootEventWriter(path, scalar_branches=SCALARS, particle_branches={}) as writer:
+        writer.write(scalars, {})
+        writer.close({})
+    with uproot.open(path) as f:
+        assert set(f["events"].keys()) == set(SCALARS)
+        np.testing.assert_array_equal(f["events"]["q2"].array(library="np"), scalars["q2"])
 
 
 def test_refuses_to_overwrite(tmp_path):
@@ -232,9 +306,12 @@ def test_write_validation(tmp_path):
         writer.write(scalars, {**particles, "extra": particles["px"]})
     with pytest.raises(ValueError, match="particles per event"):
         writer.write(scalars, {**particles, "py": particles["py"][:, :2]})
+    with pytest.raises(ValueError, match="particles per event"):
+        writer.write(scalars, {k: v[:, :0] for k, v in particles.items()})
     with pytest.raises(TypeError):
         # float -> int is not a same-kind cast
         writer.write(scalars, {**particles, "pdg": particles["px"]})
+    assert writer.n_particles is None  # refused chunks do not fix the width
     writer.abort()
     assert os.listdir(tmp_path) == []
     with pytest.raises(RuntimeError, match="closed"):

@@ -24,9 +24,9 @@ SMALL_BLOCKS = ["generation.block_size=1024"]
 
 
 def read_all(path) -> dict:
+    """All branches as numpy arrays; particle branches (fixed-size arrays) as (n_events, n_particles)."""
     with uproot.open(path) as f:
-        arrays = f["events"].arrays(library="np")
-    return {k: (np.concatenate(v) if v.dtype == object else v) for k, v in arrays.items()}
+        return f["events"].arrays(library="np")
 
 
 def assert_same_events(a, b):
@@ -67,7 +67,8 @@ def test_float32_precision_option(tmp_path):
     out = tmp_path / "f32.root"
     assert run_cli("generate", KQQ, "-n", 2000, "-o", out, "--set", 'output.precision="float32"', "--no-progress") == 0
     with uproot.open(out) as f:
-        assert f["events"]["px"].interpretation.content.from_dtype == np.dtype(">f4")
+        k = int(f["events"]["n_particles"].array(library="np")[0])
+        assert f["events"]["px"].interpretation.from_dtype == np.dtype((">f4", (k,)))
         assert f["events"]["q2"].interpretation.from_dtype == np.dtype(">f8")
 
 
@@ -172,6 +173,51 @@ def test_density_is_normalised_and_ff_branches(tmp_path):
     assert any(abs(ev[k].mean() - 1.0) > 1e-4 for k in ff)
     for k in ff:
         assert abs(ev[k].mean() - 1.0) < 0.2
+
+
+def _write_jagged_copy(src, dst):
+    """``src`` rewritten with the earlier layout: particle branches jagged, counted by n_particles."""
+    import awkward as ak
+
+    from bkgen.io.root import read_metadata
+
+    ev = read_all(src)
+    with uproot.open(src) as f:
+        tree = f["events"]
+        particles = [b.name for b in tree.branches if len(b.interpretation.inner_shape) == 1]
+    scalars = [k for k in ev if k not in particles and k != "n_particles"]
+    fields = ", ".join(f"{k}: {ev[k].dtype.newbyteorder('=').name}" for k in particles)
+    with uproot.recreate(dst) as f:
+        tree = f.mktree("events", {**{k: ev[k].dtype.newbyteorder("=") for k in scalars},
+                                   "particles": f"var * {{{fields}}}"},
+                        counter_name=lambda _: "n_particles", field_name=lambda _, inner: inner)
+        record = ak.from_regular(ak.zip({k: ev[k].astype(ev[k].dtype.newbyteorder("=")) for k in particles}), axis=1)
+        tree.extend({**{k: ev[k] for k in scalars}, "particles": record})
+        for key, text in read_metadata(src).items():
+            f[key] = text
+    with uproot.open(dst) as f:
+        assert f["events"]["px"].count_branch.name == "n_particles"
+
+
+def test_reweight_keeps_the_record(tmp_path):
+    """Every branch but the weights is copied exactly; files with the earlier jagged layout give the same output."""
+    sample = tmp_path / "s.root"
+    assert run_cli("generate", KSTAR, "-n", 3000, "-o", sample, "--no-progress") == 0
+    reweight_file(sample, tmp_path / "rw.root", ["model.form_factors_BKstar=\"BSZ2015-LCSR\""], ff_variations=False)
+    old, rw = read_all(sample), read_all(tmp_path / "rw.root")
+    assert set(rw) == set(old)
+    k = int(old["n_particles"][0])
+    for name in old:
+        if name != "weight":
+            np.testing.assert_array_equal(rw[name], old[name], err_msg=name)
+            assert rw[name].dtype == old[name].dtype, name
+    assert rw["px"].shape == (3000, k) and np.all(rw["n_particles"] == k)
+    with uproot.open(tmp_path / "rw.root") as f:
+        assert f["events"]["px"].interpretation.inner_shape == (k,)
+    _write_jagged_copy(sample, tmp_path / "jagged.root")
+    reweight_file(tmp_path / "jagged.root", tmp_path / "rw_jagged.root", ["model.form_factors_BKstar=\"BSZ2015-LCSR\""],
+                  ff_variations=False)
+    assert_same_events(read_all(tmp_path / "rw_jagged.root"), rw)
 
 
 def test_reweight_outside_support_is_refused(tmp_path, capsys):

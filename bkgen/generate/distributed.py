@@ -226,11 +226,10 @@ def merge_chunks(manifest: dict, out: str | Path, directory: str | Path, overwri
     """Concatenate the chunk files of a manifest, in block order, into one ROOT file."""
     import tomllib
 
-    import numpy as np
     import uproot
 
     from ..config.card import resolve
-    from ..io.root import COUNTER_BRANCH, TREE_NAME, RootEventWriter
+    from ..io.root import TREE_NAME, RootEventWriter
 
     verify(manifest, directory)
     card = resolve(tomllib.loads(manifest["card"]))
@@ -238,18 +237,15 @@ def merge_chunks(manifest: dict, out: str | Path, directory: str | Path, overwri
     scalar_types, particle_types = gen.branch_types()
     trials = overweight = 0
     with RootEventWriter(out, scalar_branches=scalar_types, particle_branches=particle_types,
-                         compression=card["output"]["compression"], overwrite=overwrite) as writer:
+                         compression=card["output"]["compression"], overwrite=overwrite,
+                         n_particles=len(gen.record.slots)) as writer:
         for c in manifest["chunks"]:
             with uproot.open(Path(directory) / c["file"]) as f:
                 tree = f[TREE_NAME]
-                for arrays in tree.iterate(list(scalar_types) + list(particle_types) + [COUNTER_BRANCH],
-                                           step_size=1 << 18, library="np"):
-                    counts = arrays[COUNTER_BRANCH]
-                    width = int(counts[0]) if len(counts) else 0
-                    scalars = {k: arrays[k] for k in scalar_types}
-                    particles = {k: np.concatenate(arrays[k]).reshape(len(counts), width) if len(counts) else
-                                 np.empty((0, width)) for k in particle_types}
-                    writer.write(scalars, particles)
+                # particle branches read as (n, n_particles) arrays, written as they are
+                for arrays in tree.iterate(list(scalar_types) + list(particle_types), step_size=1 << 18,
+                                           library="np"):
+                    writer.write({k: arrays[k] for k in scalar_types}, {k: arrays[k] for k in particle_types})
             trials += c["trials"]
             overweight += c["overweight"]
         written = sum(c["events"] for c in manifest["chunks"])

@@ -4,9 +4,11 @@ File layout
 -----------
 ``events`` (TTree)
     * one scalar branch per event-level quantity (``q2``, ``weight``, ...);
-    * one counter branch ``n_particles`` (int32);
-    * one jagged branch per particle-level quantity (``pdg``, ``px``, ...),
-      all indexed by the single counter ``n_particles``.
+    * one int32 scalar branch ``n_particles``, the number k of particles per
+      event, the same for every event of a file;
+    * one fixed-size array branch per particle-level quantity (``pdg``,
+      ``px``, ...), each holding k values per event (ROOT leaves ``pdg[k]/I``,
+      ``px[k]/D``, ...).
 top-level ``TObjString`` keys
     free-form text metadata, e.g. ``card`` (TOML) and ``run_info`` (JSON).
 
@@ -41,10 +43,6 @@ __all__ = [
 
 TREE_NAME = "events"
 COUNTER_BRANCH = "n_particles"
-
-# Name of the (never materialised) record through which the per-particle
-# branches are declared; uproot expands it into one branch per field.
-_PARTICLE_RECORD = "particles"
 
 _COMPRESSION_ALGORITHMS = {
     "zstd": (uproot.ZSTD, 1, 22),
@@ -109,6 +107,12 @@ def _normalise_dtypes(branches: Mapping[str, Any], kind: str) -> dict[str, np.dt
     return out
 
 
+def _check_width(width: Any, what: str) -> int:
+    if isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 1:
+        raise ValueError(f"{what} = {width!r}; allowed: an integer >= 1")
+    return int(width)
+
+
 class RootEventWriter:
     """Streams events into a TTree ``events`` of a ROOT file, written atomically.
 
@@ -119,13 +123,18 @@ class RootEventWriter:
     scalar_branches
         Event-level branches, ``name -> dtype``.
     particle_branches
-        Particle-level branches, ``name -> dtype``.  Stored as jagged branches
-        sharing the int32 counter branch ``n_particles``.
+        Particle-level branches, ``name -> dtype``.  Stored as fixed-size array
+        branches of k entries per event, next to the int32 branch
+        ``n_particles`` holding k.
     compression
         ``"none"``, ``"zstd:N"``, ``"lz4:N"``, ``"zlib:N"`` or ``"lzma:N"``.
     overwrite
         Replace an existing file at ``path``.  If false and ``path`` exists,
         :class:`FileExistsError` is raised before anything is created.
+    n_particles
+        The number k of particles per event.  If omitted, the first
+        :meth:`write` fixes it; a file closed without any write then needs it.
+        A later write with another k raises :class:`ValueError`.
 
     Each :meth:`write` call appends its events as one basket per branch.  Use
     as a context manager: an exception inside the block calls :meth:`abort`;
@@ -140,6 +149,7 @@ class RootEventWriter:
         particle_branches: Mapping[str, Any],
         compression: str = "zstd:1",
         overwrite: bool = False,
+        n_particles: int | None = None,
     ) -> None:
         self.path = Path(path)
         self.scalar_branches = _normalise_dtypes(scalar_branches, "scalar")
@@ -152,6 +162,14 @@ class RootEventWriter:
             raise ValueError(f"branch names used as both scalar and particle branches: {duplicated}")
         if COUNTER_BRANCH in names:
             raise ValueError(f"branch name {COUNTER_BRANCH!r} is reserved for the particle counter")
+
+        if n_particles is not None:
+            if not self.particle_branches:
+                raise ValueError(f"n_particles = {n_particles!r} given without particle branches")
+            n_particles = _check_width(n_particles, "n_particles")
+        self.n_particles: int | None = n_particles
+        self._scalar_be = {k: dt.newbyteorder(">") for k, dt in self.scalar_branches.items()}
+        self._particle_be = {k: dt.newbyteorder(">") for k, dt in self.particle_branches.items()}
 
         codec = parse_compression(compression)
 
@@ -167,24 +185,21 @@ class RootEventWriter:
 
         try:
             self._file = uproot.recreate(self.tmp_path, compression=codec)
-            self._tree = self._file.mktree(
-                TREE_NAME,
-                self._branch_types(),
-                counter_name=lambda _counted: COUNTER_BRANCH,
-                field_name=lambda _outer, inner: inner,
-            )
+            if not self.particle_branches or self.n_particles is not None:
+                self._make_tree()
         except BaseException:
             self.abort()
             raise
 
-    def _branch_types(self) -> dict[str, Any]:
+    def _make_tree(self) -> None:
+        """Declare the tree; the particle width ``self.n_particles`` must be known."""
         types: dict[str, Any] = dict(self.scalar_branches)
         if self.particle_branches:
-            fields = ", ".join(
-                f"{name}: {dt.name}" for name, dt in self.particle_branches.items()
-            )
-            types[_PARTICLE_RECORD] = f"var * {{{fields}}}"
-        return types
+            assert self.n_particles is not None
+            types[COUNTER_BRANCH] = np.dtype(np.int32)
+            for name, dt in self.particle_branches.items():
+                types[name] = np.dtype((dt, (self.n_particles,)))
+        self._tree = self._file.mktree(TREE_NAME, types)
 
     # ------------------------------------------------------------------ writing
 
@@ -201,8 +216,9 @@ class RootEventWriter:
         """Append a chunk of events.
 
         ``scalars[name]`` has shape ``(n,)``; ``particles[name]`` has shape
-        ``(n, n_particles)``.  The key sets must equal the declared branches.
-        Values are cast to the declared dtypes (same-kind casts only).
+        ``(n, k)`` with the same k for every write to a file.  The key sets
+        must equal the declared branches.  Values are cast to the declared
+        dtypes (same-kind casts only).
         """
         self._check_open()
         if set(scalars) != set(self.scalar_branches):
@@ -216,10 +232,13 @@ class RootEventWriter:
                 f"{sorted(self.particle_branches)}"
             )
 
+        # Arrays are cast straight to the file's big-endian dtypes: one pass does
+        # the dtype cast, the byte swap and, for broadcast or strided inputs,
+        # the contiguous copy; uproot then converts nothing.
         n_events: int | None = None
         data: dict[str, Any] = {}
-        for name, dtype in self.scalar_branches.items():
-            arr = np.ascontiguousarray(np.asarray(scalars[name]).astype(dtype, casting="same_kind", copy=False))
+        for name, dtype in self._scalar_be.items():
+            arr = np.asarray(scalars[name])
             if arr.ndim != 1:
                 raise ValueError(f"scalar branch {name!r} must be 1-D, got shape {arr.shape}")
             if n_events is None:
@@ -228,42 +247,47 @@ class RootEventWriter:
                 raise ValueError(
                     f"scalar branch {name!r} has {len(arr)} entries, expected {n_events}"
                 )
-            data[name] = arr
+            data[name] = arr.astype(dtype, casting="same_kind", copy=False)
 
-        if self.particle_branches:
-            width: int | None = None
-            contents = []
-            for name, dtype in self.particle_branches.items():
-                arr = np.asarray(particles[name]).astype(dtype, casting="same_kind", copy=False)
-                if arr.ndim != 2:
+        width: int | None = None
+        for name, dtype in self._particle_be.items():
+            arr = np.asarray(particles[name])
+            if arr.ndim != 2:
+                raise ValueError(
+                    f"particle branch {name!r} must have shape (n_events, n_particles), "
+                    f"got {arr.shape}"
+                )
+            if n_events is None:
+                n_events = arr.shape[0]
+            if arr.shape[0] != n_events:
+                raise ValueError(
+                    f"particle branch {name!r} has {arr.shape[0]} events, expected {n_events}"
+                )
+            if width is None:
+                width = arr.shape[1]
+                if self.n_particles is None:
+                    _check_width(width, f"particle branch {name!r}: particles per event")
+                elif width != self.n_particles:
                     raise ValueError(
-                        f"particle branch {name!r} must have shape (n_events, n_particles), "
-                        f"got {arr.shape}"
+                        f"particle branch {name!r} has {width} particles per event, but "
+                        f"{self.path} has n_particles = {self.n_particles} (fixed by the "
+                        f"constructor or the first write); allowed: the same number in every write"
                     )
-                if n_events is None:
-                    n_events = arr.shape[0]
-                if arr.shape[0] != n_events:
-                    raise ValueError(
-                        f"particle branch {name!r} has {arr.shape[0]} events, expected {n_events}"
-                    )
-                if width is None:
-                    width = arr.shape[1]
-                elif arr.shape[1] != width:
-                    raise ValueError(
-                        f"particle branch {name!r} has {arr.shape[1]} particles per event, "
-                        f"expected {width}"
-                    )
-                contents.append(ak.contents.NumpyArray(np.ascontiguousarray(arr).reshape(-1)))
-            assert n_events is not None and width is not None
-            offsets = ak.index.Index64(np.arange(n_events + 1, dtype=np.int64) * width)
-            record = ak.contents.RecordArray(
-                contents, list(self.particle_branches), length=n_events * width
-            )
-            data[_PARTICLE_RECORD] = ak.Array(ak.contents.ListOffsetArray(offsets, record))
+            elif arr.shape[1] != width:
+                raise ValueError(
+                    f"particle branch {name!r} has {arr.shape[1]} particles per event, "
+                    f"expected {width}"
+                )
+            data[name] = arr.astype(dtype, casting="same_kind", copy=False)
 
-        if not n_events:
-            return
         try:
+            if self._tree is None:
+                self.n_particles = width
+                self._make_tree()
+            if not n_events:
+                return
+            if width is not None:
+                data[COUNTER_BRANCH] = np.full(n_events, width, dtype=">i4")
             self._tree.extend(data)
         except BaseException:
             self.abort()
@@ -277,6 +301,12 @@ class RootEventWriter:
         self._check_open()
         metadata = dict(metadata or {})
         try:
+            if self._tree is None:
+                raise ValueError(
+                    f"{self.path}: nothing written and the number of particles per event "
+                    f"is unknown; allowed: RootEventWriter(..., n_particles=k) for a file "
+                    f"without events"
+                )
             for key, value in metadata.items():
                 if not isinstance(key, str) or not key or "/" in key or ";" in key:
                     raise ValueError(f"invalid metadata key {key!r}")
@@ -335,7 +365,9 @@ def read_events(
     branches: Sequence[str] | None = None,
     entry_stop: int | None = None,
 ) -> ak.Array:
-    """Read the ``events`` tree (optionally a subset of branches / entries)."""
+    """Read the ``events`` tree (optionally a subset of branches / entries).
+
+    Particle branches come back as regular ``k * dtype`` arrays."""
     with uproot.open(path) as file:
         return file[TREE_NAME].arrays(
             None if branches is None else list(branches), entry_stop=entry_stop, library="ak"
