@@ -183,7 +183,7 @@ def _open_writer(card, gen, out, force):
     scalar_types, particle_types = gen.branch_types()
     return RootEventWriter(
         out, scalar_branches=scalar_types, particle_branches=particle_types,
-        compression=card["output"]["compression"], overwrite=force,
+        compression=card["output"]["compression"], overwrite=force, n_particles=len(gen.record.slots),
     )
 
 

@@ -10,9 +10,10 @@ from bkgen.generate.generator import Generator
 
 
 def make_generator(model: str, decay: str, frame: str = "B_rest", block_size: int = 16384, **params) -> Generator:
-    """Generator for a card built in place: model, decay and model parameters; rest frame by default."""
+    """Generator for a card built in place: model, decay and model parameters; rest frame by default.
+    The record is stored in double precision, so kinematic checks test the kernel's four-vectors."""
     card = {"process": {"model": model, "decay": decay}, "model": params, "beam": {"frame": frame},
-            "generation": {"block_size": block_size}}
+            "generation": {"block_size": block_size}, "output": {"precision": "float64"}}
     return Generator(resolve(card))
 
 

@@ -46,7 +46,7 @@ def params(**kw):
 
 
 def gen_of(card=BENCH, *sets):
-    return Generator(load(card, ["displacement.info_events=0", *sets]))
+    return Generator(load(card, ["displacement.info_events=0", 'output.precision="float64"', *sets]))
 
 
 def sample(gen, n, seed):
@@ -135,7 +135,8 @@ def test_br_b_to_k_a_eq20():
 
 
 def test_kstar_helicity_zero():
-    gen = Generator(load(CARDS / "alp_Kstar0a_benchmark.toml", ["displacement.info_events=0", 'beam.frame="B_rest"']))
+    gen = Generator(load(CARDS / "alp_Kstar0a_benchmark.toml", ["displacement.info_events=0", 'beam.frame="B_rest"',
+                                                                'output.precision="float64"']))
     # eq. (9) at the nominal K* mass, against the rate averaged over the K* line shape
     p = gen.card["model"]
     from bkgen.physics import form_factors

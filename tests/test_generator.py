@@ -47,7 +47,8 @@ def make_card(name: str, overrides: tuple = ()) -> dict:
         raw["model"]["dark_fermions"] = copy.deepcopy(MIXED_FERMIONS)
     else:
         raw = load_raw(CARD_DIR / f"{name}.toml")
-    return resolve(apply_overrides(raw, list(overrides)))
+    # the kinematic checks below test the kernel's double-precision four-vectors
+    return resolve(apply_overrides(raw, ['output.precision="float64"'] + list(overrides)))
 
 
 def collect(gen: Generator, n: int, seed: int, **kw) -> tuple[dict, dict, dict]:
@@ -207,12 +208,37 @@ def test_lab_on_shell_masses(name):
     m = np.sqrt(np.clip(m2, 0.0, None))
     np.testing.assert_allclose(m[massive], want[massive], rtol=1e-6, atol=0)
     assert np.all(np.abs(m2[massless]) <= (1e-6 * mom[..., 0][massless]) ** 2)
+    # the stored generated mass is the expected one, and that of the four-vector
+    np.testing.assert_allclose(part["m"][checked], want[checked], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(part["m"][massive], m[massive], rtol=1e-6, atol=0)
     # the Upsilon energy is the sum of the beam energies (no energy spread)
     b = card["beam"]
     np.testing.assert_allclose(mom[:, 0, 0], b["E_HER"] + b["E_LER"], rtol=1e-12)
     np.testing.assert_allclose(mom[:, 0, 2], 0.0, atol=1e-12)
     if name == "KQQ_mixed":  # both generations are present
         assert set(np.unique(scal["channel"])) == {0, 1}
+
+
+def test_float32_record_keeps_generated_masses():
+    """Default float32 storage: momenta and vertices to float32 rounding of the double-precision
+    record, masses exact (massless neutrinos stay massless; E^2 - p^2 in float32 would not)."""
+    name = "dark_photon_KQQ_benchmark"
+    card64, scal, part, _ = sample(name, 2000, 7)
+    card = make_card(name)
+    card["output"]["precision"] = "float32"
+    s32, p32, _ = collect(Generator(card), 2000, 7)
+    for key in ("E", "px", "py", "pz", "vx", "vy", "vz", "t", "m"):
+        assert p32[key].dtype == np.float32
+        np.testing.assert_array_equal(p32[key], part[key].astype(np.float32))
+    np.testing.assert_array_equal(p32["pdg"], part["pdg"])
+    np.testing.assert_array_equal(s32["q2"], scal["q2"])  # event-level branches stay float64
+    want = expected_masses(name, card64, scal, part)
+    checked = ~np.isnan(want)
+    np.testing.assert_allclose(p32["m"][checked], want[checked], rtol=1e-7, atol=0)
+    # four-momentum conservation at the B decay to float32 precision of the energies
+    mom = p4({k: v.astype(np.float64) for k, v in p32.items()})
+    final = (p32["status"] == 1)[..., None]
+    np.testing.assert_allclose((mom * final).sum(axis=1), mom[:, 0], rtol=0, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", CONSERVATION_CASES)

@@ -72,7 +72,7 @@ def test_cli_validate_never_tracebacks(overrides, capsys):
 
 def make(decay="B+ -> K+ Q Qbar", **model):
     card = {"process": {"model": "massless_dark_photon", "decay": decay}, "model": model,
-            "beam": {"frame": "lab"}, "generation": {"block_size": 512}}
+            "beam": {"frame": "lab"}, "generation": {"block_size": 512}, "output": {"precision": "float64"}}
     return Generator(resolve(card))
 
 
@@ -123,7 +123,8 @@ def test_line_shape_window_edges(halfwidths):
 def _card_sample(card_name, overrides, n=2000, seed=5):
     from bkgen.config.card import load
 
-    gen = Generator(load(f"cards/{card_name}.toml", list(overrides) + ["generation.block_size=512"]))
+    gen = Generator(load(f"cards/{card_name}.toml", list(overrides) + ["generation.block_size=512",
+                                                                       'output.precision="float64"']))
     scal, part = {}, {}
     for s, p, _ in gen.events(n, seed):
         for k, v in s.items():

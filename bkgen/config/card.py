@@ -56,7 +56,7 @@ SCHEMA = {
         "file": ("str", "", None),
         "compression": ("str", "zstd:1", None),
         "format": ("str", "root", ("root", "hepmc3", "lhe")),
-        "precision": ("str", "float64", ("float64", "float32")),  # ROOT momenta and vertices
+        "precision": ("str", "float32", ("float32", "float64")),  # stored momenta, masses and vertices
     },
     # Belle II-like detector level (bkgen.detector): q2_rec, track smearing, efficiency map
     "detector": {

@@ -50,6 +50,7 @@ PARTICLE_BRANCHES = {
     "py": np.float64,
     "pz": np.float64,
     "E": np.float64,
+    "m": np.float64,
     "vx": np.float64,
     "vy": np.float64,
     "vz": np.float64,
@@ -219,24 +220,32 @@ class Generator:
         )
         return {"p4": p4, "vtx": vtx, "obs": obs, "trials": int(trials.sum()), "overweight": int(over.sum()), "seed": seed}
 
-    def to_branches(self, raw: dict, first_event: int) -> tuple[dict, dict]:
+    def branch_buffers(self, n: int) -> dict:
+        """Output arrays of :meth:`to_branches` for up to ``n`` events, for reuse across chunks."""
+        k = len(self.record.slots)
+        fdt = np.dtype(self.card["output"].get("precision", "float64"))
+        return {"mom": np.empty((R.N_MOM_ROWS, n, k), dtype=fdt), "vert": np.empty((4, n, k), dtype=fdt),
+                "pdg": np.empty((n, k), dtype=np.int32), "scal": np.empty((R.N_SCALAR_ROWS, n)),
+                "channel": np.empty(n, dtype=np.int32), "conj": np.empty(n, dtype=np.int8)}
+
+    def to_branches(self, raw: dict, first_event: int, out: dict | None = None) -> tuple[dict, dict]:
         """Kernel output -> (scalar branches, particle branches of shape (n, n_entries)), all C-contiguous.
 
-        Momenta and vertices are float64, or float32 with ``output.precision = "float32"``."""
+        Momenta, masses and vertices are float64, or float32 with ``output.precision = "float32"``.
+        ``out`` (from :meth:`branch_buffers`) is filled instead of new arrays; the returned branches are
+        then views of it, valid until it is filled again."""
         obs, p4, vtx = raw["obs"], raw["p4"], raw["vtx"]
         n = obs.shape[0]
         rec = self.record
         k = len(rec.slots)
-        fdt = np.dtype(self.card["output"].get("precision", "float64"))
-        mom = np.empty((4, n, k), dtype=fdt)
-        vert = np.empty((4, n, k), dtype=fdt)
-        pdg = np.empty((n, k), dtype=np.int32)
-        scal = np.empty((R.N_SCALAR_ROWS, n))
-        channel = np.empty(n, dtype=np.int32)
-        conj = np.empty(n, dtype=np.int8)
+        if out is None or out["pdg"].shape[0] < n:
+            out = self.branch_buffers(n)
+        mom, vert = out["mom"][:, :n], out["vert"][:, :n]
+        pdg, scal = out["pdg"][:n], out["scal"][:, :n]
+        channel, conj = out["channel"][:n], out["conj"][:n]
         R.fill_record(
-            p4, vtx, obs, _OBS_COLS, K.O_CHANNEL, K.O_CONJ, self._rec_slots, self._rec_vertex, rec.pdg,
-            self._rec_pdg_conj, mom, vert, pdg, scal, channel, conj,
+            p4, vtx, obs, _OBS_COLS, self.tables.cpar, self.channels[0].m_parent, self._rec_slots, self._rec_vertex,
+            rec.pdg, self._rec_pdg_conj, mom, vert, pdg, scal, channel, conj,
         )
         scalars = {
             "event": np.arange(first_event, first_event + n, dtype=np.int64),
@@ -258,6 +267,7 @@ class Generator:
             "px": mom[1],
             "py": mom[2],
             "pz": mom[3],
+            "m": mom[4],
             "vx": vert[0],
             "vy": vert[1],
             "vz": vert[2],

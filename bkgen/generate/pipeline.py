@@ -93,11 +93,19 @@ def run_to_writer(gen: Generator, writer, seed: int, n_events: int, *, first_blo
 
     thread = threading.Thread(target=consume, name="bkgen-writer", daemon=True)
     thread.start()
+    # Branch arrays cycle through QUEUE_CHUNKS + 2 buffer sets: while chunk j is filled, at most
+    # QUEUE_CHUNKS chunks wait in the queue and the writer holds one more, so the set of chunk
+    # j - (QUEUE_CHUNKS + 2) has been written. Reuse saves the page faults of fresh arrays.
+    pool: list[dict | None] = [None] * (QUEUE_CHUNKS + 2)
     try:
-        for raw, first_event, n in iter_chunks(gen, seed, n_events, first_block, n_blocks, blocks_per_chunk, reuse=True):
+        for j, (raw, first_event, n) in enumerate(
+                iter_chunks(gen, seed, n_events, first_block, n_blocks, blocks_per_chunk, reuse=True)):
             if failure:
                 break
-            scalars, particles = gen.to_branches(raw, first_event)
+            slot = j % len(pool)
+            if pool[slot] is None or pool[slot]["pdg"].shape[0] < n:
+                pool[slot] = gen.branch_buffers(n)
+            scalars, particles = gen.to_branches(raw, first_event, out=pool[slot])
             stats.events += len(scalars["event"])
             stats.generated += n
             stats.trials += raw["trials"]
@@ -125,7 +133,7 @@ def write_root(gen: Generator, path, seed: int, n_events: int, *, first_block: i
     scalar_types, particle_types = gen.branch_types()
     with RootEventWriter(
         path, scalar_branches=scalar_types, particle_branches=particle_types,
-        compression=gen.card["output"]["compression"], overwrite=overwrite,
+        compression=gen.card["output"]["compression"], overwrite=overwrite, n_particles=len(gen.record.slots),
     ) as writer:
         stats = run_to_writer(gen, writer, seed, n_events, first_block=first_block, n_blocks=n_blocks,
                               progress=progress, blocks_per_chunk=blocks_per_chunk)
@@ -142,9 +150,12 @@ def generate_in_memory(gen: Generator, seed: int, n_events: int, *, blocks_per_c
     """Generate (and by default convert to branch arrays) without writing: the in-memory throughput."""
     stats = RunStats()
     t0 = time.perf_counter()
+    out = None
     for raw, first_event, n in iter_chunks(gen, seed, n_events, blocks_per_chunk=blocks_per_chunk, reuse=True):
         if branches:
-            gen.to_branches(raw, first_event)
+            if out is None or out["pdg"].shape[0] < n:
+                out = gen.branch_buffers(n)
+            gen.to_branches(raw, first_event, out=out)
         stats.events += n
         stats.generated += n
         stats.trials += raw["trials"]

@@ -35,8 +35,11 @@ class HepMC3Writer(AtomicWriter):
     def write(self, scalars: dict, particles: dict) -> None:
         hep = self._pyhepmc
         n, k = particles["pdg"].shape
-        mass2 = particles["E"] ** 2 - particles["px"] ** 2 - particles["py"] ** 2 - particles["pz"] ** 2
-        mass = np.sqrt(np.clip(mass2, 0.0, None))
+        if "m" in particles:  # generated mass of the record
+            mass = np.asarray(particles["m"], dtype=np.float64)
+        else:
+            mass2 = particles["E"] ** 2 - particles["px"] ** 2 - particles["py"] ** 2 - particles["pz"] ** 2
+            mass = np.sqrt(np.clip(mass2, 0.0, None))
         for i in range(n):
             evt = hep.GenEvent(hep.Units.GEV, hep.Units.MM)
             mother = particles["mother"][i].astype(np.int64)

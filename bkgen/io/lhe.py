@@ -61,8 +61,11 @@ class LHEWriter(AtomicWriter):
     def write(self, scalars: dict, particles: dict) -> None:
         n, k = particles["pdg"].shape
         px, py, pz, en = particles["px"], particles["py"], particles["pz"], particles["E"]
-        m2 = en**2 - px**2 - py**2 - pz**2
-        mass = np.sqrt(np.clip(m2, 0.0, None))
+        if "m" in particles:  # generated mass of the record
+            mass = np.asarray(particles["m"], dtype=np.float64)
+        else:
+            m2 = en**2 - px**2 - py**2 - pz**2
+            mass = np.sqrt(np.clip(m2, 0.0, None))
         f = self._f
         for i in range(n):
             mother = particles["mother"][i]
