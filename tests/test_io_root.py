@@ -383,3 +383,32 @@ def test_bad_compression_raises(tmp_path, bad):
     assert repr(bad) in message
     assert "zstd:N" in message and "none" in message
     assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.parametrize("compression", ["zstd:1", "lz4:1", "zlib:1"])
+def test_parallel_compression_gives_the_same_file(tmp_path, compression):
+    """Baskets compressed on a thread pool ahead of uproot's extend are the ones uproot stores:
+    every basket is served from the pool (none recompressed), and the file has the same size and
+    contents as one compressed in the writing thread."""
+    rng = np.random.default_rng(11)
+    chunks = [make_chunk(rng, 3000, start=3000 * i) for i in range(3)]
+    paths, hits = [], []
+    for threads in (1, 2):
+        path = tmp_path / f"t{threads}.root"
+        with RootEventWriter(path, scalar_branches=SCALARS, particle_branches=PARTICLES, compression=compression,
+                             compression_threads=threads) as writer:
+            codec = writer._parallel
+            for s, p in chunks:
+                writer.write(s, p)
+            writer.close({"note": "x"})
+        paths.append(path)
+        hits.append(None if codec is None else (codec.hits, codec.misses))
+    assert hits[0] is None
+    n_branches = len(SCALARS) + len(PARTICLES) + 1  # + n_particles
+    assert hits[1][0] == 3 * n_branches
+    assert os.path.getsize(paths[0]) == os.path.getsize(paths[1])
+    a, b = (read_events(p) for p in paths)
+    for name in a.fields:
+        np.testing.assert_array_equal(ak.to_numpy(a[name]), ak.to_numpy(b[name]))
+    with uproot.open(paths[1]) as f:
+        assert f.file.compression == parse_compression(compression)

@@ -107,6 +107,7 @@ class Generator:
         self.record = self._record_layout()
         self._rec_slots = np.asarray(self.record.slots, dtype=np.int64)
         self._rec_vertex = np.asarray(self.record.vertex, dtype=np.int64)
+        self._mass_kind, self._mass_tab = R.mass_layout(self._rec_slots, self.tables.cpar, self.channels[0].m_parent)
         self._rec_pdg_conj = np.array(
             [[inputs.conjugate(int(p), ch.extra.get("self_conjugate", ())) for p in row]
              for row, ch in zip(self.record.pdg, self.channels)], dtype=np.int32,
@@ -244,7 +245,7 @@ class Generator:
         pdg, scal = out["pdg"][:n], out["scal"][:, :n]
         channel, conj = out["channel"][:n], out["conj"][:n]
         R.fill_record(
-            p4, vtx, obs, _OBS_COLS, self.tables.cpar, self.channels[0].m_parent, self._rec_slots, self._rec_vertex,
+            p4, vtx, obs, _OBS_COLS, self._mass_kind, self._mass_tab, self._rec_slots, self._rec_vertex,
             rec.pdg, self._rec_pdg_conj, mom, vert, pdg, scal, channel, conj,
         )
         scalars = {

@@ -24,9 +24,11 @@ import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import awkward as ak
+import xxhash
 import numpy as np
 import uproot
 
@@ -90,6 +92,61 @@ def parse_compression(spec: str) -> uproot.compression.Compression | None:
     return cls(level)
 
 
+class _PrecompressedCodec:
+    """Mixin for an uproot compression class: blocks compressed ahead of time, in parallel, are
+    served from a cache; any other block is compressed on the spot.
+
+    uproot compresses a basket's payload (the big-endian array bytes; blocks of at most 16 MiB)
+    one branch after another from the thread that calls ``extend``. The codecs release the GIL,
+    so :meth:`precompress` compresses the payloads of all branches of a chunk on a thread pool
+    first; ``compress`` then finds each block by length and xxh3 hash. A block not found (e.g. if
+    uproot's payload layout ever differs) is compressed normally, so the file never depends on
+    the cache, only the speed does."""
+
+    def _setup(self, workers: int) -> None:
+        self._cache: dict[tuple[int, int], bytes] = {}
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bkgen-compress")
+        self.hits = 0
+        self.misses = 0
+
+    def precompress(self, payloads: list[bytes]) -> None:
+        """Compress ``payloads`` on the thread pool and keep the results for :meth:`compress`."""
+        blocks = [p for p in payloads if 0 < len(p) <= _MAX_BLOCK]
+        for block, packed in zip(blocks, self._pool.map(self._plain_compress, blocks)):
+            self._cache[(len(block), xxhash.xxh3_64_intdigest(block))] = packed
+
+    def compress(self, data) -> bytes:
+        packed = self._cache.pop((len(data), xxhash.xxh3_64_intdigest(data)), None) if self._cache else None
+        if packed is None:
+            self.misses += 1
+            return self._plain_compress(data)
+        self.hits += 1
+        return packed
+
+    def shutdown(self) -> None:
+        self._cache.clear()
+        self._pool.shutdown(wait=True)
+
+
+#: largest block uproot hands to a codec in one call (ROOT's 3-byte size field)
+_MAX_BLOCK = (1 << 24) - 1
+
+
+def _parallel_codec(codec, workers: int):
+    """An instance of a subclass of ``type(codec)`` (so uproot writes the same headers and file
+    settings) that serves precompressed blocks (:class:`_PrecompressedCodec`)."""
+    base = type(codec)
+    code = next(k for k, v in uproot.compression.algorithm_codes.items() if v is base)
+    cls = type(f"Parallel{base.__name__}", (_PrecompressedCodec, base), {
+        "_plain_compress": lambda self, data: base.compress(self, data),
+        # uproot identifies the algorithm by exact type; report the base class's code
+        "code_pair": property(lambda self: (code, self.level)),
+    })
+    out = cls(codec.level)
+    out._setup(workers)
+    return out
+
+
 def _normalise_dtypes(branches: Mapping[str, Any], kind: str) -> dict[str, np.dtype]:
     out: dict[str, np.dtype] = {}
     for name, dtype in branches.items():
@@ -135,6 +192,10 @@ class RootEventWriter:
         The number k of particles per event.  If omitted, the first
         :meth:`write` fixes it; a file closed without any write then needs it.
         A later write with another k raises :class:`ValueError`.
+    compression_threads
+        Threads that compress the baskets of a chunk in parallel (default: the
+        CPUs this process may use; 1: compress in the writing thread, as uproot
+        does).  The file is identical either way.
 
     Each :meth:`write` call appends its events as one basket per branch.  Use
     as a context manager: an exception inside the block calls :meth:`abort`;
@@ -150,6 +211,7 @@ class RootEventWriter:
         compression: str = "zstd:1",
         overwrite: bool = False,
         n_particles: int | None = None,
+        compression_threads: int | None = None,
     ) -> None:
         self.path = Path(path)
         self.scalar_branches = _normalise_dtypes(scalar_branches, "scalar")
@@ -172,6 +234,12 @@ class RootEventWriter:
         self._particle_be = {k: dt.newbyteorder(">") for k, dt in self.particle_branches.items()}
 
         codec = parse_compression(compression)
+        threads = len(os.sched_getaffinity(0)) if compression_threads is None else int(compression_threads)
+        if threads < 1:
+            raise ValueError(f"compression_threads = {compression_threads!r}; allowed: an integer >= 1")
+        self._parallel = None
+        if codec is not None and threads > 1:
+            codec = self._parallel = _parallel_codec(codec, threads)
 
         self._target = AtomicPath(self.path, overwrite=overwrite)  # refuses an existing target
         if self.path.is_dir():
@@ -288,6 +356,8 @@ class RootEventWriter:
                 return
             if width is not None:
                 data[COUNTER_BRANCH] = np.full(n_events, width, dtype=">i4")
+            if self._parallel is not None:  # each branch's basket payload, compressed on the pool
+                self._parallel.precompress([a.tobytes() for a in data.values()])
             self._tree.extend(data)
         except BaseException:
             self.abort()
@@ -317,6 +387,7 @@ class RootEventWriter:
                 self._file[key] = value
             self._file.close()
             self._file = None
+            self._shutdown_pool()
             self._target.commit()
         except BaseException:
             self.abort()
@@ -332,7 +403,13 @@ class RootEventWriter:
                 file.close()
             except Exception:
                 pass
+        self._shutdown_pool()
         self._target.discard()
+
+    def _shutdown_pool(self) -> None:
+        parallel, self._parallel = getattr(self, "_parallel", None), None
+        if parallel is not None:
+            parallel.shutdown()
 
     def __enter__(self) -> RootEventWriter:
         return self

@@ -14,7 +14,7 @@ import numpy as np
 from numba import prange
 
 from . import cascade as K
-from .jit import jit, pjit
+from .jit import pjit
 
 #: rows of the ``scal`` output: observables copied from the kernel's ``obs`` columns
 N_SCALAR_ROWS = 6
@@ -22,35 +22,43 @@ N_SCALAR_ROWS = 6
 N_MOM_ROWS = 5
 
 
-@jit
-def slot_mass(p4, obs, cpar, m_parent, i, c, s):
-    """Generated mass [GeV] of kernel slot s of event i (channel c)."""
-    if s == K.SLOT_B or s == K.SLOT_BBAR:
-        return m_parent
-    if s == K.SLOT_M:
-        return obs[i, K.O_MM]
-    if s == K.SLOT_M1:
-        return cpar[c, K.P_M1]
-    if s == K.SLOT_M2:
-        return cpar[c, K.P_M2]
-    if s == K.SLOT_Y:
-        q2 = obs[i, K.O_Q2]
-        return np.sqrt(q2) if q2 > 0.0 else 0.0
-    if s == K.SLOT_Y1:
-        return cpar[c, K.P_Y1]
-    if s == K.SLOT_Y2:
-        return cpar[c, K.P_Y2]
-    # the e+e- system: sqrt(s) of the event (about 10.6 GeV, no cancellation in double precision)
-    m2 = p4[i, s, 0] ** 2 - p4[i, s, 1] ** 2 - p4[i, s, 2] ** 2 - p4[i, s, 3] ** 2
-    return np.sqrt(m2) if m2 > 0.0 else 0.0
+#: how fill_record obtains an entry's generated mass
+MASS_TABLE, MASS_MESON, MASS_Y, MASS_INVARIANT = range(4)
+
+
+def mass_layout(slots, cpar, m_parent: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per record entry (kernel slot ``slots[j]``): how its generated mass is found, and the
+    per-channel constant masses [GeV] (n_channels, k) for entries of kind MASS_TABLE."""
+    slots = np.asarray(slots)
+    n_ch = cpar.shape[0]
+    kind = np.full(len(slots), MASS_TABLE, dtype=np.int64)
+    table = np.zeros((n_ch, len(slots)))
+    for j, s in enumerate(slots):
+        if s in (K.SLOT_B, K.SLOT_BBAR):
+            table[:, j] = m_parent
+        elif s == K.SLOT_M:
+            kind[j] = MASS_MESON  # the sampled line-shape mass, or the nominal mass
+        elif s == K.SLOT_Y:
+            kind[j] = MASS_Y  # sqrt(q^2)
+        elif s in (K.SLOT_M1, K.SLOT_M2, K.SLOT_Y1, K.SLOT_Y2):
+            col = {K.SLOT_M1: K.P_M1, K.SLOT_M2: K.P_M2, K.SLOT_Y1: K.P_Y1, K.SLOT_Y2: K.P_Y2}[int(s)]
+            table[:, j] = cpar[:, col]
+        else:  # the e+e- system: sqrt(s) of the event (about 10.6 GeV, no cancellation in double precision)
+            kind[j] = MASS_INVARIANT
+    return kind, table
+
+
+#: events per tile: each output array is written in its own pass over a tile, so few memory
+#: streams are open at once, while the tile's kernel output stays in cache
+TILE = 1024
 
 
 @pjit
-def fill_record(p4, vtx, obs, obs_cols, cpar, m_parent, slots, vsel, pdg_tab, pdg_conj_tab, mom, vert, pdg,
+def fill_record(p4, vtx, obs, obs_cols, mass_kind, mass_tab, slots, vsel, pdg_tab, pdg_conj_tab, mom, vert, pdg,
                 scal, channel, conj):
     """Fill the record of n events.
 
-    p4 (n, n_slots, 4), vtx (n, 2, 4), obs (n, n_obs): kernel output; cpar: kernel channel parameters.
+    p4 (n, n_slots, 4), vtx (n, 2, 4), obs (n, n_obs): kernel output; mass_kind, mass_tab: mass_layout.
     obs_cols (N_SCALAR_ROWS,): obs columns copied to scal rows.
     slots, vsel (k,): kernel slot and vertex index (-1: origin) of each record entry.
     pdg_tab, pdg_conj_tab (n_channels, k): PDG codes per channel, as named / CP conjugated.
@@ -60,23 +68,48 @@ def fill_record(p4, vtx, obs, obs_cols, cpar, m_parent, slots, vsel, pdg_tab, pd
     n = obs.shape[0]
     k = slots.shape[0]
     n_rows = obs_cols.shape[0]
-    for i in prange(n):
-        c = int(obs[i, K.O_CHANNEL])
-        cj = int(obs[i, K.O_CONJ])
-        channel[i] = c
-        conj[i] = cj
+    n_tiles = (n + TILE - 1) // TILE
+    for t in prange(n_tiles):
+        lo = t * TILE
+        hi = min(n, lo + TILE)
+        for i in range(lo, hi):
+            channel[i] = int(obs[i, K.O_CHANNEL])
+            conj[i] = int(obs[i, K.O_CONJ])
         for r in range(n_rows):
-            scal[r, i] = obs[i, obs_cols[r]]
-        for j in range(k):
-            s = slots[j]
-            for l in range(4):
-                mom[l, i, j] = p4[i, s, l]
-            mom[4, i, j] = slot_mass(p4, obs, cpar, m_parent, i, c, s)
-            v = vsel[j]
-            if v >= 0:
-                for l in range(4):
-                    vert[l, i, j] = vtx[i, v, l]
+            col = obs_cols[r]
+            for i in range(lo, hi):
+                scal[r, i] = obs[i, col]
+        for l in range(4):
+            for i in range(lo, hi):
+                for j in range(k):
+                    mom[l, i, j] = p4[i, slots[j], l]
+        for i in range(lo, hi):
+            c = channel[i]
+            for j in range(k):
+                kind = mass_kind[j]
+                if kind == MASS_TABLE:
+                    m = mass_tab[c, j]
+                elif kind == MASS_MESON:
+                    m = obs[i, K.O_MM]
+                elif kind == MASS_Y:
+                    q2 = obs[i, K.O_Q2]
+                    m = np.sqrt(q2) if q2 > 0.0 else 0.0
+                else:
+                    s = slots[j]
+                    m2 = p4[i, s, 0] * p4[i, s, 0] - p4[i, s, 1] * p4[i, s, 1] - p4[i, s, 2] * p4[i, s, 2] \
+                        - p4[i, s, 3] * p4[i, s, 3]
+                    m = np.sqrt(m2) if m2 > 0.0 else 0.0
+                mom[4, i, j] = m
+        for l in range(4):
+            for i in range(lo, hi):
+                for j in range(k):
+                    v = vsel[j]
+                    vert[l, i, j] = vtx[i, v, l] if v >= 0 else 0.0
+        for i in range(lo, hi):
+            c = channel[i]
+            if conj[i] == 1:
+                for j in range(k):
+                    pdg[i, j] = pdg_conj_tab[c, j]
             else:
-                for l in range(4):
-                    vert[l, i, j] = 0.0
-            pdg[i, j] = pdg_conj_tab[c, j] if cj == 1 else pdg_tab[c, j]
+                for j in range(k):
+                    pdg[i, j] = pdg_tab[c, j]
