@@ -341,13 +341,14 @@ def machine() -> dict:
         info["memory_GB"] = round(int(mem) / 1024**2, 1)
     except OSError:
         pass
-    for d in ("bkgen", "numba", "numpy", "uproot", "awkward", "cramjam", "phasespace", "tensorflow", "pythia8mc",
+    for d in ("bkgen", "numba", "numpy", "uproot", "awkward", "cramjam", "xxhash", "phasespace", "tensorflow", "pythia8mc",
               "dask", "distributed"):
         info[d] = _version(d)
     return info
 
 
-def run(cards: list[str], n: int, repeats: int, peers: bool, memory: bool, smoke: bool, log=print) -> dict:
+def run(cards: list[str], n: int, repeats: int, peers: bool, memory: bool, smoke: bool, log=print,
+        memory_events: list[int] | None = None) -> dict:
     all_cores = len(os.sched_getaffinity(0))
     core_list = [1] if smoke else sorted({1, all_cores})
     res = {"machine": machine(), "load_before": os.getloadavg(), "events": n, "repeats": repeats, "cores": core_list, "cards": {}, "peers": {},
@@ -383,7 +384,7 @@ def run(cards: list[str], n: int, repeats: int, peers: bool, memory: bool, smoke
                     res["peers"][name][cores] = r
                     log(f"peer {name:14s} {cores} core(s): unweighted {r['unweighted']:.3g} ev/s")
         if memory:
-            sizes = [n // 4, n, 4 * n]
+            sizes = memory_events or [n // 4, n, 4 * n]
             for k in sizes:
                 r = _run_child({"kind": "memory", "card_path": str(REPO / "cards" / "dark_photon_KQQ_benchmark.toml"),
                                 "n": k, "root_dir": tmp, "sets": []}, all_cores)
@@ -505,7 +506,16 @@ def main(args) -> int:
         n, repeats, peers, memory = args.events or 20000, 1, False, False
     else:
         n, repeats, peers, memory = args.events or 2_000_000, args.repeats, not args.no_peers, args.memory
-    res = run(cards, n, repeats, peers, memory, args.smoke)
+    memory_events = None
+    if getattr(args, "memory_events", None):
+        try:
+            memory_events = [int(float(x)) for x in args.memory_events.split(",")]
+        except ValueError:
+            raise ValueError(f"--memory-events = {args.memory_events!r}; allowed: comma-separated event counts") from None
+        if any(k < 1000 for k in memory_events):
+            raise ValueError(f"--memory-events = {args.memory_events!r}; allowed: counts >= 1000")
+        memory = True
+    res = run(cards, n, repeats, peers, memory, args.smoke, memory_events=memory_events)
     text = report(res)
     if args.results:
         target = Path(args.results)

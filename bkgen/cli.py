@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--repeats", type=int, default=3, help="timed runs per figure (median)")
     b.add_argument("--no-peers", action="store_true", help="skip phasespace, Pythia 8 and NumPy")
     b.add_argument("--memory", action="store_true", help="also measure peak RSS against N")
+    b.add_argument("--memory-events", metavar="N1,N2,...",
+                   help="event counts of the peak-RSS runs (default: N/4, N, 4N); e.g. 1e6,1e7,1e8")
     b.add_argument("--results", metavar="FILE", help="write the Markdown report here (e.g. benchmarks/RESULTS.md)")
 
     rc = sub.add_parser("recast", help="fit a model against the published Belle II B+ -> K+ nu nubar likelihood")
