@@ -1,9 +1,11 @@
 """Generation to a ROOT file with compression and writing overlapped with generation.
 
-The numba kernels run without the GIL, so a writer thread can serialise,
-compress and write chunk k (uproot; the codecs also release the GIL) while
-the main thread generates chunk k+1 on all cores.  At most ``QUEUE_CHUNKS``
-chunks wait between the two, which keeps memory flat in the number of events.
+Three stages overlap: the main thread generates chunk k+1 on all cores (the
+numba kernels run without the GIL); the ROOT writer's thread pool compresses
+the baskets of the chunks queued (``RootEventWriter.prepare``; the codecs also
+release the GIL); a writer thread hands chunk k to uproot, which stores the
+precompressed baskets.  At most ``QUEUE_CHUNKS`` chunks wait between the
+stages, which keeps memory flat in the number of events.
 
 A run covers whole RNG blocks ``first_block .. first_block + n_blocks - 1`` of
 a seed; event numbers continue from ``first_block * block_size``.  The events
@@ -78,6 +80,9 @@ def run_to_writer(gen: Generator, writer, seed: int, n_events: int, *, first_blo
     t0 = time.perf_counter()
     q: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)
     failure: list[BaseException] = []
+    # a writer with prepare/write_prepared (ROOT) starts compressing a chunk as soon as it is queued
+    prepare = getattr(writer, "prepare", None)
+    store = writer.write_prepared if prepare is not None else (lambda item: writer.write(*item))
 
     def consume():
         while True:
@@ -87,7 +92,7 @@ def run_to_writer(gen: Generator, writer, seed: int, n_events: int, *, first_blo
             if failure:
                 continue  # drain after a failure
             try:
-                writer.write(*item)
+                store(item)
             except BaseException as exc:  # re-raised in the generating thread
                 failure.append(exc)
 
@@ -111,7 +116,8 @@ def run_to_writer(gen: Generator, writer, seed: int, n_events: int, *, first_blo
             stats.trials += raw["trials"]
             stats.overweight += raw["overweight"]
             del raw
-            q.put((scalars, particles))
+            # the branch arrays live in the pool, so the writer may take them over (consume)
+            q.put(prepare(scalars, particles, consume=True) if prepare is not None else (scalars, particles))
             if progress is not None:
                 progress.update(n)
     finally:

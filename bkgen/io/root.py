@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import awkward as ak
@@ -109,11 +110,16 @@ class _PrecompressedCodec:
         self.hits = 0
         self.misses = 0
 
-    def precompress(self, payloads: list[bytes]) -> None:
-        """Compress ``payloads`` on the thread pool and keep the results for :meth:`compress`."""
-        blocks = [p for p in payloads if 0 < len(p) <= _MAX_BLOCK]
-        for block, packed in zip(blocks, self._pool.map(self._plain_compress, blocks)):
-            self._cache[(len(block), xxhash.xxh3_64_intdigest(block))] = packed
+    def submit(self, payloads: list[np.ndarray]) -> list:
+        """Start compressing the bytes of C-contiguous arrays on the thread pool (no copies); returns
+        what :meth:`collect` needs."""
+        return [((p.nbytes, xxhash.xxh3_64_intdigest(p)), self._pool.submit(self._plain_compress, p))
+                for p in payloads if 0 < p.nbytes <= _MAX_BLOCK]
+
+    def collect(self, pending: list) -> None:
+        """Wait for submitted payloads and keep the results for :meth:`compress`."""
+        for key, future in pending:
+            self._cache[key] = future.result()
 
     def compress(self, data) -> bytes:
         packed = self._cache.pop((len(data), xxhash.xxh3_64_intdigest(data)), None) if self._cache else None
@@ -126,6 +132,16 @@ class _PrecompressedCodec:
     def shutdown(self) -> None:
         self._cache.clear()
         self._pool.shutdown(wait=True)
+
+
+@dataclass
+class PreparedChunk:
+    """A chunk checked and converted by :meth:`RootEventWriter.prepare`, its baskets being compressed."""
+
+    data: dict
+    n_events: int
+    width: int | None
+    pending: list = field(default_factory=list)
 
 
 #: largest block uproot hands to a codec in one call (ROOT's 3-byte size field)
@@ -145,6 +161,26 @@ def _parallel_codec(codec, workers: int):
     out = cls(codec.level)
     out._setup(workers)
     return out
+
+
+def _file_arrays(items: list[tuple[str, np.ndarray, np.dtype]], consume: bool) -> dict[str, np.ndarray]:
+    """``name -> array`` as C-contiguous arrays of the file dtypes (big-endian). With ``consume``, a
+    writeable contiguous native array of its file type that shares no memory with another item is
+    byte-swapped in place and used as it is; every other array is copied first, while all arrays
+    still hold their original values."""
+    own = [False] * len(items)
+    if consume:
+        for i, (_, arr, dtype) in enumerate(items):
+            own[i] = (arr.dtype == dtype.newbyteorder("=") and arr.flags.c_contiguous and arr.flags.writeable
+                      and not any(np.may_share_memory(arr, other) for j, (_, other, _) in enumerate(items) if j != i))
+    out = {name: arr.astype(dtype, order="C", casting="same_kind", copy=True)
+           for (name, arr, dtype), mine in zip(items, own) if not mine}
+    for (name, arr, dtype), mine in zip(items, own):
+        if mine:
+            if arr.dtype.itemsize > 1:
+                arr.byteswap(inplace=True)
+            out[name] = arr.view(dtype)
+    return {name: out[name] for name, _, _ in items}
 
 
 def _normalise_dtypes(branches: Mapping[str, Any], kind: str) -> dict[str, np.dtype]:
@@ -281,13 +317,25 @@ class RootEventWriter:
             raise RuntimeError(f"writer for {self.path} is already closed")
 
     def write(self, scalars: Mapping[str, np.ndarray], particles: Mapping[str, np.ndarray]) -> None:
-        """Append a chunk of events.
+        """Append a chunk of events (:meth:`prepare` then :meth:`write_prepared`).
 
         ``scalars[name]`` has shape ``(n,)``; ``particles[name]`` has shape
         ``(n, k)`` with the same k for every write to a file.  The key sets
         must equal the declared branches.  Values are cast to the declared
         dtypes (same-kind casts only).
         """
+        self.write_prepared(self.prepare(scalars, particles))
+
+    def prepare(self, scalars: Mapping[str, np.ndarray], particles: Mapping[str, np.ndarray], *,
+                consume: bool = False) -> PreparedChunk:
+        """Check and convert a chunk (arguments as for :meth:`write`) and start compressing its
+        baskets on the thread pool; nothing is written. A pipeline calls this from the generating
+        thread and :meth:`write_prepared` from the writing one, so compression overlaps both.
+
+        By default the arrays are copied (converted to the file's big-endian dtypes), so the caller
+        may reuse them at once. With ``consume`` the chunk takes over the caller's arrays:
+        contiguous native arrays of the declared dtype are byte-swapped in place and stored as
+        they are (no copy; the caller must not use them until the chunk is written)."""
         self._check_open()
         if set(scalars) != set(self.scalar_branches):
             raise ValueError(
@@ -305,6 +353,7 @@ class RootEventWriter:
         # the contiguous copy; uproot then converts nothing.
         n_events: int | None = None
         data: dict[str, Any] = {}
+        items: list[tuple[str, np.ndarray, np.dtype]] = []
         for name, dtype in self._scalar_be.items():
             arr = np.asarray(scalars[name])
             if arr.ndim != 1:
@@ -315,7 +364,7 @@ class RootEventWriter:
                 raise ValueError(
                     f"scalar branch {name!r} has {len(arr)} entries, expected {n_events}"
                 )
-            data[name] = arr.astype(dtype, casting="same_kind", copy=False)
+            items.append((name, arr, dtype))
 
         width: int | None = None
         for name, dtype in self._particle_be.items():
@@ -346,23 +395,36 @@ class RootEventWriter:
                     f"particle branch {name!r} has {arr.shape[1]} particles per event, "
                     f"expected {width}"
                 )
-            data[name] = arr.astype(dtype, casting="same_kind", copy=False)
+            items.append((name, arr, dtype))
 
+        data.update(_file_arrays(items, consume))
+        n_events = n_events or 0
+        if width is not None and n_events:
+            data[COUNTER_BRANCH] = np.full(n_events, width, dtype=">i4")
+        pending = []
+        if self._parallel is not None and n_events:  # each branch's basket payload, compressed on the pool
+            pending = self._parallel.submit(list(data.values()))
+        return PreparedChunk(data, n_events, width, pending)
+
+    def write_prepared(self, chunk: PreparedChunk) -> None:
+        """Append a chunk returned by :meth:`prepare` (chunks are stored in the order of these calls)."""
+        self._check_open()
         try:
+            if self.n_particles is not None and chunk.width is not None and chunk.width != self.n_particles:
+                raise ValueError(f"chunk has {chunk.width} particles per event, but {self.path} has "
+                                 f"n_particles = {self.n_particles}; allowed: the same number in every write")
             if self._tree is None:
-                self.n_particles = width
+                self.n_particles = chunk.width
                 self._make_tree()
-            if not n_events:
+            if not chunk.n_events:
                 return
-            if width is not None:
-                data[COUNTER_BRANCH] = np.full(n_events, width, dtype=">i4")
-            if self._parallel is not None:  # each branch's basket payload, compressed on the pool
-                self._parallel.precompress([a.tobytes() for a in data.values()])
-            self._tree.extend(data)
+            if self._parallel is not None:
+                self._parallel.collect(chunk.pending)
+            self._tree.extend(chunk.data)
         except BaseException:
             self.abort()
             raise
-        self.n_events += n_events
+        self.n_events += chunk.n_events
 
     # --------------------------------------------------------------- finishing
 

@@ -35,7 +35,7 @@ import numpy as np
 from numba import prange
 
 from .jit import jit, pjit
-from .kinematics import boost, orthonormal_frame, two_body_momentum
+from .kinematics import boost, boost_inv, orthonormal_frame, two_body_energies, two_body_momentum
 from .rng import exponential, normal, uniform, unit_circle, unit_sphere
 from .tables import sample_pwlinear
 
@@ -231,13 +231,14 @@ def _two_body_decay(p4, i, parent, slot1, slot2, m, m1, m2, dx, dy, dz):
     """Daughters of p4[i, parent] (mass m): daughter 1 along the unit vector d in the parent's
     rest frame, both boosted to the frame of p4[i, parent]."""
     q = two_body_momentum(m, m1, m2)
-    e1 = np.sqrt(m1 * m1 + q * q)
-    e2 = np.sqrt(m2 * m2 + q * q)
+    e1, e2 = two_body_energies(m, m1, m2)
     pe, px, py, pz = p4[i, parent, 0], p4[i, parent, 1], p4[i, parent, 2], p4[i, parent, 3]
-    p4[i, slot1, 0], p4[i, slot1, 1], p4[i, slot1, 2], p4[i, slot1, 3] = boost(
-        e1, q * dx, q * dy, q * dz, pe, px, py, pz, m)
-    p4[i, slot2, 0], p4[i, slot2, 1], p4[i, slot2, 2], p4[i, slot2, 3] = boost(
-        e2, -q * dx, -q * dy, -q * dz, pe, px, py, pz, m)
+    inv_m = 1.0 / m
+    inv_em = 1.0 / (pe + m)
+    p4[i, slot1, 0], p4[i, slot1, 1], p4[i, slot1, 2], p4[i, slot1, 3] = boost_inv(
+        e1, q * dx, q * dy, q * dz, pe, px, py, pz, inv_m, inv_em)
+    p4[i, slot2, 0], p4[i, slot2, 1], p4[i, slot2, 2], p4[i, slot2, 3] = boost_inv(
+        e2, -q * dx, -q * dy, -q * dz, pe, px, py, pz, inv_m, inv_em)
 
 
 @jit
@@ -404,8 +405,7 @@ def generate_one_block(
         nx_, ny_, nz_ = unit_sphere(st)
         e1x, e1y, e1z, e2x, e2y, e2z = orthonormal_frame(nx_, ny_, nz_)
         pst = two_body_momentum(m_parent, m_m, m_y)
-        em = np.sqrt(m_m * m_m + pst * pst)
-        ey = np.sqrt(q2 + pst * pst)
+        em, ey = two_body_energies(m_parent, m_m, m_y)
         conj = 0
         if conj_mode == 1:
             conj = 1
@@ -543,10 +543,12 @@ def _to_lab(st, m_b, lab, frame, p4, vtx, i):
     vtx[i, 0, 1] = b2 / m_b * lab[L_C] * t0
     vtx[i, 0, 2] = b3 / m_b * lab[L_C] * t0
     vtx[i, 0, 3] = b0 / m_b * t0
+    inv_m = 1.0 / m_b
+    inv_em = 1.0 / (b0 + m_b)
     for k in range(SLOT_M, N_SLOTS):
         if p4[i, k, 0] == 0.0:
             continue
-        e2_, x2, y2, z2 = boost(p4[i, k, 0], p4[i, k, 1], p4[i, k, 2], p4[i, k, 3], b0, b1, b2, b3, m_b)
+        e2_, x2, y2, z2 = boost_inv(p4[i, k, 0], p4[i, k, 1], p4[i, k, 2], p4[i, k, 3], b0, b1, b2, b3, inv_m, inv_em)
         p4[i, k, 0], p4[i, k, 1], p4[i, k, 2], p4[i, k, 3] = e2_, x2, y2, z2
 
 

@@ -29,6 +29,24 @@ def boost(e, px, py, pz, pe, ppx, ppy, ppz, pm):
 
 
 @jit
+def boost_inv(e, px, py, pz, pe, ppx, ppy, ppz, inv_pm, inv_pe_pm):
+    """:func:`boost` with the parent's 1/m and 1/(E + m) precomputed (several daughters of one parent)."""
+    bp = px * ppx + py * ppy + pz * ppz
+    f = (bp * inv_pe_pm + e) * inv_pm
+    return (pe * e + bp) * inv_pm, px + f * ppx, py + f * ppy, pz + f * ppz
+
+
+@jit
+def two_body_energies(m, m1, m2):
+    """Daughter energies in the rest frame of m -> m1 m2 [GeV]: E1 = (m^2 + m1^2 - m2^2) / 2m,
+    E2 = m - E1 (no square roots; 0 for m = 0)."""
+    if m <= 0.0:
+        return 0.0, 0.0
+    e1 = (m * m + m1 * m1 - m2 * m2) / (2.0 * m)
+    return e1, m - e1
+
+
+@jit
 def orthonormal_frame(nx, ny, nz):
     """Two unit vectors e1, e2 orthogonal to the unit vector n, with (e1, e2, n) right-handed."""
     if abs(nz) < 0.9:
