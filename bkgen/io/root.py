@@ -15,6 +15,9 @@ top-level ``TObjString`` keys
 Files are written atomically: events go to a hidden temporary file in the
 target directory, and only a complete file (tree and metadata) is renamed to
 the target path.  An interrupted or failed run leaves no file at the target.
+
+Baskets are compressed on a thread pool before uproot stores them
+(:class:`_PrecompressedCodec`); the file is the one uproot alone would write.
 """
 
 from __future__ import annotations
@@ -22,10 +25,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from types import TracebackType
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 import awkward as ak
