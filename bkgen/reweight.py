@@ -41,12 +41,6 @@ from .physics.models.base import parent_width
 # ------------------------------------------------------------------ parameter paths
 
 
-def apply_sets(raw: dict, sets: list[str]) -> dict:
-    """``--set`` overrides (config.card.apply_overrides, which also sets a key in every element of an
-    array of tables, e.g. ``model.dark_fermions.mass=0.6``)."""
-    return apply_overrides(raw, list(sets or []))
-
-
 # ------------------------------------------------------------------ densities
 
 
@@ -201,7 +195,7 @@ def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_va
         keys, _ = parse_override(text)
         if keys[0] != "model":
             raise CardError(f"--set {text!r}: allowed: model parameters (model.key=value)")
-    new_card = resolve(apply_sets(old_raw, sets))
+    new_card = resolve(apply_overrides(old_raw, list(sets)))
     hint = "--set " + " ".join(sets) if sets else "the sample's card"
     old, new = Density(old_card), Density(new_card)
     check_support(old, new, hint)
@@ -289,7 +283,7 @@ def scan(card_path: str, grids: list[str], sets: list[str] | None = None) -> dic
     """Widths and BRs on the outer product of the grids (no tables, no events)."""
     from .config.card import load_raw
 
-    raw = apply_sets(load_raw(card_path), sets or [])
+    raw = apply_overrides(load_raw(card_path), list(sets or []))
     resolve(raw)  # the base card must be valid
     axes = [parse_grid(g) for g in grids]
     if not axes:
@@ -303,7 +297,7 @@ def scan(card_path: str, grids: list[str], sets: list[str] | None = None) -> dic
     ch_br = None
     for idx in np.ndindex(*shape):
         point = [f"{k}={float(v[i])!r}" for (k, v), i in zip(axes, idx)]
-        card = resolve(apply_sets(raw, point))
+        card = resolve(apply_overrides(raw, list(point)))
         decay = get_model(card["process"]["model"]).decay(card["process"]["decay"])
         chans = decay.build(card["model"])
         g_parent = parent_width(abs(chans[0].parent))

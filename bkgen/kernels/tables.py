@@ -63,20 +63,6 @@ def find_cell_guided(cdf, guide, r, u):
 
 
 @jit
-def find_cell(cdf, u):
-    """Index i with cdf[i] <= u < cdf[i+1] (binary search)."""
-    lo = 0
-    hi = cdf.shape[0] - 1
-    while hi - lo > 1:
-        mid = (lo + hi) >> 1
-        if cdf[mid] <= u:
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
-@jit
 def sample_cell(f0, f1, r):
     """Position xi in [0,1] inside a cell whose linear density goes f0 -> f1, with
     fractional area r in [0,1] to its left: solves f0 xi + (f1-f0) xi^2/2 = r (f0+f1)/2."""
