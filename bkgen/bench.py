@@ -52,13 +52,11 @@ def flat_generator(gen):
 
     import numpy as np
 
-    from .kernels.tables import cumulative
-
     t = gen.tables
     flat = copy.copy(gen)
     ft = np.ones_like(t.ft_pdf)
     mx = np.ones_like(t.mx_pdf) * (t.ft_pdf.shape[2] - 1 if t.ft_pdf.shape[2] > 1 else 1)
-    flat.tables = dataclasses.replace(t, ft_pdf=ft, ft_cdf=cumulative(ft), mx_pdf=mx, mx_cdf=cumulative(mx),
+    flat.tables = dataclasses.replace(t, ft_pdf=ft, mx_pdf=mx,
                                       hel=np.zeros_like(t.hel), pw=np.zeros_like(t.pw))
     return flat
 

@@ -1,5 +1,5 @@
-"""The kernel's elementary samplers against exact densities (fixed seeds, chi^2 with p > 1e-4)
-and the guided inverse-CDF search against numpy.searchsorted."""
+"""The kernel's elementary samplers against exact densities (fixed seeds, chi^2 with p > 1e-4),
+and the alias tables against the cell areas they encode."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from bkgen.kernels import cascade as K
-from bkgen.kernels.rng import block_states, uniform, unit_circle, unit_sphere
-from bkgen.kernels.tables import cumulative, find_cell_guided, guide_table, sample_pwlinear
+from bkgen.kernels.rng import block_states, cos_cos2, cos_sin2, unit_circle, unit_sphere
+from bkgen.kernels.tables import alias_table, sample_pwlinear
 from helpers import chi2_pvalue
 
 P_MIN = 1e-4
@@ -40,27 +40,31 @@ def _sphere(st, n):
 def _cos_sin2(st, n):
     out = np.empty(n)
     for i in range(n):
-        out[i] = K._sample_cos_sin2(st)
+        out[i] = cos_sin2(st)
+    return out
+
+
+@numba.njit
+def _cos_cos2(st, n):
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = cos_cos2(st)
     return out
 
 
 @numba.njit
 def _cos_pair(st, w, n):
     out = np.empty(n)
-    trials = 0
-    over = 0
     for i in range(n):
-        out[i], t, o = K._cos_pair_spin0(st, w)
-        trials += t
-        over += o
-    return out, trials, over
+        out[i] = K._cos_pair_spin0(st, w[0], w[1], w[2])
+    return out
 
 
 @numba.njit
-def _pwlinear(st, pdf, cdf, guide, n):
+def _pwlinear(st, pdf, prob, alias, row, n):
     out = np.empty(n)
     for i in range(n):
-        out[i] = sample_pwlinear(pdf, cdf, guide, 0, uniform(st))
+        out[i] = sample_pwlinear(pdf, prob, alias, row, st)
     return out
 
 
@@ -92,13 +96,20 @@ def test_sin2_polar_angle():
     assert chi2_pvalue(counts, N * np.diff(cdf)) > P_MIN
 
 
+def test_cos2_polar_angle():
+    c = _cos_cos2(_state(13), N)
+    edges = np.linspace(-1, 1, 41)
+    cdf = 0.5 * (edges**3 + 1)  # integral of (3/2) c^2
+    counts = np.histogram(c, edges)[0]
+    assert chi2_pvalue(counts, N * np.diff(cdf)) > P_MIN
+
+
 @pytest.mark.parametrize("w", [(1.0, 0.0, 0.0), (0.2, 0.5, 0.3), (0.0, 1.0, 0.0)])
 def test_spin0_pair_angle_matches_angular_weight(w):
     """cos theta_Y for a spin-0 meson against the density of angular_weight (j_M = 0, spin-1 Y),
     integrated numerically bin by bin."""
     w = np.asarray(w)
-    c, trials, over = _cos_pair(_state(4), w, N)
-    assert over == 0
+    c = _cos_pair(_state(4), w, N)
     h = np.array([0.0, 1.0, 0.0])
     edges = np.linspace(-1, 1, 41)
     fine = np.linspace(-1, 1, 40 * 64 + 1)
@@ -108,45 +119,85 @@ def test_spin0_pair_angle_matches_angular_weight(w):
     expected = seg.reshape(40, 64).sum(axis=1)
     counts = np.histogram(c, edges)[0]
     assert chi2_pvalue(counts, N * expected / expected.sum()) > P_MIN
-    # mean acceptance = <W> / bound
-    bound = max(w[1], 0.5 * (w[0] + w[2]))
-    mean = (w[1] / 3 + (w[0] + w[2]) / 3)
-    assert N / trials == pytest.approx(mean / bound, rel=0.01)
 
 
-def test_guided_search_finds_the_cell_of_u():
+def test_pair_angular_weight_equals_angular_weight():
+    """The kernel's scalar conditional density for a spin-1 meson and a spin-1 pair equals the
+    general angular_weight (j_M = 1, y_mode = 1), and its bound holds (Cauchy-Schwarz)."""
+    rng = np.random.default_rng(8)
+    for _ in range(200):
+        h = rng.normal(size=3)
+        w = rng.uniform(size=3) * (rng.uniform(size=3) > 0.3)
+        cm, cy, chi = rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(0, 2 * np.pi)
+        sm, sy = np.sqrt(1 - cm * cm), np.sqrt(1 - cy * cy)
+        ref = K.angular_weight(h, w, 1, 1, cm, sm, cy, sy, np.cos(chi), np.sin(chi))[0]
+        val, bound = K.pair_angular_weight(*h, *w, cm, sm, cy, sy, np.cos(chi), np.sin(chi))
+        assert val == pytest.approx(ref, rel=1e-12, abs=1e-15)
+        assert val <= bound * (1 + 1e-12)
+
+
+def test_alias_tables_encode_the_cell_areas():
+    """Walker's tables give cell j the probability (prob_j + sum of (1 - prob_k) over cells k
+    aliased to j) / N, which must equal its share of the area, also with zero cells and zero rows."""
     rng = np.random.default_rng(5)
-    pdf = rng.uniform(0, 1, (4, 301))
-    pdf[1, 50:120] = 0.0  # flat stretches of the CDF
+    pdf = rng.uniform(0, 1, (5, 301))
+    pdf[1, 50:120] = 0.0
     pdf[2, :200] = 0.0
     pdf[3, 250:] = 0.0
-    cdf = cumulative(pdf)
-    guide = guide_table(cdf)
-    u = np.concatenate([rng.uniform(0, 1, 20000), np.unique(cdf), np.arange(300) / 300])
-    u = u[u < 1.0]
-    for r in range(4):
-        got = np.array([find_cell_guided(cdf, guide, r, x) for x in u])
-        # the cell of u: the largest node index i <= N-1 with cdf[i] <= u
-        ref = np.minimum(np.searchsorted(cdf[r], u, side="right") - 1, cdf.shape[1] - 2)
-        np.testing.assert_array_equal(got, ref)
-        assert np.all(cdf[r, got] <= u)
+    pdf[4] = 0.0
+    prob, alias = alias_table(pdf)
+    n = prob.shape[1]
+    for r in range(5):
+        area = 0.5 * (pdf[r, 1:] + pdf[r, :-1])
+        share = area / area.sum() if area.sum() > 0 else np.full(n, 1.0 / n)
+        got = prob[r].copy()
+        np.add.at(got, alias[r], 1.0 - prob[r])
+        np.testing.assert_allclose(got / n, share, rtol=1e-12, atol=1e-15)
+        assert np.all((prob[r] >= 0) & (prob[r] <= 1 + 1e-12))
 
 
-def test_pwlinear_sampling_follows_interpolant():
-    """Positions sampled from a piecewise-linear density: counts per cell match the cell areas."""
+@pytest.mark.parametrize("row", [0, 1])
+def test_pwlinear_sampling_follows_interpolant(row):
+    """Positions sampled from a piecewise-linear density: counts per cell match the cell areas, and
+    inside a cell the density is linear (each cell split in quarters, chi^2 against the exact
+    integrals of the interpolant)."""
     nodes = np.linspace(0, 1, 65)
-    pdf = (1 + 3 * nodes**2)[None, :]
-    cdf = cumulative(pdf)
-    guide = guide_table(cdf)
-    st = _state(6)
+    pdf = np.stack([1 + 3 * nodes**2, np.where(nodes < 0.3, 0.0, np.sin(7 * nodes) + 1.2)])
+    prob, alias = alias_table(pdf)
+    x = _pwlinear(_state(6 + row), pdf, prob, alias, row, N)
+    assert np.all((x >= 0) & (x <= 64))
+    edges = np.arange(0, 64.001, 0.25)
+    f0 = np.repeat(pdf[row, :-1], 4)
+    f1 = np.repeat(pdf[row, 1:], 4)
+    a, b = np.tile([0.0, 0.25, 0.5, 0.75], 64), np.tile([0.25, 0.5, 0.75, 1.0], 64)
+    # integral of f0 (1 - xi) + f1 xi over [a, b]
+    expected = f0 * ((b - a) - (b**2 - a**2) / 2) + f1 * (b**2 - a**2) / 2
+    counts = np.histogram(x, edges)[0]
+    keep = expected > 0
+    assert counts[~keep].sum() == 0
+    assert chi2_pvalue(counts[keep], N * expected[keep] / expected.sum()) > P_MIN
 
-    x = _pwlinear(st, pdf, cdf, guide, N)
-    counts = np.histogram(x, np.arange(65))[0]
-    area = 0.5 * (pdf[0, 1:] + pdf[0, :-1])
-    assert chi2_pvalue(counts, N * area / area.sum()) > P_MIN
-    # inside one cell the density is linear: split the steepest cell in halves
-    i = 63
-    inside = x[(x >= i) & (x < i + 1)] - i
-    f0, f1 = pdf[0, i], pdf[0, i + 1]
-    left = (f0 * 0.5 + (f1 - f0) * 0.125) / (0.5 * (f0 + f1))
-    assert np.mean(inside < 0.5) == pytest.approx(left, abs=4 / np.sqrt(len(inside)))
+
+def test_orthonormal_frame_is_right_handed():
+    """(e1, e2, n) orthonormal and right-handed for random directions and the poles and equator."""
+    from bkgen.kernels.kinematics import orthonormal_frame
+
+    rng = np.random.default_rng(9)
+    ns = list(rng.normal(size=(500, 3))) + [(0, 0, 1), (0, 0, -1), (1, 0, 0), (0, 1, 0), (1, 1, 0), (1, 0, -1e-17)]
+    for n in ns:
+        n = np.asarray(n, dtype=float) / np.linalg.norm(n)
+        f = orthonormal_frame(*n)
+        e1, e2 = np.array(f[:3]), np.array(f[3:])
+        np.testing.assert_allclose([e1 @ e1, e2 @ e2, e1 @ e2, e1 @ n, e2 @ n], [1, 1, 0, 0, 0], atol=1e-14)
+        np.testing.assert_allclose(np.cross(e1, e2), n, atol=1e-14)
+
+
+@pytest.mark.parametrize("n_t", [257, 1025, 17])
+def test_sin_quarter_equals_sin(n_t):
+    """The trig-free q^2 map (node values + Taylor remainder) agrees with np.sin to rounding."""
+    angle = 0.5 * np.pi * np.linspace(0.0, 1.0, n_t)
+    t_nodes = np.stack([np.sin(angle), np.cos(angle)])
+    rng = np.random.default_rng(10)
+    for it, at in zip(rng.integers(0, n_t - 1, 2000), rng.uniform(0, 1, 2000)):
+        exact = np.sin(0.5 * np.pi * (it + at) / (n_t - 1))
+        assert K._sin_quarter(t_nodes, it, at, n_t) == pytest.approx(exact, rel=1e-15, abs=1e-300)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..kernels import cascade as K
-from ..kernels.tables import cumulative, guide_table, integral
+from ..kernels.tables import alias_table, integral
 from ..physics.models.base import Channel
 
 #: grid sizes (nodes) of the sampling tables
@@ -126,18 +126,23 @@ class KernelTables:
     ch_cum: np.ndarray
     cpar: np.ndarray
     mx_pdf: np.ndarray
-    mx_cdf: np.ndarray
     ft_pdf: np.ndarray
-    ft_cdf: np.ndarray
     hel: np.ndarray
     pw: np.ndarray
     max_interp_error: float  # fraction of probability displaced by the interpolant (L1, cell centres)
-    mx_guide: np.ndarray = field(init=False, repr=False)  # guide tables of the CDFs (kernels.tables.guide_table)
-    ft_guide: np.ndarray = field(init=False, repr=False)
+    # alias tables of the cells (kernels.tables.alias_table), derived from the densities
+    mx_prob: np.ndarray = field(init=False, repr=False)
+    mx_alias: np.ndarray = field(init=False, repr=False)
+    ft_prob: np.ndarray = field(init=False, repr=False)
+    ft_alias: np.ndarray = field(init=False, repr=False)
+    t_nodes: np.ndarray = field(init=False, repr=False)  # sin, cos of (pi/2) t at the t nodes (q^2 map 1)
 
     def __post_init__(self):
-        self.mx_guide = guide_table(self.mx_cdf) if self.mx_cdf.shape[-1] > 1 else np.zeros(self.mx_cdf.shape[:-1] + (1,), np.int32)
-        self.ft_guide = guide_table(self.ft_cdf) if self.ft_cdf.shape[-1] > 1 else np.zeros(self.ft_cdf.shape[:-1] + (1,), np.int32)
+        self.mx_prob, self.mx_alias = alias_table(self.mx_pdf)
+        self.ft_prob, self.ft_alias = alias_table(self.ft_pdf)
+        n_t = self.ft_pdf.shape[-1]
+        angle = 0.5 * np.pi * np.linspace(0.0, 1.0, n_t) if n_t > 1 else np.zeros(1)
+        self.t_nodes = np.ascontiguousarray(np.stack([np.sin(angle), np.cos(angle)]))
 
 
 def build_tables(channels: list[Channel], widths: list[float]) -> KernelTables:
@@ -199,8 +204,7 @@ def build_tables(channels: list[Channel], widths: list[float]) -> KernelTables:
     ch_cum = np.cumsum(w) / w.sum()
     ch_cum[-1] = 1.0
     return KernelTables(
-        ch_cum=ch_cum, cpar=cpar, mx_pdf=mx_pdf, mx_cdf=cumulative(mx_pdf), ft_pdf=ft_pdf,
-        ft_cdf=cumulative(ft_pdf), hel=hel, pw=pw, max_interp_error=worst,
+        ch_cum=ch_cum, cpar=cpar, mx_pdf=mx_pdf, ft_pdf=ft_pdf, hel=hel, pw=pw, max_interp_error=worst,
     )
 
 

@@ -6,25 +6,27 @@ the invisible pair's total momentum).
 
 Sampling per event:
   1. the channel (e.g. dark-fermion generation) from its rate fraction;
-  2. (m_M, q^2) by exact inverse CDF of the bilinear interpolant of the
-     tabulated density on a grid in x = arctan((m_M^2 - m0^2)/(m0 Gamma0)) and
-     t = sqrt((q^2 - q^2_lo)/(q^2_hi(m_M) - q^2_lo));
-  3. at that fixed (m_M, q^2), the helicity angles (theta_M, theta_Y, chi)
-     drawn uniformly until one is accepted with probability W/W_bound (so the
-     angular acceptance does not bias the q^2 marginal) -- for a spin-1 meson
-     theta_M is drawn from its exact marginal first and only (theta_Y, chi) are
-     accepted against the bound at that theta_M (mean acceptance 1/3) -- where
+  2. (m_M, q^2) exactly from the bilinear interpolant of the tabulated density
+     on a grid in x = arctan((m_M^2 - m0^2)/(m0 Gamma0)) and
+     t = sqrt((q^2 - q^2_lo)/(q^2_hi(m_M) - q^2_lo)) (kernels.tables: alias
+     tables for the cells, a triangle mixture inside a cell);
+  3. at that fixed (m_M, q^2), the helicity angles (theta_M, theta_Y, chi) from
         W = sum_sigma w_sigma |sum_lambda H_lambda d^J_M_{lambda 0}(theta_M)
                                 d^1_{lambda sigma}(theta_Y) e^{i lambda chi}|^2
      (Jacob & Wick, Ann. Phys. 7 (1959) 404; helicity amplitudes H_lambda(m_M, q^2)
-     and pair-helicity weights w_sigma(q^2) come from the physics model), and
-     W_bound = sum_sigma w_sigma max_lambda H_lambda^2 follows from the
-     Cauchy-Schwarz inequality and sum_lambda |d^1_{lambda 0}|^2 = 1;
+     and pair-helicity weights w_sigma(q^2) come from the physics model). For a
+     spin-0 meson W depends on theta_Y alone, as a mixture of cos^2 and sin^2,
+     and is sampled exactly. For a spin-1 meson theta_M is drawn from its exact
+     marginal, then (theta_Y, chi) uniformly until accepted with probability
+     W/W_bound at that theta_M (mean acceptance 1/3; the acceptance at fixed
+     (m_M, q^2) does not bias the q^2 marginal), where W_bound follows from the
+     Cauchy-Schwarz inequality and sum_lambda |d^1_{lambda sigma}|^2 = 1;
   4. four-vectors in the B rest frame, optional CP conjugation (parity on all
      three-momenta), then the Upsilon -> B Bbar production and the boost to the lab.
 
 Directions and azimuths come from rejection samplers without trigonometric calls
-(rng.unit_sphere, rng.unit_circle); the CDF cells are found through guide tables.
+(rng.unit_sphere, rng.unit_circle), sin^2 and cos^2 polar angles from order
+statistics of uniforms (rng.cos_sin2, rng.cos_cos2).
 
 Units: GeV, mm, ns.
 """
@@ -36,7 +38,7 @@ from numba import prange
 
 from .jit import jit, pjit
 from .kinematics import boost, boost_inv, orthonormal_frame, two_body_energies, two_body_momentum
-from .rng import exponential, normal, uniform, unit_circle, unit_sphere
+from .rng import cos_cos2, cos_sin2, exponential, normal, uniform, unit_circle, unit_sphere
 from .tables import sample_pwlinear
 
 # ---- layout of the per-channel parameter rows --------------------------------
@@ -157,42 +159,48 @@ def q2_breit_wigner_map(t, q2_lo, q2_hi, m0, m0g0):
 
 
 @jit
-def _sample_cos_meson(st, h):
+def _sample_cos_meson(st, h_m, h_0, h_p):
     """cos(theta_M) of a spin-1 meson -> two spin-0 mesons from its exact marginal
     sum_lambda H_lambda^2 d^1_{lambda 0}(theta)^2 = (H_-^2 + H_+^2)/2 sin^2 + H_0^2 cos^2
-    (the Y-decay angles integrate out: int |d^1_{lambda sigma}|^2 dcos = 2/3 for every lambda)."""
-    a = 0.5 * (h[0] * h[0] + h[2] * h[2]) * (4.0 / 3.0)  # weight of the sin^2 component
-    b = h[1] * h[1] * (2.0 / 3.0)  # weight of the cos^2 component
+    (the Y-decay angles integrate out: int |d^1_{lambda sigma}|^2 dcos = 2/3 for every lambda).
+    Scalar amplitudes (no array arguments): keeps the hot loop free of reference counting."""
+    a = 0.5 * (h_m * h_m + h_p * h_p) * (4.0 / 3.0)  # weight of the sin^2 component
+    b = h_0 * h_0 * (2.0 / 3.0)  # weight of the cos^2 component
     if uniform(st) * (a + b) < b:
-        v = 2.0 * uniform(st) - 1.0  # density (3/2) c^2: c = cbrt(2u - 1)
-        return np.cbrt(v)
-    return _sample_cos_sin2(st)
+        return cos_cos2(st)
+    return cos_sin2(st)
 
 
 @jit
-def pair_angular_weight(h, w, cm, sm, cy, sy, cchi, schi):
+def _pair_term(sig, a0, a1, a2, cy, sy, cchi, schi):
+    """|sum_lambda a_lambda d^1_{lambda sigma}(theta_Y) e^{i lambda chi}|^2 for one pair helicity sigma."""
+    d0 = a0 * wigner_d1(-1, sig, cy, sy)
+    d1 = a1 * wigner_d1(0, sig, cy, sy)
+    d2 = a2 * wigner_d1(1, sig, cy, sy)
+    re = d1 + (d0 + d2) * cchi
+    im = (d2 - d0) * schi
+    return re * re + im * im
+
+
+@jit
+def pair_angular_weight(h_m, h_0, h_p, w_m, w_0, w_p, cm, sm, cy, sy, cchi, schi):
     """W(theta_Y, chi | theta_M) = sum_sigma w_sigma |sum_lambda a_lambda d^1_{lambda sigma}(theta_Y)
     e^{i lambda chi}|^2 with a_lambda = H_lambda d^1_{lambda 0}(theta_M), and its bound
     sum_sigma w_sigma sum_lambda a_lambda^2 (Cauchy-Schwarz, sum_lambda |d^1_{lambda sigma}|^2 = 1);
-    the mean of W over (theta_Y, chi) is a third of the bound; cchi, schi = cos, sin of chi."""
-    a0 = h[0] * wigner_d1(-1, 0, cm, sm)
-    a1 = h[1] * wigner_d1(0, 0, cm, sm)
-    a2 = h[2] * wigner_d1(1, 0, cm, sm)
+    the mean of W over (theta_Y, chi) is a third of the bound; cchi, schi = cos, sin of chi.
+    H = (h_m, h_0, h_p) for lambda = -1, 0, +1, w likewise for sigma."""
+    a0 = h_m * wigner_d1(-1, 0, cm, sm)
+    a1 = h_0 * wigner_d1(0, 0, cm, sm)
+    a2 = h_p * wigner_d1(1, 0, cm, sm)
     asq = a0 * a0 + a1 * a1 + a2 * a2
     val = 0.0
-    wsum = 0.0
-    for ks in range(3):
-        if w[ks] == 0.0:
-            continue
-        sig = ks - 1
-        d0 = a0 * wigner_d1(-1, sig, cy, sy)
-        d1 = a1 * wigner_d1(0, sig, cy, sy)
-        d2 = a2 * wigner_d1(1, sig, cy, sy)
-        re = d1 + (d0 + d2) * cchi
-        im = (d2 - d0) * schi
-        val += w[ks] * (re * re + im * im)
-        wsum += w[ks]
-    return val, wsum * asq
+    if w_m != 0.0:
+        val += w_m * _pair_term(-1, a0, a1, a2, cy, sy, cchi, schi)
+    if w_0 != 0.0:
+        val += w_0 * _pair_term(0, a0, a1, a2, cy, sy, cchi, schi)
+    if w_p != 0.0:
+        val += w_p * _pair_term(1, a0, a1, a2, cy, sy, cchi, schi)
+    return val, (w_m + w_0 + w_p) * asq
 
 
 @jit
@@ -221,6 +229,21 @@ def _split(pos, n):
 
 
 @jit
+def _sin_quarter(t_nodes, it, at, n_t):
+    """sin((pi/2) t) at t = (it + at)/(n_t - 1) from sin, cos at node it (t_nodes) and the angle
+    addition theorem, with sin and cos of the small remainder d = (pi/2) at/(n_t - 1) as Taylor
+    series: for n_t >= 257, d <= 6.2e-3 and the first omitted terms (d^7/7!, d^8/8!) are below
+    1e-19, so the result agrees with np.sin to a few units in the last place, without a libm call."""
+    d = (0.5 * np.pi / (n_t - 1)) * at
+    if n_t < 257:
+        return np.sin(0.5 * np.pi * (it + at) / (n_t - 1))
+    d2 = d * d
+    sin_d = d * (1.0 - d2 * (1.0 / 6.0) * (1.0 - d2 * (1.0 / 20.0)))
+    cos_d = 1.0 - d2 * 0.5 * (1.0 - d2 * (1.0 / 12.0) * (1.0 - d2 * (1.0 / 30.0)))
+    return t_nodes[0, it] * cos_d + t_nodes[1, it] * sin_d
+
+
+@jit
 def _sin_from_cos(c):
     v = 1.0 - c * c
     return np.sqrt(v) if v > 0.0 else 0.0
@@ -242,124 +265,47 @@ def _two_body_decay(p4, i, parent, slot1, slot2, m, m1, m2, dx, dy, dz):
 
 
 @jit
-def _sample_cos_sin2(st):
-    """cos(theta) with density (3/4)(1 - cos^2): uniform proposals accepted with probability
-    1 - cos^2 (mean acceptance 2/3; cheaper than inverting the cubic CDF with arccos and cos)."""
-    while True:
-        c = 2.0 * uniform(st) - 1.0
-        if uniform(st) < 1.0 - c * c:
-            return c
-
-
-@jit
-def _angles_spin1(st, y_mode, hbuf, wbuf, cpm, spm):
-    """Spin-1 meson M -> m1 m2 at fixed (m_M, q^2): theta_M from its exact marginal, then
-    (theta_Y, phi_Y) by accept-reject against the conditional bound (pair_angular_weight), with
-    chi = phi_M + phi_Y. Returns (cos theta_M, cos theta_Y, cos phi_Y, sin phi_Y, trials, overweights)."""
-    trials = 1
-    overweight = 0
-    cm = _sample_cos_meson(st, hbuf)
-    sm = _sin_from_cos(cm)
-    cy = 2.0 * uniform(st) - 1.0 if y_mode > 0 else 1.0
-    cpy, spy = unit_circle(st)
-    if y_mode == 1:
-        while True:
-            sy = _sin_from_cos(cy)
-            cchi = cpm * cpy - spm * spy
-            schi = spm * cpy + cpm * spy
-            wv, wb = pair_angular_weight(hbuf, wbuf, cm, sm, cy, sy, cchi, schi)
-            if wb <= 0.0:
-                break
-            if wv > wb * (1.0 + 1e-12):
-                overweight += 1
-            if uniform(st) * wb < wv:
-                break
-            trials += 1
-            cy = 2.0 * uniform(st) - 1.0
-            cpy, spy = unit_circle(st)
-    return cm, cy, cpy, spy, trials, overweight
-
-
-@jit
-def _cos_pair_spin0(st, wbuf):
+def _cos_pair_spin0(st, w_m, w_0, w_p):
     """cos theta_Y for a spin-0 meson (only lambda = 0; angular_weight with j_m = 0, y_mode = 1):
-    W = H_0^2 (w_0 cos^2 + (w_- + w_+) sin^2 / 2), by accept-reject against max(w_0, (w_- + w_+)/2).
-    Returns (cos theta_Y, trials, overweights)."""
-    a = wbuf[1]
-    b = 0.5 * (wbuf[0] + wbuf[2])
-    bound = max(a, b)
-    if bound <= 0.0:  # no angular information: isotropic
-        return 2.0 * uniform(st) - 1.0, 1, 0
-    trials = 0
-    overweight = 0
-    while True:
-        trials += 1
-        cy = 2.0 * uniform(st) - 1.0
-        wv = b + (a - b) * cy * cy
-        if wv > bound * (1.0 + 1e-12):
-            overweight += 1
-        if uniform(st) * bound < wv:
-            return cy, trials, overweight
-
-
-@jit
-def _helicity_angles(st, cpar, c, hbuf, wbuf):
-    """Helicity angles at fixed (m_M, q^2) (step 3 of the module docstring). Returns (cos theta_M,
-    cos theta_Y, cos phi_M, sin phi_M, cos phi_Y, sin phi_Y, trials, overweights); chi = phi_M + phi_Y.
-    Azimuths that do not enter W are drawn once, outside any accept-reject loop."""
-    m_decays = cpar[c, P_M_DECAYS] > 0.0
-    y_mode = int(cpar[c, P_Y_MODE])
-    j_m = int(cpar[c, P_J_M])
-    cpm, spm = 1.0, 0.0
-    if m_decays:
-        cpm, spm = unit_circle(st)
-    if j_m == 1 and m_decays:
-        cm, cy, cpy, spy, trials, overweight = _angles_spin1(st, y_mode, hbuf, wbuf, cpm, spm)
-        return cm, cy, cpm, spm, cpy, spy, trials, overweight
-    # spin-0 meson, or a meson without decay: only lambda = 0 contributes, W does not depend on
-    # theta_M or the azimuths
-    cm = 2.0 * uniform(st) - 1.0 if m_decays else 1.0
-    if y_mode == 1:
-        cy, trials, overweight = _cos_pair_spin0(st, wbuf)
-    else:
-        cy = 2.0 * uniform(st) - 1.0 if y_mode > 0 else 1.0
-        trials, overweight = 1, 0
-    cpy, spy = 1.0, 0.0
-    if y_mode > 0:
-        cpy, spy = unit_circle(st)
-    return cm, cy, cpm, spm, cpy, spy, trials, overweight
+    W = H_0^2 (w_0 cos^2 + (w_- + w_+)/2 sin^2), sampled exactly as the mixture of the densities
+    (3/2) cos^2 and (3/4) sin^2 with weights w_0 (2/3) and (w_- + w_+)/2 (4/3) (their integrals)."""
+    a = w_0 * (2.0 / 3.0)
+    b = (w_m + w_p) * (2.0 / 3.0)
+    if a + b <= 0.0:  # no angular information: isotropic
+        return 2.0 * uniform(st) - 1.0
+    if uniform(st) * (a + b) < a:
+        return cos_cos2(st)
+    return cos_sin2(st)
 
 
 @jit
 def generate_one_block(
-    st, n, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_cdf, mx_guide, ft_pdf, ft_cdf, ft_guide, hel, pw, lab,
-    p4, vtx, obs,
+    st, n, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf, ft_prob, ft_alias, t_nodes, hel, pw,
+    lab, p4, vtx, obs,
 ):
     """Fill n events into p4[:n], vtx[:n], obs[:n]; returns (angular trials, overweights)."""
     n_ch = ch_cum.shape[0]
     n_x = mx_pdf.shape[1]
     n_t = ft_pdf.shape[2]
-    hbuf = np.empty(3)
-    wbuf = np.empty(3)
     frame = np.empty(N_FRAME)
     in_lab = lab[L_FRAME] > 0.0
     fixed_beams = lab[L_SPREAD] <= 0.0
     if in_lab and fixed_beams:
         _beam_frame(st, m_parent, lab, frame)
     ft_pdf2 = ft_pdf.reshape(ft_pdf.shape[0] * n_x, n_t)  # rows (channel, x node), no per-event views
-    ft_cdf2 = ft_cdf.reshape(ft_pdf2.shape)
-    ft_guide2 = ft_guide.reshape(ft_pdf2.shape[0], ft_guide.shape[2])
+    ft_prob2 = ft_prob.reshape(ft_pdf2.shape[0], ft_prob.shape[2])
+    ft_alias2 = ft_alias.reshape(ft_prob2.shape)
     trials = 0
     overweight = 0
     for i in range(n):
-        # 1. channel
+        # 1. channel (counted without an early exit: no data-dependent branch to mispredict)
         u = uniform(st)
         c = 0
-        while c < n_ch - 1 and u >= ch_cum[c]:
-            c += 1
+        for k in range(n_ch - 1):
+            c += 1 if u >= ch_cum[k] else 0
         # 2. (x, t) from the bilinear interpolant
         if n_x > 1:
-            xpos = sample_pwlinear(mx_pdf, mx_cdf, mx_guide, c, uniform(st))
+            xpos = sample_pwlinear(mx_pdf, mx_prob, mx_alias, c, st)
             jx, ax = _split(xpos, n_x)
             pj = (1.0 - ax) * mx_pdf[c, jx]
             pj1 = ax * mx_pdf[c, jx + 1]
@@ -369,7 +315,7 @@ def generate_one_block(
             jx, ax = 0, 0.0
             krow = 0
         if n_t > 1:
-            tpos = sample_pwlinear(ft_pdf2, ft_cdf2, ft_guide2, c * n_x + krow, uniform(st))
+            tpos = sample_pwlinear(ft_pdf2, ft_prob2, ft_alias2, c * n_x + krow, st)
         else:
             tpos = 0.0
         it, at = _split(tpos, n_t)
@@ -379,26 +325,68 @@ def generate_one_block(
         else:
             m_m = cpar[c, P_M_MASS0]
         if cpar[c, P_S_MODE] == 1.0:
-            tval = tpos / (n_t - 1)
             s_hi = (m_parent - m_m) ** 2
-            sn = np.sin(0.5 * np.pi * tval)
+            sn = _sin_quarter(t_nodes, it, at, n_t)
             q2 = cpar[c, P_S_LO] + (s_hi - cpar[c, P_S_LO]) * sn * sn
         elif cpar[c, P_S_MODE] == 2.0:
             q2 = q2_breit_wigner_map(tpos / (n_t - 1), cpar[c, P_S_LO], (m_parent - m_m) ** 2, cpar[c, P_Y_POLE], cpar[c, P_Y_M0G0])
         else:
             q2 = cpar[c, P_S_FIXED]
         m_y = np.sqrt(q2) if q2 > 0.0 else 0.0
-        # 3. helicity angles: accept-reject at fixed (m_M, q^2), so the q^2 marginal stays exact
+        # 3. helicity angles at fixed (m_M, q^2), so the q^2 marginal stays exact
         m_decays = cpar[c, P_M_DECAYS] > 0.0
         y_mode = int(cpar[c, P_Y_MODE])
-        for k in range(3):
-            wbuf[k] = _bilinear(pw, c, jx, ax, it, at, k)
-        if int(cpar[c, P_J_M]) == 1:  # a spin-0 meson has only H_0, which factors out of W
-            for k in range(3):
-                hbuf[k] = _bilinear(hel, c, jx, ax, it, at, k)
-        cm, cy, cpm, spm, cpy, spy, tr, ow = _helicity_angles(st, cpar, c, hbuf, wbuf)
-        trials += tr
-        overweight += ow
+        j_m = int(cpar[c, P_J_M])
+        w_m = _bilinear(pw, c, jx, ax, it, at, 0)
+        w_0 = _bilinear(pw, c, jx, ax, it, at, 1)
+        w_p = _bilinear(pw, c, jx, ax, it, at, 2)
+        h_m = h_0 = h_p = 0.0
+        if j_m == 1:  # a spin-0 meson has only H_0, which factors out of W
+            h_m = _bilinear(hel, c, jx, ax, it, at, 0)
+            h_0 = _bilinear(hel, c, jx, ax, it, at, 1)
+            h_p = _bilinear(hel, c, jx, ax, it, at, 2)
+        # (written out here rather than in helper functions that take the RNG state and loop: such
+        # helpers cost reference-count updates of the state array on every event)
+        # azimuths that do not enter W are drawn once, outside any accept-reject loop
+        cpm, spm = 1.0, 0.0
+        if m_decays:
+            cpm, spm = unit_circle(st)
+        cpy, spy = 1.0, 0.0
+        if j_m == 1 and m_decays:
+            # spin-1 meson -> two spin-0 mesons: theta_M from its exact marginal, then (theta_Y, phi_Y)
+            # by accept-reject against the conditional bound at that theta_M (pair_angular_weight);
+            # chi = phi_M + phi_Y
+            cm = _sample_cos_meson(st, h_m, h_0, h_p)
+            sm = _sin_from_cos(cm)
+            cy = 2.0 * uniform(st) - 1.0 if y_mode > 0 else 1.0
+            cpy, spy = unit_circle(st)
+            trials += 1
+            if y_mode == 1:
+                while True:
+                    sy = _sin_from_cos(cy)
+                    cchi = cpm * cpy - spm * spy
+                    schi = spm * cpy + cpm * spy
+                    wv, wb = pair_angular_weight(h_m, h_0, h_p, w_m, w_0, w_p, cm, sm, cy, sy, cchi, schi)
+                    if wb <= 0.0:
+                        break
+                    if wv > wb * (1.0 + 1e-12):
+                        overweight += 1
+                    if uniform(st) * wb < wv:
+                        break
+                    trials += 1
+                    cy = 2.0 * uniform(st) - 1.0
+                    cpy, spy = unit_circle(st)
+        else:
+            # spin-0 meson, or a meson without decay: only lambda = 0 contributes, W does not depend
+            # on theta_M or the azimuths
+            cm = 2.0 * uniform(st) - 1.0 if m_decays else 1.0
+            if y_mode == 1:
+                cy = _cos_pair_spin0(st, w_m, w_0, w_p)
+            else:
+                cy = 2.0 * uniform(st) - 1.0 if y_mode > 0 else 1.0
+            trials += 1
+            if y_mode > 0:
+                cpy, spy = unit_circle(st)
         sm = _sin_from_cos(cm)
         sy = _sin_from_cos(cy)
         # 4. four-vectors in the B rest frame: M along a uniform direction n
@@ -411,9 +399,12 @@ def generate_one_block(
             conj = 1
         elif conj_mode == 2:
             conj = 1 if uniform(st) < 0.5 else 0
-        for k in range(N_SLOTS):
-            for l in range(4):
-                p4[i, k, l] = 0.0
+        # CP: parity on every three-momentum (labels are conjugated by the caller); all momenta below
+        # are linear in (n, e1, e2), and boosts commute with parity, so flipping the frame flips every
+        # momentum (a multiplication rather than a branch on a random bit)
+        par = 1.0 - 2.0 * conj
+        nx_, ny_, nz_ = par * nx_, par * ny_, par * nz_
+        e1x, e1y, e1z, e2x, e2y, e2z = par * e1x, par * e1y, par * e1z, par * e2x, par * e2y, par * e2z
         p4[i, SLOT_M, 0] = em
         p4[i, SLOT_M, 1] = pst * nx_
         p4[i, SLOT_M, 2] = pst * ny_
@@ -427,16 +418,20 @@ def generate_one_block(
             dy = sm * cpm * e1y + sm * spm * e2y + cm * ny_
             dz = sm * cpm * e1z + sm * spm * e2z + cm * nz_
             _two_body_decay(p4, i, SLOT_M, SLOT_M1, SLOT_M2, m_m, cpar[c, P_M1], cpar[c, P_M2], dx, dy, dz)
+        else:  # slots not written by this event are zeroed (the buffers are reused)
+            for l in range(4):
+                p4[i, SLOT_M1, l] = 0.0
+                p4[i, SLOT_M2, l] = 0.0
         if y_mode > 0:
             # helicity frame of Y: z = -n, x = e1, y = -e2
             dx = sy * cpy * e1x - sy * spy * e2x - cy * nx_
             dy = sy * cpy * e1y - sy * spy * e2y - cy * ny_
             dz = sy * cpy * e1z - sy * spy * e2z - cy * nz_
             _two_body_decay(p4, i, SLOT_Y, SLOT_Y1, SLOT_Y2, m_y, cpar[c, P_Y1], cpar[c, P_Y2], dx, dy, dz)
-        if conj == 1:  # CP: parity on every three-momentum (labels are conjugated by the caller)
-            for k in range(SLOT_M, N_SLOTS):
-                for l in range(1, 4):
-                    p4[i, k, l] = -p4[i, k, l]
+        else:
+            for l in range(4):
+                p4[i, SLOT_Y1, l] = 0.0
+                p4[i, SLOT_Y2, l] = 0.0
         # Y flight (proper length in mm) before the frame change
         lam_y = cpar[c, P_Y_CTAU] * exponential(st) if cpar[c, P_Y_CTAU] > 0.0 else 0.0
         # 5. production: e+e- -> Upsilon -> B Bbar, boost to the lab
@@ -462,7 +457,13 @@ def generate_one_block(
                 _beam_frame(st, m_parent, lab, frame)
             _to_lab(st, m_parent, lab, frame, p4, vtx, i)
         else:
+            for k in (SLOT_UPS, SLOT_BBAR):
+                for l in range(4):
+                    p4[i, k, l] = 0.0
             p4[i, SLOT_B, 0] = m_parent
+            p4[i, SLOT_B, 1] = 0.0
+            p4[i, SLOT_B, 2] = 0.0
+            p4[i, SLOT_B, 3] = 0.0
         # Y decay vertex: B decay vertex + beta*gamma*c*tau along Y
         if lam_y > 0.0 and m_y > 0.0:
             vtx[i, 1, 0] = vtx[i, 0, 0] + p4[i, SLOT_Y, 1] / m_y * lam_y
@@ -524,7 +525,7 @@ def _to_lab(st, m_b, lab, frame, p4, vtx, i):
     """Upsilon(4S) -> B Bbar in the CM system ``frame`` (B polar angle ~ 1 - cos^2 about the
     beam axis), B flight from its lifetime, boost of the decay products to the lab."""
     ecm, pcx, pcz, w = frame[F_ECM], frame[F_PCX], frame[F_PCZ], frame[F_W]
-    c = _sample_cos_sin2(st)
+    c = cos_sin2(st)
     s = _sin_from_cos(c)
     cph, sph = unit_circle(st)
     dx = s * cph * frame[F_E1X] + s * sph * frame[F_E2X] + c * frame[F_AX]
@@ -554,8 +555,8 @@ def _to_lab(st, m_b, lab, frame, p4, vtx, i):
 
 @pjit
 def generate_blocks(
-    states, block_size, n_total, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_cdf, mx_guide, ft_pdf, ft_cdf,
-    ft_guide, hel, pw, lab, p4, vtx, obs, trials, overweight,
+    states, block_size, n_total, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf, ft_prob,
+    ft_alias, t_nodes, hel, pw, lab, p4, vtx, obs, trials, overweight,
 ):
     """Generate n_total events in blocks of block_size, one RNG state per block (parallel over blocks)."""
     n_blocks = states.shape[0]
@@ -564,8 +565,8 @@ def generate_blocks(
         hi = min(lo + block_size, n_total)
         st = states[b].copy()
         tr, ow = generate_one_block(
-            st, hi - lo, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_cdf, mx_guide, ft_pdf, ft_cdf, ft_guide, hel,
-            pw, lab, p4[lo:hi], vtx[lo:hi], obs[lo:hi],
+            st, hi - lo, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf, ft_prob, ft_alias,
+            t_nodes, hel, pw, lab, p4[lo:hi], vtx[lo:hi], obs[lo:hi],
         )
         trials[b] = tr
         overweight[b] = ow

@@ -48,17 +48,10 @@ def two_body_energies(m, m1, m2):
 
 @jit
 def orthonormal_frame(nx, ny, nz):
-    """Two unit vectors e1, e2 orthogonal to the unit vector n, with (e1, e2, n) right-handed."""
-    if abs(nz) < 0.9:
-        ax, ay, az = 0.0, 0.0, 1.0
-    else:
-        ax, ay, az = 1.0, 0.0, 0.0
-    # e1 = a x n normalised, e2 = n x e1
-    ux = ay * nz - az * ny
-    uy = az * nx - ax * nz
-    uz = ax * ny - ay * nx
-    inv = 1.0 / np.sqrt(ux * ux + uy * uy + uz * uz)
-    ux *= inv
-    uy *= inv
-    uz *= inv
-    return ux, uy, uz, ny * uz - nz * uy, nz * ux - nx * uz, nx * uy - ny * ux
+    """Two unit vectors e1, e2 orthogonal to the unit vector n, with (e1, e2, n) right-handed and
+    continuous in n except at nz = 0 (Duff et al., "Building an orthonormal basis, revisited",
+    J. Comput. Graph. Tech. 6 (2017) 1: one division, no square root)."""
+    sg = 1.0 if nz >= 0.0 else -1.0
+    a = -1.0 / (sg + nz)
+    b = nx * ny * a
+    return 1.0 + sg * nx * nx * a, sg * b, -sg * nx, b, sg + ny * ny * a, -ny

@@ -98,3 +98,30 @@ def unit_sphere(s):
         if r2 < 1.0:
             f = 2.0 * np.sqrt(1.0 - r2)
             return x * f, y * f, 1.0 - 2.0 * r2
+
+
+@jit
+def cos_sin2(s):
+    """cos(theta) with density (3/4)(1 - cos^2) on [-1, 1]: the median of three uniforms on [-1, 1]
+    (the median of three U(0, 1) is Beta(2, 2), density 6x(1 - x); Devroye 1986, ch. I.4). No
+    rejection loop, so no data-dependent branch."""
+    a = 2.0 * uniform(s) - 1.0
+    b = 2.0 * uniform(s) - 1.0
+    c = 2.0 * uniform(s) - 1.0
+    lo = a if a < b else b
+    hi = b if a < b else a
+    m = hi if hi < c else c
+    return lo if lo > m else m
+
+
+@jit
+def cos_cos2(s):
+    """cos(theta) with density (3/2) cos^2 on [-1, 1]: |cos| is the maximum of three U(0, 1) (density
+    3x^2), the sign that of a uniform on [-1, 1] whose modulus is one of the three."""
+    v = 2.0 * uniform(s) - 1.0
+    a = abs(v)
+    b = uniform(s)
+    c = uniform(s)
+    m = a if a > b else b
+    m = m if m > c else c
+    return m if v >= 0.0 else -m
