@@ -201,3 +201,18 @@ def test_sin_quarter_equals_sin(n_t):
     for it, at in zip(rng.integers(0, n_t - 1, 2000), rng.uniform(0, 1, 2000)):
         exact = np.sin(0.5 * np.pi * (it + at) / (n_t - 1))
         assert K._sin_quarter(t_nodes, it, at, n_t) == pytest.approx(exact, rel=1e-15, abs=1e-300)
+
+
+def test_two_body_rest_frame_on_shell():
+    """Daughters of m -> m1 m2 are on shell and conserve energy; |p| vanishes at threshold."""
+    from bkgen.kernels.kinematics import two_body_rest_frame
+
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        m1, m2 = rng.uniform(0, 2, 2) * (rng.uniform(size=2) > 0.2)
+        m = (m1 + m2) * (1 + rng.exponential(0.5)) + 1e-3
+        q, e1, e2 = two_body_rest_frame(m, 1.0 / m, m1, m2)
+        assert e1 + e2 == pytest.approx(m, rel=1e-14)
+        assert e1 * e1 - q * q == pytest.approx(m1 * m1, abs=1e-12 * m * m)
+        assert e2 * e2 - q * q == pytest.approx(m2 * m2, abs=1e-12 * m * m)
+    assert two_body_rest_frame(1.0, 1.0, 0.5, 0.5)[0] == 0.0

@@ -37,7 +37,7 @@ import numpy as np
 from numba import prange
 
 from .jit import jit, pjit
-from .kinematics import boost, boost_inv, orthonormal_frame, two_body_energies, two_body_momentum
+from .kinematics import boost, boost_inv, orthonormal_frame, two_body_rest_frame
 from .rng import cos_cos2, cos_sin2, exponential, normal, uniform, unit_circle, unit_sphere
 from .tables import sample_pwlinear
 
@@ -253,10 +253,9 @@ def _sin_from_cos(c):
 def _two_body_decay(p4, i, parent, slot1, slot2, m, m1, m2, dx, dy, dz):
     """Daughters of p4[i, parent] (mass m): daughter 1 along the unit vector d in the parent's
     rest frame, both boosted to the frame of p4[i, parent]."""
-    q = two_body_momentum(m, m1, m2)
-    e1, e2 = two_body_energies(m, m1, m2)
-    pe, px, py, pz = p4[i, parent, 0], p4[i, parent, 1], p4[i, parent, 2], p4[i, parent, 3]
     inv_m = 1.0 / m
+    q, e1, e2 = two_body_rest_frame(m, inv_m, m1, m2)
+    pe, px, py, pz = p4[i, parent, 0], p4[i, parent, 1], p4[i, parent, 2], p4[i, parent, 3]
     inv_em = 1.0 / (pe + m)
     p4[i, slot1, 0], p4[i, slot1, 1], p4[i, slot1, 2], p4[i, slot1, 3] = boost_inv(
         e1, q * dx, q * dy, q * dz, pe, px, py, pz, inv_m, inv_em)
@@ -288,6 +287,7 @@ def generate_one_block(
     n_x = mx_pdf.shape[1]
     n_t = ft_pdf.shape[2]
     frame = np.empty(N_FRAME)
+    inv_m_parent = 1.0 / m_parent
     in_lab = lab[L_FRAME] > 0.0
     fixed_beams = lab[L_SPREAD] <= 0.0
     if in_lab and fixed_beams:
@@ -392,8 +392,7 @@ def generate_one_block(
         # 4. four-vectors in the B rest frame: M along a uniform direction n
         nx_, ny_, nz_ = unit_sphere(st)
         e1x, e1y, e1z, e2x, e2y, e2z = orthonormal_frame(nx_, ny_, nz_)
-        pst = two_body_momentum(m_parent, m_m, m_y)
-        em, ey = two_body_energies(m_parent, m_m, m_y)
+        pst, em, ey = two_body_rest_frame(m_parent, inv_m_parent, m_m, m_y)
         conj = 0
         if conj_mode == 1:
             conj = 1

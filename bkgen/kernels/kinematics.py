@@ -8,15 +8,6 @@ from .jit import jit
 
 
 @jit
-def two_body_momentum(m, m1, m2):
-    """Momentum of either daughter in the rest frame of m -> m1 m2 [GeV] (0 if closed)."""
-    a = (m * m - (m1 + m2) ** 2) * (m * m - (m1 - m2) ** 2)
-    if a <= 0.0:
-        return 0.0
-    return np.sqrt(a) / (2.0 * m)
-
-
-@jit
 def boost(e, px, py, pz, pe, ppx, ppy, ppz, pm):
     """Boost (e, p) from the rest frame of a parent with lab four-momentum (pe, pp) and mass pm.
 
@@ -37,13 +28,14 @@ def boost_inv(e, px, py, pz, pe, ppx, ppy, ppz, inv_pm, inv_pe_pm):
 
 
 @jit
-def two_body_energies(m, m1, m2):
-    """Daughter energies in the rest frame of m -> m1 m2 [GeV]: E1 = (m^2 + m1^2 - m2^2) / 2m,
-    E2 = m - E1 (no square roots; 0 for m = 0)."""
-    if m <= 0.0:
-        return 0.0, 0.0
-    e1 = (m * m + m1 * m1 - m2 * m2) / (2.0 * m)
-    return e1, m - e1
+def two_body_rest_frame(m, inv_m, m1, m2):
+    """(|p|, E1, E2) of m -> m1 m2 in the rest frame of m, given 1/m (one division saved per call
+    when the parent's 1/m is needed anyway, e.g. for the boost) [GeV]; |p| = 0 if closed."""
+    msq = m * m
+    a = (msq - (m1 + m2) ** 2) * (msq - (m1 - m2) ** 2)
+    q = np.sqrt(a) * (0.5 * inv_m) if a > 0.0 else 0.0
+    e1 = (msq + m1 * m1 - m2 * m2) * (0.5 * inv_m)
+    return q, e1, m - e1
 
 
 @jit
