@@ -216,7 +216,7 @@ class Generator:
         over = np.zeros(n_blocks, dtype=np.int64)
         t = self.tables
         K.generate_blocks(
-            states, bs, n_events, self.channels[0].m_parent, self.conj_mode, t.ch_cum, t.cpar, t.mx_pdf, t.mx_prob,
+            states, bs, n_events, self.channels[0].m_parent, self.conj_mode, t.ch_cum, t.table_of, t.cpar, t.mx_pdf, t.mx_prob,
             t.mx_alias, t.ft_pdf, t.ft_prob, t.ft_alias, t.t_nodes, t.hel, t.pw, self.lab, p4, vtx, obs, trials, over,
         )
         return {"p4": p4, "vtx": vtx, "obs": obs, "trials": int(trials.sum()), "overweight": int(over.sum()), "seed": seed}

@@ -124,7 +124,8 @@ class KernelTables:
     """Stacked tables of all channels of a decay, ready for the kernel."""
 
     ch_cum: np.ndarray
-    cpar: np.ndarray
+    cpar: np.ndarray  # per channel
+    table_of: np.ndarray  # per channel: its row in the density, amplitude and alias tables below
     mx_pdf: np.ndarray
     ft_pdf: np.ndarray
     hel: np.ndarray
@@ -203,8 +204,19 @@ def build_tables(channels: list[Channel], widths: list[float]) -> KernelTables:
     w = np.asarray(widths, dtype=float)
     ch_cum = np.cumsum(w) / w.sum()
     ch_cum[-1] = 1.0
+    # channels with identical tables (e.g. the three neutrino flavours) share one copy: a smaller
+    # footprint keeps the kernel's random table reads in cache
+    table_of = np.zeros(n_ch, dtype=np.int64)
+    unique: list[int] = []
+    for c in range(n_ch):
+        same = [k for k, u in enumerate(unique)
+                if all(np.array_equal(a[c], a[u]) for a in (mx_pdf, ft_pdf, hel, pw))]
+        table_of[c] = same[0] if same else len(unique)
+        if not same:
+            unique.append(c)
     return KernelTables(
-        ch_cum=ch_cum, cpar=cpar, mx_pdf=mx_pdf, ft_pdf=ft_pdf, hel=hel, pw=pw, max_interp_error=worst,
+        ch_cum=ch_cum, cpar=cpar, table_of=table_of, mx_pdf=mx_pdf[unique], ft_pdf=ft_pdf[unique],
+        hel=hel[unique], pw=pw[unique], max_interp_error=worst,
     )
 
 

@@ -279,8 +279,8 @@ def _cos_pair_spin0(st, w_m, w_0, w_p):
 
 @jit
 def generate_one_block(
-    st, n, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf, ft_prob, ft_alias, t_nodes, hel, pw,
-    lab, p4, vtx, obs,
+    st, n, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf, ft_prob, ft_alias,
+    t_nodes, hel, pw, lab, p4, vtx, obs,
 ):
     """Fill n events into p4[:n], vtx[:n], obs[:n]; returns (angular trials, overweights)."""
     n_ch = ch_cum.shape[0]
@@ -303,19 +303,20 @@ def generate_one_block(
         c = 0
         for k in range(n_ch - 1):
             c += 1 if u >= ch_cum[k] else 0
+        tc = table_of[c]  # the channel's row in the tables (shared by channels with equal tables)
         # 2. (x, t) from the bilinear interpolant
         if n_x > 1:
-            xpos = sample_pwlinear(mx_pdf, mx_prob, mx_alias, c, st)
+            xpos = sample_pwlinear(mx_pdf, mx_prob, mx_alias, tc, st)
             jx, ax = _split(xpos, n_x)
-            pj = (1.0 - ax) * mx_pdf[c, jx]
-            pj1 = ax * mx_pdf[c, jx + 1]
+            pj = (1.0 - ax) * mx_pdf[tc, jx]
+            pj1 = ax * mx_pdf[tc, jx + 1]
             krow = jx if uniform(st) * (pj + pj1) < pj else jx + 1
         else:
             xpos = 0.0
             jx, ax = 0, 0.0
             krow = 0
         if n_t > 1:
-            tpos = sample_pwlinear(ft_pdf2, ft_prob2, ft_alias2, c * n_x + krow, st)
+            tpos = sample_pwlinear(ft_pdf2, ft_prob2, ft_alias2, tc * n_x + krow, st)
         else:
             tpos = 0.0
         it, at = _split(tpos, n_t)
@@ -337,14 +338,14 @@ def generate_one_block(
         m_decays = cpar[c, P_M_DECAYS] > 0.0
         y_mode = int(cpar[c, P_Y_MODE])
         j_m = int(cpar[c, P_J_M])
-        w_m = _bilinear(pw, c, jx, ax, it, at, 0)
-        w_0 = _bilinear(pw, c, jx, ax, it, at, 1)
-        w_p = _bilinear(pw, c, jx, ax, it, at, 2)
+        w_m = _bilinear(pw, tc, jx, ax, it, at, 0)
+        w_0 = _bilinear(pw, tc, jx, ax, it, at, 1)
+        w_p = _bilinear(pw, tc, jx, ax, it, at, 2)
         h_m = h_0 = h_p = 0.0
         if j_m == 1:  # a spin-0 meson has only H_0, which factors out of W
-            h_m = _bilinear(hel, c, jx, ax, it, at, 0)
-            h_0 = _bilinear(hel, c, jx, ax, it, at, 1)
-            h_p = _bilinear(hel, c, jx, ax, it, at, 2)
+            h_m = _bilinear(hel, tc, jx, ax, it, at, 0)
+            h_0 = _bilinear(hel, tc, jx, ax, it, at, 1)
+            h_p = _bilinear(hel, tc, jx, ax, it, at, 2)
         # (written out here rather than in helper functions that take the RNG state and loop: such
         # helpers cost reference-count updates of the state array on every event)
         # azimuths that do not enter W are drawn once, outside any accept-reject loop
@@ -554,8 +555,8 @@ def _to_lab(st, m_b, lab, frame, p4, vtx, i):
 
 @pjit
 def generate_blocks(
-    states, block_size, n_total, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf, ft_prob,
-    ft_alias, t_nodes, hel, pw, lab, p4, vtx, obs, trials, overweight,
+    states, block_size, n_total, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf,
+    ft_prob, ft_alias, t_nodes, hel, pw, lab, p4, vtx, obs, trials, overweight,
 ):
     """Generate n_total events in blocks of block_size, one RNG state per block (parallel over blocks)."""
     n_blocks = states.shape[0]
@@ -564,8 +565,8 @@ def generate_blocks(
         hi = min(lo + block_size, n_total)
         st = states[b].copy()
         tr, ow = generate_one_block(
-            st, hi - lo, m_parent, conj_mode, ch_cum, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf, ft_prob, ft_alias,
-            t_nodes, hel, pw, lab, p4[lo:hi], vtx[lo:hi], obs[lo:hi],
+            st, hi - lo, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf, ft_prob,
+            ft_alias, t_nodes, hel, pw, lab, p4[lo:hi], vtx[lo:hi], obs[lo:hi],
         )
         trials[b] = tr
         overweight[b] = ow
