@@ -202,11 +202,15 @@ class Generator:
         return {"p4": np.empty((n_events, K.N_SLOTS, 4)), "vtx": np.empty((n_events, 2, 4)),
                 "obs": np.empty((n_events, K.N_OBS))}
 
-    def generate_range(self, seed: int, first_block: int, n_blocks: int, n_events: int, out: dict | None = None) -> dict:
+    def generate_range(self, seed: int, first_block: int, n_blocks: int, n_events: int, out: dict | None = None,
+                       record: dict | None = None) -> dict:
         """Raw kernel output for ``n_events`` events from blocks first_block.. (the last may be partial).
 
         ``out`` (from :meth:`raw_buffers`) is filled instead of new arrays: reusing it saves the page
-        faults of fresh allocations, but overwrites the previous call's output."""
+        faults of fresh allocations, but overwrites the previous call's output. With ``record`` (from
+        :meth:`branch_buffers`) the event record is filled as well, tile by tile while the kernel
+        output is in cache (kernels.record.generate_blocks_with_record); :meth:`to_branches` then
+        skips that pass. The events are the same either way."""
         bs = self.block_size()
         states = block_states(seed, first_block, n_blocks)
         if out is None or out["obs"].shape[0] < n_events:
@@ -215,11 +219,27 @@ class Generator:
         trials = np.zeros(n_blocks, dtype=np.int64)
         over = np.zeros(n_blocks, dtype=np.int64)
         t = self.tables
-        K.generate_blocks(
-            states, bs, n_events, self.channels[0].m_parent, self.conj_mode, t.ch_cum, t.table_of, t.cpar, t.mx_pdf, t.mx_prob,
-            t.mx_alias, t.ft_pdf, t.ft_prob, t.ft_alias, t.t_nodes, t.hel, t.pw, self.lab, p4, vtx, obs, trials, over,
+        kernel_args = (
+            states, bs, n_events, self.channels[0].m_parent, self.conj_mode, t.ch_cum, t.table_of, t.cpar, t.mx_pdf,
+            t.mx_prob, t.mx_alias, t.ft_pdf, t.ft_prob, t.ft_alias, t.t_nodes, t.hel, t.pw, self.lab, p4, vtx, obs,
+            trials, over,
         )
-        return {"p4": p4, "vtx": vtx, "obs": obs, "trials": int(trials.sum()), "overweight": int(over.sum()), "seed": seed}
+        if record is None:
+            K.generate_blocks(*kernel_args)
+        else:
+            if record["pdg"].shape[0] < n_events:
+                raise ValueError(f"record buffers hold {record['pdg'].shape[0]} events, fewer than {n_events}")
+            R.generate_blocks_with_record(*kernel_args, *self._record_args(record, n_events))
+        raw = {"p4": p4, "vtx": vtx, "obs": obs, "trials": int(trials.sum()), "overweight": int(over.sum()), "seed": seed}
+        if record is not None:
+            raw["record"] = record
+        return raw
+
+    def _record_args(self, out: dict, n: int) -> tuple:
+        """The layout and output arguments of kernels.record.fill_record for the first n events of ``out``."""
+        return (_OBS_COLS, self._mass_kind, self._mass_tab, self._rec_slots, self._rec_vertex, self.record.pdg,
+                self._rec_pdg_conj, out["mom"][:, :n], out["vert"][:, :n], out["pdg"][:n], out["scal"][:, :n],
+                out["channel"][:n], out["conj"][:n])
 
     def branch_buffers(self, n: int) -> dict:
         """Output arrays of :meth:`to_branches` for up to ``n`` events, for reuse across chunks."""
@@ -239,15 +259,16 @@ class Generator:
         n = obs.shape[0]
         rec = self.record
         k = len(rec.slots)
+        filled = raw.get("record")  # filled by generate_range(record=...)
+        if filled is not None and out is None:
+            out = filled
         if out is None or out["pdg"].shape[0] < n:
             out = self.branch_buffers(n)
+        if out is not filled:
+            R.fill_record(p4, vtx, obs, *self._record_args(out, n))
         mom, vert = out["mom"][:, :n], out["vert"][:, :n]
         pdg, scal = out["pdg"][:n], out["scal"][:, :n]
         channel, conj = out["channel"][:n], out["conj"][:n]
-        R.fill_record(
-            p4, vtx, obs, _OBS_COLS, self._mass_kind, self._mass_tab, self._rec_slots, self._rec_vertex,
-            rec.pdg, self._rec_pdg_conj, mom, vert, pdg, scal, channel, conj,
-        )
         scalars = {
             "event": np.arange(first_event, first_event + n, dtype=np.int64),
             "q2": scal[0],

@@ -54,22 +54,27 @@ def chunk_blocks(gen: Generator, threads: int | None = None) -> int:
 
 
 def iter_chunks(gen: Generator, seed: int, n_events: int, first_block: int = 0, n_blocks: int | None = None,
-                blocks_per_chunk: int | None = None, reuse: bool = False):
+                blocks_per_chunk: int | None = None, reuse: bool = False, records=None):
     """Yield (raw kernel output, first event number, n) over blocks ``first_block ..`` of a run of
     ``n_events`` events in total (the run's last block may be partial). With ``reuse`` every chunk is
-    written into the same arrays: the consumer must be done with a chunk before asking for the next."""
+    written into the same arrays: the consumer must be done with a chunk before asking for the next.
+    With ``records``, a function (chunk index, n) -> record buffers (Generator.branch_buffers), the
+    kernel fills each chunk's event record as well (Generator.generate_range(record=...))."""
     bs = gen.block_size()
     total_blocks = -(-n_events // bs)
     last = total_blocks if n_blocks is None else min(total_blocks, first_block + n_blocks)
     step = blocks_per_chunk or chunk_blocks(gen)
     buffers = gen.raw_buffers(min(step * bs, max(n_events - first_block * bs, 0))) if reuse else None
     b = first_block
+    j = 0
     while b < last:
         nb = min(step, last - b)
         first_event = b * bs
         n = min(nb * bs, n_events - first_event)
-        yield gen.generate_range(seed, b, nb, n, out=buffers), first_event, n
+        record = records(j, n) if records is not None else None
+        yield gen.generate_range(seed, b, nb, n, out=buffers, record=record), first_event, n
         b += nb
+        j += 1
 
 
 def run_to_writer(gen: Generator, writer, seed: int, n_events: int, *, first_block: int = 0,
@@ -102,15 +107,19 @@ def run_to_writer(gen: Generator, writer, seed: int, n_events: int, *, first_blo
     # QUEUE_CHUNKS chunks wait in the queue and the writer holds one more, so the set of chunk
     # j - (QUEUE_CHUNKS + 2) has been written. Reuse saves the page faults of fresh arrays.
     pool: list[dict | None] = [None] * (QUEUE_CHUNKS + 2)
+
+    def record_buffers(j: int, n: int) -> dict:
+        slot = j % len(pool)
+        if pool[slot] is None or pool[slot]["pdg"].shape[0] < n:
+            pool[slot] = gen.branch_buffers(n)
+        return pool[slot]
+
     try:
-        for j, (raw, first_event, n) in enumerate(
-                iter_chunks(gen, seed, n_events, first_block, n_blocks, blocks_per_chunk, reuse=True)):
+        for raw, first_event, n in iter_chunks(gen, seed, n_events, first_block, n_blocks, blocks_per_chunk,
+                                               reuse=True, records=record_buffers):
             if failure:
                 break
-            slot = j % len(pool)
-            if pool[slot] is None or pool[slot]["pdg"].shape[0] < n:
-                pool[slot] = gen.branch_buffers(n)
-            scalars, particles = gen.to_branches(raw, first_event, out=pool[slot])
+            scalars, particles = gen.to_branches(raw, first_event)
             stats.events += len(scalars["event"])
             stats.generated += n
             stats.trials += raw["trials"]
@@ -156,12 +165,17 @@ def generate_in_memory(gen: Generator, seed: int, n_events: int, *, blocks_per_c
     """Generate (and by default convert to branch arrays) without writing: the in-memory throughput."""
     stats = RunStats()
     t0 = time.perf_counter()
-    out = None
-    for raw, first_event, n in iter_chunks(gen, seed, n_events, blocks_per_chunk=blocks_per_chunk, reuse=True):
+    out: list[dict] = []
+
+    def record_buffers(j: int, n: int) -> dict:
+        if not out or out[0]["pdg"].shape[0] < n:
+            out[:] = [gen.branch_buffers(n)]
+        return out[0]
+
+    for raw, first_event, n in iter_chunks(gen, seed, n_events, blocks_per_chunk=blocks_per_chunk, reuse=True,
+                                           records=record_buffers if branches else None):
         if branches:
-            if out is None or out["pdg"].shape[0] < n:
-                out = gen.branch_buffers(n)
-            gen.to_branches(raw, first_event, out=out)
+            gen.to_branches(raw, first_event)
         stats.events += n
         stats.generated += n
         stats.trials += raw["trials"]

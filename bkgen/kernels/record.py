@@ -14,7 +14,7 @@ import numpy as np
 from numba import prange
 
 from . import cascade as K
-from .jit import pjit
+from .jit import jit, pjit
 
 #: rows of the ``scal`` output: observables copied from the kernel's ``obs`` columns
 N_SCALAR_ROWS = 6
@@ -53,10 +53,59 @@ def mass_layout(slots, cpar, m_parent: float) -> tuple[np.ndarray, np.ndarray]:
 TILE = 1024
 
 
+@jit
+def fill_record_tile(lo, hi, p4, vtx, obs, obs_cols, mass_kind, mass_tab, slots, vsel, pdg_tab, pdg_conj_tab, mom,
+                     vert, pdg, scal, channel, conj):
+    """The record of events lo..hi-1 (arguments as in :func:`fill_record`): each output array in its
+    own pass over the range, so few memory streams are open at once."""
+    k = slots.shape[0]
+    for i in range(lo, hi):
+        channel[i] = int(obs[i, K.O_CHANNEL])
+        conj[i] = int(obs[i, K.O_CONJ])
+    for r in range(obs_cols.shape[0]):
+        col = obs_cols[r]
+        for i in range(lo, hi):
+            scal[r, i] = obs[i, col]
+    for l in range(4):
+        for i in range(lo, hi):
+            for j in range(k):
+                mom[l, i, j] = p4[i, slots[j], l]
+    for i in range(lo, hi):
+        c = channel[i]
+        for j in range(k):
+            kind = mass_kind[j]
+            if kind == MASS_TABLE:
+                m = mass_tab[c, j]
+            elif kind == MASS_MESON:
+                m = obs[i, K.O_MM]
+            elif kind == MASS_Y:
+                q2 = obs[i, K.O_Q2]
+                m = np.sqrt(q2) if q2 > 0.0 else 0.0
+            else:
+                s = slots[j]
+                m2 = p4[i, s, 0] * p4[i, s, 0] - p4[i, s, 1] * p4[i, s, 1] - p4[i, s, 2] * p4[i, s, 2] \
+                    - p4[i, s, 3] * p4[i, s, 3]
+                m = np.sqrt(m2) if m2 > 0.0 else 0.0
+            mom[4, i, j] = m
+    for l in range(4):
+        for i in range(lo, hi):
+            for j in range(k):
+                v = vsel[j]
+                vert[l, i, j] = vtx[i, v, l] if v >= 0 else 0.0
+    for i in range(lo, hi):
+        c = channel[i]
+        if conj[i] == 1:
+            for j in range(k):
+                pdg[i, j] = pdg_conj_tab[c, j]
+        else:
+            for j in range(k):
+                pdg[i, j] = pdg_tab[c, j]
+
+
 @pjit
 def fill_record(p4, vtx, obs, obs_cols, mass_kind, mass_tab, slots, vsel, pdg_tab, pdg_conj_tab, mom, vert, pdg,
                 scal, channel, conj):
-    """Fill the record of n events.
+    """Fill the record of n events, tile by tile in parallel.
 
     p4 (n, n_slots, 4), vtx (n, 2, 4), obs (n, n_obs): kernel output; mass_kind, mass_tab: mass_layout.
     obs_cols (N_SCALAR_ROWS,): obs columns copied to scal rows.
@@ -66,50 +115,38 @@ def fill_record(p4, vtx, obs, obs_cols, mass_kind, mass_tab, slots, vsel, pdg_ta
     scal (N_SCALAR_ROWS, n); channel (n,); conj (n,).
     """
     n = obs.shape[0]
-    k = slots.shape[0]
-    n_rows = obs_cols.shape[0]
     n_tiles = (n + TILE - 1) // TILE
     for t in prange(n_tiles):
-        lo = t * TILE
-        hi = min(n, lo + TILE)
-        for i in range(lo, hi):
-            channel[i] = int(obs[i, K.O_CHANNEL])
-            conj[i] = int(obs[i, K.O_CONJ])
-        for r in range(n_rows):
-            col = obs_cols[r]
-            for i in range(lo, hi):
-                scal[r, i] = obs[i, col]
-        for l in range(4):
-            for i in range(lo, hi):
-                for j in range(k):
-                    mom[l, i, j] = p4[i, slots[j], l]
-        for i in range(lo, hi):
-            c = channel[i]
-            for j in range(k):
-                kind = mass_kind[j]
-                if kind == MASS_TABLE:
-                    m = mass_tab[c, j]
-                elif kind == MASS_MESON:
-                    m = obs[i, K.O_MM]
-                elif kind == MASS_Y:
-                    q2 = obs[i, K.O_Q2]
-                    m = np.sqrt(q2) if q2 > 0.0 else 0.0
-                else:
-                    s = slots[j]
-                    m2 = p4[i, s, 0] * p4[i, s, 0] - p4[i, s, 1] * p4[i, s, 1] - p4[i, s, 2] * p4[i, s, 2] \
-                        - p4[i, s, 3] * p4[i, s, 3]
-                    m = np.sqrt(m2) if m2 > 0.0 else 0.0
-                mom[4, i, j] = m
-        for l in range(4):
-            for i in range(lo, hi):
-                for j in range(k):
-                    v = vsel[j]
-                    vert[l, i, j] = vtx[i, v, l] if v >= 0 else 0.0
-        for i in range(lo, hi):
-            c = channel[i]
-            if conj[i] == 1:
-                for j in range(k):
-                    pdg[i, j] = pdg_conj_tab[c, j]
-            else:
-                for j in range(k):
-                    pdg[i, j] = pdg_tab[c, j]
+        fill_record_tile(t * TILE, min(n, (t + 1) * TILE), p4, vtx, obs, obs_cols, mass_kind, mass_tab, slots, vsel,
+                         pdg_tab, pdg_conj_tab, mom, vert, pdg, scal, channel, conj)
+
+
+@pjit
+def generate_blocks_with_record(
+    states, block_size, n_total, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf,
+    ft_prob, ft_alias, t_nodes, hel, pw, lab, p4, vtx, obs, trials, overweight,
+    obs_cols, mass_kind, mass_tab, slots, vsel, pdg_tab, pdg_conj_tab, mom, vert, pdg, scal, channel, conj,
+):
+    """cascade.generate_blocks followed by fill_record, fused: each block is generated TILE events at a
+    time (the RNG stream runs on across tiles, so the events are those of generate_blocks) and each
+    tile's record is filled while its kernel output is still in cache, instead of in a second pass
+    over the whole chunk that reads it back from memory."""
+    n_blocks = states.shape[0]
+    for b in prange(n_blocks):
+        lo = b * block_size
+        hi = min(lo + block_size, n_total)
+        st = states[b].copy()
+        tr = 0
+        ow = 0
+        for t_lo in range(lo, hi, TILE):
+            t_hi = min(t_lo + TILE, hi)
+            tr_t, ow_t = K.generate_one_block(
+                st, t_hi - t_lo, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf,
+                ft_prob, ft_alias, t_nodes, hel, pw, lab, p4[t_lo:t_hi], vtx[t_lo:t_hi], obs[t_lo:t_hi],
+            )
+            tr += tr_t
+            ow += ow_t
+            fill_record_tile(t_lo, t_hi, p4, vtx, obs, obs_cols, mass_kind, mass_tab, slots, vsel, pdg_tab,
+                             pdg_conj_tab, mom, vert, pdg, scal, channel, conj)
+        trials[b] = tr
+        overweight[b] = ow
