@@ -37,18 +37,11 @@ def _sphere(st, n):
 
 
 @numba.njit
-def _cos_sin2(st, n):
+def _draws(sampler, st, n):
+    """n draws of a scalar sampler(st)."""
     out = np.empty(n)
     for i in range(n):
-        out[i] = cos_sin2(st)
-    return out
-
-
-@numba.njit
-def _cos_cos2(st, n):
-    out = np.empty(n)
-    for i in range(n):
-        out[i] = cos_cos2(st)
+        out[i] = sampler(st)
     return out
 
 
@@ -89,7 +82,7 @@ def test_unit_sphere_isotropic():
 
 
 def test_sin2_polar_angle():
-    c = _cos_sin2(_state(3), N)
+    c = _draws(cos_sin2, _state(3), N)
     edges = np.linspace(-1, 1, 41)
     cdf = 0.75 * (edges - edges**3 / 3)  # integral of (3/4)(1 - c^2)
     counts = np.histogram(c, edges)[0]
@@ -97,7 +90,7 @@ def test_sin2_polar_angle():
 
 
 def test_cos2_polar_angle():
-    c = _cos_cos2(_state(13), N)
+    c = _draws(cos_cos2, _state(13), N)
     edges = np.linspace(-1, 1, 41)
     cdf = 0.5 * (edges**3 + 1)  # integral of (3/2) c^2
     counts = np.histogram(c, edges)[0]

@@ -354,8 +354,8 @@ class Generator:
                 "block_size": self.block_size(),
             },
             "unweighting": {
-                "method": "inverse CDF of the tabulated (m_meson, q2) density; accept-reject on helicity angles "
-                "against the bound sum_sigma w_sigma max_lambda H_lambda^2",
+                "method": "exact sampling of the tabulated (m_meson, q2) density (alias tables); helicity angles "
+                "exact for a spin-0 meson, accept-reject against the Cauchy-Schwarz bound for a spin-1 meson",
                 "trials": trials,
                 "efficiency": generated / trials if trials else None,
                 "w_max": 1.0,
