@@ -370,3 +370,24 @@ def test_generate_root_with_displacement_branches(tmp_path):
     conj_chi = chi & (t["conjugate"] == 1)
     assert conj_chi.sum() > 0
     assert not any(np.any(np.asarray(p)[-2:] == -52) for p in t["pdg"])
+
+
+@pytest.mark.parametrize("shape", ["cylinders", "spheres"])
+def test_exit_distances_leave_each_boundary(shape):
+    """Independent of the root formula: just before d_k the ray is inside boundary k, just after it
+    outside, for rays from random points inside the innermost boundary (both shapes)."""
+    g = geo.Geometry(shape, geo.belle2().boundaries)
+    rng = np.random.default_rng(12)
+    o = rng.normal(0, 30.0, (2000, 3))
+    u = rng.normal(size=(2000, 3))
+    u /= np.linalg.norm(u, axis=1)[:, None]
+    d = g.exit_distances(o, u)
+
+    def inside(x, b):
+        if shape == "spheres":
+            return np.linalg.norm(x, axis=1) <= b.radius
+        return (np.hypot(x[:, 0], x[:, 1]) <= b.radius) & (x[:, 2] >= b.z_min) & (x[:, 2] <= b.z_max)
+
+    for k, b in enumerate(g.boundaries):
+        assert np.all(inside(o + u * (d[:, k:k + 1] - 1e-6), b))
+        assert not np.any(inside(o + u * (d[:, k:k + 1] + 1e-6), b))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..kernels import flight
 from ..physics.inputs import C_MM_PER_NS
 from .geometry import Geometry
 
@@ -40,13 +41,10 @@ BRANCHES = {
 def region_probabilities(exit_d: np.ndarray, decay_length: np.ndarray) -> np.ndarray:
     """P[i, k] = exp(-d_in/L) - exp(-d_out/L) for every region k (the last one ``outside``), from
     the exit distances exit_d (n, K) and L = beta gamma c tau (n,) [mm]. Rows sum to 1."""
-    d = np.asarray(exit_d, dtype=float)
-    lam = np.asarray(decay_length, dtype=float)[:, None]
-    d_in = np.concatenate([np.zeros((d.shape[0], 1)), d], axis=1)
-    d_out = np.concatenate([d, np.full((d.shape[0], 1), np.inf)], axis=1)
-    with np.errstate(over="ignore", invalid="ignore"):
-        p = np.exp(-d_in / lam) * -np.expm1(-(d_out - d_in) / lam)
-    return np.nan_to_num(p, nan=0.0)
+    d = np.ascontiguousarray(exit_d, dtype=float)
+    out = np.empty((d.shape[0], d.shape[1] + 1))
+    flight.region_probabilities(d, np.ascontiguousarray(decay_length, dtype=float), out)
+    return out
 
 
 def sample_truncated(d_in, d_out, decay_length, u):
@@ -140,4 +138,5 @@ class DisplacedDecays:
         for i, r in enumerate(self.geometry.regions):
             out[f"p_decay_{r}"] = prob[:, i]
         scalars.update(out)
+        self.last_probabilities = prob  # (n, regions), for accumulators of the caller
         return out

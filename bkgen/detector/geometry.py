@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..kernels import flight
+
 # --- Belle II dimensions [mm] (shared/reference/inputs.md sec. 5b) ---------------------------
 #: CDC mother volume: R_min = 160 mm (central part), R_max = 1140 mm, -1000 < z < 1655 mm
 #: (basf2 cdc/data/CDC.xml, MomVol); the vertex region (beam pipe, PXD, SVD) is its inner bore
@@ -86,37 +88,24 @@ class Geometry:
     def exit_distances(self, origin: np.ndarray, direction: np.ndarray) -> np.ndarray:
         """d[i, k]: distance along the unit vector direction[i] from origin[i] (both (n, 3), mm) at
         which the ray leaves boundary k; 0 if the origin is already outside it. Shape (n, K)."""
-        o = np.asarray(origin, dtype=float)
-        u = np.asarray(direction, dtype=float)
+        o = np.ascontiguousarray(origin, dtype=float)
+        u = np.ascontiguousarray(direction, dtype=float)
         d = np.empty((o.shape[0], len(self.boundaries)))
-        for k, b in enumerate(self.boundaries):
-            if self.shape == "spheres":
-                d[:, k] = _exit_quadratic(1.0, 2.0 * np.einsum("ij,ij->i", o, u), np.einsum("ij,ij->i", o, o) - b.radius**2)
-            else:
-                a = u[:, 0] ** 2 + u[:, 1] ** 2
-                s_r = _exit_quadratic(a, 2.0 * (o[:, 0] * u[:, 0] + o[:, 1] * u[:, 1]),
-                                      o[:, 0] ** 2 + o[:, 1] ** 2 - b.radius**2)
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    s_z = np.where(u[:, 2] > 0, (b.z_max - o[:, 2]) / u[:, 2],
-                                   np.where(u[:, 2] < 0, (b.z_min - o[:, 2]) / u[:, 2], np.inf))
-                d[:, k] = np.minimum(s_r, s_z)
-        # a point outside a boundary has left it already; nesting keeps the distances ordered
-        return np.maximum.accumulate(np.clip(d, 0.0, None), axis=1)
+        flight.exit_distances(o, u, self.shape == "spheres", *self._boundary_arrays(), d)
+        return d
+
+    def _boundary_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Radius, z_min, z_max of the boundaries, innermost first [mm]."""
+        return tuple(np.array([getattr(b, f) for b in self.boundaries], dtype=float)
+                     for f in ("radius", "z_min", "z_max"))
 
     def region_index(self, exit_d: np.ndarray, ell: np.ndarray) -> np.ndarray:
         """Index into :attr:`regions` of the point at distance ell along each ray (exit_d from
         :meth:`exit_distances`)."""
-        return np.sum(np.asarray(ell, dtype=float)[:, None] > exit_d, axis=1).astype(np.int8)
-
-
-def _exit_quadratic(a, b, c):
-    """Larger root of a s^2 + b s + c = 0 (the exit distance for c <= 0), inf where a = 0,
-    in the cancellation-free form."""
-    a = np.broadcast_to(np.asarray(a, dtype=float), np.shape(b))
-    disc = np.sqrt(np.clip(b * b - 4.0 * a * c, 0.0, None))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        root = np.where(b > 0, -2.0 * c / (b + disc), (-b + disc) / (2.0 * a))
-    return np.where(a > 0, root, np.inf)
+        exit_d = np.ascontiguousarray(exit_d, dtype=float)
+        out = np.empty(exit_d.shape[0], dtype=np.int8)
+        flight.region_index(exit_d, np.ascontiguousarray(ell, dtype=float), out)
+        return out
 
 
 #: default card values of the [displacement] geometry keys (mm)

@@ -84,13 +84,13 @@ class LongLivedY:
         # accumulators for the summary: displacement weight only (no detector-level weight)
         n = len(ch)
         regions = self.geometry.regions
-        prob = np.stack([out[f"p_decay_{r}"] for r in regions], axis=1)
+        prob = self.disp.last_probabilities
         w = np.ones(n) if self.disp.force is None else prob[:, self.disp.force]
-        onehot = out["decay_region"][:, None] == np.arange(len(regions))[None, :]
+        region = out["decay_region"]
         self._n += n
         self._sum_p += prob.sum(axis=0)
-        self._sum_w += (w[:, None] * onehot).sum(axis=0)
-        self._sum_w2 += (w[:, None] ** 2 * onehot).sum(axis=0)
+        self._sum_w += np.bincount(region, weights=w, minlength=len(regions))
+        self._sum_w2 += np.bincount(region, weights=w * w, minlength=len(regions))
         inv = self.invisible[ch].astype(float)
         if self.force in ("none", OUTSIDE):
             outside = (out["decay_region"] == len(regions) - 1) * w
