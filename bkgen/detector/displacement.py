@@ -95,9 +95,10 @@ class DisplacedDecays:
     def branch_types(self) -> dict:
         return {**BRANCHES, **{f"p_decay_{r}": np.float64 for r in self.geometry.regions}}
 
-    def apply(self, scalars: dict, particles: dict, seed: int) -> dict:
+    def apply(self, scalars: dict, particles: dict, seed: int) -> tuple[dict, np.ndarray]:
         """Add the displacement branches to ``scalars``; with a forced region, move the Y
-        daughters' production vertices and multiply ``scalars['weight']`` by P_k."""
+        daughters' production vertices and multiply ``scalars['weight']`` by P_k. Returns the
+        branches added and the region probabilities (n, regions)."""
         j = self.y_entry
         p = np.stack([particles["px"][:, j], particles["py"][:, j], particles["pz"][:, j]], axis=1).astype(float)
         e = particles["E"][:, j].astype(float)
@@ -138,5 +139,4 @@ class DisplacedDecays:
         for i, r in enumerate(self.geometry.regions):
             out[f"p_decay_{r}"] = prob[:, i]
         scalars.update(out)
-        self.last_probabilities = prob  # (n, regions), for accumulators of the caller
-        return out
+        return out, prob

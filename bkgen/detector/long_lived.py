@@ -80,11 +80,10 @@ class LongLivedY:
     def apply(self, scalars: dict, particles: dict, seed: int) -> None:
         ch = np.asarray(scalars["channel"], dtype=np.int64)
         scalars["hadronise"] = self.hadronise[ch].astype(np.int8)
-        out = self.disp.apply(scalars, particles, seed)
+        out, prob = self.disp.apply(scalars, particles, seed)
         # accumulators for the summary: displacement weight only (no detector-level weight)
         n = len(ch)
         regions = self.geometry.regions
-        prob = self.disp.last_probabilities
         w = np.ones(n) if self.disp.force is None else prob[:, self.disp.force]
         region = out["decay_region"]
         self._n += n

@@ -330,7 +330,7 @@ class Generator:
         while b < n_blocks_total:
             nb = min(chunk_blocks, n_blocks_total - b)
             n = min(nb * bs, n_events - done)
-            raw = self.generate_range(seed, b, nb, n)
+            raw = self.generate_range(seed, b, nb, n, record=self.branch_buffers(n))
             scalars, particles = self.to_branches(raw, done)
             yield scalars, particles, {"trials": raw["trials"], "overweight": raw["overweight"], "events": n}
             done += n

@@ -209,11 +209,12 @@ def build_tables(channels: list[Channel], widths: list[float]) -> KernelTables:
     table_of = np.zeros(n_ch, dtype=np.int64)
     unique: list[int] = []
     for c in range(n_ch):
-        same = [k for k, u in enumerate(unique)
-                if all(np.array_equal(a[c], a[u]) for a in (mx_pdf, ft_pdf, hel, pw))]
-        table_of[c] = same[0] if same else len(unique)
-        if not same:
+        row = next((k for k, u in enumerate(unique)
+                    if all(np.array_equal(a[c], a[u]) for a in (mx_pdf, ft_pdf, hel, pw))), None)
+        if row is None:
+            row = len(unique)
             unique.append(c)
+        table_of[c] = row
     return KernelTables(
         ch_cum=ch_cum, cpar=cpar, table_of=table_of, mx_pdf=mx_pdf[unique], ft_pdf=ft_pdf[unique],
         hel=hel[unique], pw=pw[unique], max_interp_error=worst,

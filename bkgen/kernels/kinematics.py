@@ -13,10 +13,7 @@ def boost(e, px, py, pz, pe, ppx, ppy, ppz, pm):
 
     Uses gamma = pe/pm directly (no beta), which stays precise for fast parents.
     """
-    bp = px * ppx + py * ppy + pz * ppz
-    e2 = (pe * e + bp) / pm
-    f = (bp / (pe + pm) + e) / pm
-    return e2, px + f * ppx, py + f * ppy, pz + f * ppz
+    return boost_inv(e, px, py, pz, pe, ppx, ppy, ppz, 1.0 / pm, 1.0 / (pe + pm))
 
 
 @jit

@@ -41,6 +41,17 @@ def alias_table(pdf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @jit
+def _push(j, p, small, large, ns, nl):
+    """Put cell j on the stack of cells below (small) or at/above (large) the mean area; returns the
+    new stack heights."""
+    if p[j] < 1.0:
+        small[ns] = j
+        return ns + 1, nl
+    large[nl] = j
+    return ns, nl + 1
+
+
+@jit
 def _vose(area, prob, alias):
     """Vose's construction, row by row: cells below the mean area are topped up from one above it."""
     n = area.shape[1]
@@ -57,12 +68,7 @@ def _vose(area, prob, alias):
         ns = 0
         nl = 0
         for j in range(n):
-            if p[j] < 1.0:
-                small[ns] = j
-                ns += 1
-            else:
-                large[nl] = j
-                nl += 1
+            ns, nl = _push(j, p, small, large, ns, nl)
         while ns > 0 and nl > 0:
             ns -= 1
             nl -= 1
@@ -71,12 +77,7 @@ def _vose(area, prob, alias):
             prob[r, s] = p[s]
             alias[r, s] = g
             p[g] = (p[g] + p[s]) - 1.0
-            if p[g] < 1.0:
-                small[ns] = g
-                ns += 1
-            else:
-                large[nl] = g
-                nl += 1
+            ns, nl = _push(g, p, small, large, ns, nl)
         for k in range(nl):  # left over: exactly 1 up to rounding
             prob[r, large[k]] = 1.0
         for k in range(ns):
