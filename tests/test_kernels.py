@@ -209,3 +209,29 @@ def test_two_body_rest_frame_on_shell():
         assert e1 * e1 - q * q == pytest.approx(m1 * m1, abs=1e-12 * m * m)
         assert e2 * e2 - q * q == pytest.approx(m2 * m2, abs=1e-12 * m * m)
     assert two_body_rest_frame(1.0, 1.0, 0.5, 0.5)[0] == 0.0
+
+
+@numba.njit
+def _cos_meson(st, h, n):
+    out = np.empty(n)
+    for i in range(n):
+        out[i] = K._sample_cos_meson(st, h[0], h[1], h[2])
+    return out
+
+
+@pytest.mark.parametrize("h", [(0.3, 1.0, 0.6), (0.0, 0.0, 0.0)])
+def test_spin1_meson_angle(h):
+    """cos theta_M of a spin-1 meson: density (1 - F_L)(3/4)(1 - c^2) + F_L (3/2) c^2 with
+    F_L = H_0^2 / sum H^2 (the marginal of sum_lambda H_lambda^2 d^1_{lambda 0}^2), and isotropic when
+    all amplitudes vanish."""
+    hm, h0, hp = h
+    c = _cos_meson(_state(14), np.asarray(h, dtype=float), N)
+    edges = np.linspace(-1, 1, 41)
+    t = hm * hm + hp * hp + h0 * h0
+    if t > 0:
+        f_l = h0 * h0 / t
+        cdf = f_l * 0.5 * (edges**3 + 1) + (1 - f_l) * (0.75 * (edges - edges**3 / 3) + 0.5)
+    else:
+        cdf = 0.5 * (edges + 1)
+    counts = np.histogram(c, edges)[0]
+    assert chi2_pvalue(counts, N * np.diff(cdf)) > P_MIN

@@ -166,6 +166,8 @@ def _sample_cos_meson(st, h_m, h_0, h_p):
     Scalar amplitudes (no array arguments): keeps the hot loop free of reference counting."""
     a = 0.5 * (h_m * h_m + h_p * h_p) * (4.0 / 3.0)  # weight of the sin^2 component
     b = h_0 * h_0 * (2.0 / 3.0)  # weight of the cos^2 component
+    if a + b <= 0.0:  # no amplitudes (e.g. the flat-table limit): isotropic, as in _cos_pair_spin0
+        return 2.0 * uniform(st) - 1.0
     if uniform(st) * (a + b) < b:
         return cos_cos2(st)
     return cos_sin2(st)
