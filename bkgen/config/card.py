@@ -19,10 +19,11 @@ import tomli_w
 from ..detector import geometry as _geometry
 from ..detector.resolution import SIGMA_PT_A, SIGMA_PT_B
 from ..physics import inputs
+from ..errors import InputError
 from ..physics.models import get as get_model
 
 
-class CardError(ValueError):
+class CardError(InputError):
     """A card problem: one line naming the key, the value and what is allowed."""
 
 
