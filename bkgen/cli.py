@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("info", help="widths, branching ratios and per-channel table of a card")
     i.add_argument("card")
     i.add_argument("--json", action="store_true", help="machine-readable output")
+    i.add_argument("--ff-uncertainty", action="store_true",
+                   help="also the correlated form-factor uncertainty of the BRs (eigen-variations; slower)")
     _add_set(i)
 
     v = sub.add_parser("validate", help="check a card without running it")
@@ -139,8 +141,13 @@ def _cmd_info(args) -> int:
     from .config.card import load
     from .generate.generator import Generator
 
-    gen = Generator(load(args.card, args.set))
+    card = load(args.card, args.set)
+    gen = Generator(card)
     s = gen.summary()
+    if args.ff_uncertainty:
+        from .ff_uncertainty import FormFactorUncertainty
+
+        s["ff_uncertainty"] = FormFactorUncertainty(card).summary()
     if args.json:
         print(json.dumps(s, indent=1, default=float))
         return 0
@@ -153,7 +160,21 @@ def _cmd_info(args) -> int:
     for c in s["channels"]:
         print(f"{c['label']:<52s} {c['width']:13.5e} {c['br']:12.5e} {c['width'] / s['width_GeV']:9.4f}")
     _print_extra(s.get("extra", {}), "")
+    if "ff_uncertainty" in s:
+        _print_ff_uncertainty(s["ff_uncertainty"])
     return 0
+
+
+def _print_ff_uncertainty(u: dict) -> None:
+    """The correlated form-factor uncertainty of ``bkgen info --ff-uncertainty``."""
+    sets = ", ".join(u["sets"]) or "none"
+    print(f"form-factor uncertainty ({u['n_variations']} eigen-variations, linear; sets: {sets})")
+    rel = u["br_sigma"] / u["br"] if u["br"] else 0.0
+    print(f"BR     = {u['br']:.6e} +- {u['br_sigma']:.2e} ({100 * rel:.1f} %)")
+    for c in u["channels"]:
+        print(f"{c['label']:<52s} {c['br']:12.5e} +- {c['br_sigma']:.2e}")
+    for name in u["not_propagated"]:
+        print(f"not propagated: {name} (no published covariance)")
 
 
 def _print_extra(d: dict, prefix: str) -> None:

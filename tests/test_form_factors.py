@@ -202,7 +202,7 @@ def test_bsz_uncertainties_and_variations():
     assert obj.central["a1_V"] == -1.1660
     assert obj.uncertainties["a1_V"] == 0.2613
     assert "a0_T2" not in obj.parameter_names  # fixed by T2(0) = T1(0)
-    assert "a0_A0" not in obj.parameter_names  # fixed by the A12(0) relation
+    assert "a0_A12" not in obj.parameter_names  # fixed by the A12(0) relation (BSZ eq. (16))
 
     up = obj.varied(sigmas=True, a1_V=1.0)
     assert up.parameters["a1_V"] == pytest.approx(-1.1660 + 0.2613)
@@ -211,10 +211,10 @@ def test_bsz_uncertainties_and_variations():
 
     t = obj.varied(a0_T1=0.01)
     assert t.T1(0.0) == pytest.approx(0.3221) and t.T2(0.0) == t.T1(0.0)
-    a = obj.varied(sigmas=True, a0_A12=-1.0)
+    a = obj.varied(sigmas=True, a0_A0=-1.0)
     r = (obj.m_B**2 - obj.m_M**2) / (8.0 * obj.m_B * obj.m_M)
-    assert a.A12(0.0) == pytest.approx(0.2654 - 0.0208)
-    assert a.A0(0.0) - obj.A0(0.0) == pytest.approx(-0.0208 / r)
+    assert a.A0(0.0) == pytest.approx(0.3692 - 0.0289)
+    assert a.A12(0.0) - obj.A12(0.0) == pytest.approx(-0.0289 * r)
     # shifts accumulate
     assert obj.varied(a2_T23=0.5).varied(a2_T23=-0.5).T23(15.0) == pytest.approx(obj.T23(15.0))
 
@@ -245,7 +245,8 @@ def test_registry_defaults_and_attributes():
     assert ff.default("B->K*") == "BSZ2015"
     assert ff.default("Bs->phi") == "BSZ2015"
     assert set(ff.available("B->K")) == {"BHvDW2012", "GKvD2018", "GKvD2018-LCSR", "GRvDV2023"}
-    assert set(ff.available("B->K*")) == {"BSZ2015", "BSZ2015-LCSR"}
+    assert set(ff.available("B->K*")) == {"BSZ2015", "BSZ2015-LCSR", "GRvDV2023"}
+    assert set(ff.available("Bs->phi")) == {"BSZ2015", "BSZ2015-LCSR", "GRvDV2023"}
     pdg = {"B->K": (521, 321), "B->K*": (511, 313), "Bs->phi": (531, 333)}
     for transition, (pdg_B, pdg_M) in pdg.items():
         for name in ff.available(transition):

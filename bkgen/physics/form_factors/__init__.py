@@ -10,6 +10,11 @@ One entry point, :func:`get`::
 Every object has ``name``, ``transition``, ``m_B``, ``m_M`` [GeV] and ``source``
 (citation), and ``varied(sigmas=False, **shifts)`` returning a copy with shifted
 parameters (``parameter_names``, ``central``, ``uncertainties`` list them).
+
+Sets with a published covariance (``has_covariance``; all but BHvDW2012, whose
+source gives ranges only) also have ``covariance`` (over ``parameter_names``),
+``eigen`` (sigma_k and unit directions), ``n_eigen``, ``varied_eigen(k, +1/-1)``
+and ``varied_vector(delta)``; the matrices are in bkgen/data/form_factors/.
 """
 
 from __future__ import annotations
@@ -37,10 +42,12 @@ _REGISTRY = {
     "B->K*": {
         "BSZ2015": partial(bsz.BToVectorBSZ, bsz.BSZ2015_BKSTAR),
         "BSZ2015-LCSR": partial(bsz.BToVectorBSZ, bsz.BSZ2015_BKSTAR_LCSR_ONLY),
+        "GRvDV2023": partial(bsz.BToVectorBSZ, bsz.GRVDV2023_BKSTAR),
     },
     "Bs->phi": {
         "BSZ2015": partial(bsz.BToVectorBSZ, bsz.BSZ2015_BSPHI),
         "BSZ2015-LCSR": partial(bsz.BToVectorBSZ, bsz.BSZ2015_BSPHI_LCSR_ONLY),
+        "GRvDV2023": partial(bsz.BToVectorBSZ, bsz.GRVDV2023_BSPHI),
     },
 }
 

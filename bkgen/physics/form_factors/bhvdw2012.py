@@ -58,6 +58,8 @@ class BHvDW2012:
     name = "BHvDW2012"
     transition = "B->K"
     source = SOURCE
+    #: KMPW arXiv:1006.4945 Table 4 gives asymmetric ranges, no correlations
+    has_covariance = False
     form_factors = ("f_plus", "f_zero", "f_T")
 
     def __init__(self, m_B: float, m_M: float, shifts: dict[str, float] | None = None):

@@ -7,9 +7,12 @@ The same form is used for B -> K by GKvD arXiv:1811.00983 and GRvDV
 arXiv:2305.06301. Units: GeV, s in GeV^2.
 
 Coefficient tables map a form factor to ((a0, sigma), (a1, sigma), (a2, sigma)),
-1 sigma = square root of the diagonal of the published covariance (the
-correlations are not used here). An a0 entry of ``None`` is fixed by an exact
-kinematic constraint (see ``TIES``).
+the published central values rounded as in bkgen's reference inputs and
+1 sigma = square root of the diagonal of the published covariance. An a0 entry
+of ``None`` is fixed by an exact kinematic constraint (see ``TIES``). The full
+published covariances (correlations included) are read from
+bkgen/data/form_factors/ (module ``published``); a test checks that these
+tables equal the published central values to their rounding.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Mapping
 
 import numpy as np
 
+from . import published
 from .common import kallen, z
 
 # --- pole masses [GeV] -------------------------------------------------------
@@ -130,6 +134,19 @@ class CoefficientSet:
     source: str
     table: Mapping[str, tuple]
     poles: Mapping[str, float]
+    #: (arXiv id, fit key) of the published covariance in bkgen/data/form_factors/
+    published: tuple[str, str] | None = None
+
+
+def _table_from_fit(arxiv: str, key: str, form_factors: tuple[str, ...]) -> dict:
+    """Coefficient table of a published fit at full precision (constrained a0 entries None)."""
+    f = published.fit(arxiv, key)
+    sigma = dict(zip(f.parameters, f.uncertainty))
+    return {
+        ff: tuple((f.value(f"a{k}_{ff}"), sigma[f"a{k}_{ff}"]) if f"a{k}_{ff}" in sigma else None
+                  for k in range(3))
+        for ff in form_factors
+    }
 
 
 _GKVD = "GKvD arXiv:1811.00983, BSZ form arXiv:1503.05534 eq. (11)"
@@ -137,32 +154,44 @@ _BSZ = "BSZ arXiv:1503.05534v2 eq. (11)"
 
 GKVD2018 = CoefficientSet(
     "GKvD2018", "B->K", _GKVD + ", LCSR+lattice fit (flavio arXiv-1811-00983v1/BK_LCSR-Lattice.json)",
-    GKVD2018_LCSR_LATTICE, POLES_B_TO_K,
+    GKVD2018_LCSR_LATTICE, POLES_B_TO_K, ("1811.00983", "B->K/LCSR+lattice"),
 )
 GKVD2018_LCSR_ONLY = CoefficientSet(
     "GKvD2018-LCSR", "B->K", _GKVD + ", LCSR-only fit (flavio arXiv-1811-00983v1/BK_LCSR.json)",
-    GKVD2018_LCSR, POLES_B_TO_K,
+    GKVD2018_LCSR, POLES_B_TO_K, ("1811.00983", "B->K/LCSR"),
 )
 GRVDV2023_BK = CoefficientSet(
     "GRvDV2023", "B->K",
     "GRvDV arXiv:2305.06301, BSZ form (flavio arXiv-2305-06301v1/BSZ-parameters-N2.yaml)",
-    GRVDV2023, POLES_B_TO_K,
+    GRVDV2023, POLES_B_TO_K, ("2305.06301", "B->K"),
 )
 BSZ2015_BKSTAR = CoefficientSet(
     "BSZ2015", "B->K*", _BSZ + ", LCSR+lattice fit (flavio arXiv-1503-05534v2/BKstar_LCSR-Lattice.json)",
-    BSZ2015_BKSTAR_LCSR_LATTICE, POLES_B_TO_V,
+    BSZ2015_BKSTAR_LCSR_LATTICE, POLES_B_TO_V, ("1503.05534", "B->K*/LCSR+lattice"),
 )
 BSZ2015_BKSTAR_LCSR_ONLY = CoefficientSet(
     "BSZ2015-LCSR", "B->K*", _BSZ + ", LCSR-only fit (flavio arXiv-1503-05534v2/BKstar_LCSR.json)",
-    BSZ2015_BKSTAR_LCSR, POLES_B_TO_V,
+    BSZ2015_BKSTAR_LCSR, POLES_B_TO_V, ("1503.05534", "B->K*/LCSR"),
 )
 BSZ2015_BSPHI = CoefficientSet(
     "BSZ2015", "Bs->phi", _BSZ + ", LCSR+lattice fit (flavio arXiv-1503-05534v2/Bsphi_LCSR-Lattice.json)",
-    BSZ2015_BSPHI_LCSR_LATTICE, POLES_B_TO_V,
+    BSZ2015_BSPHI_LCSR_LATTICE, POLES_B_TO_V, ("1503.05534", "Bs->phi/LCSR+lattice"),
 )
 BSZ2015_BSPHI_LCSR_ONLY = CoefficientSet(
     "BSZ2015-LCSR", "Bs->phi", _BSZ + ", LCSR-only fit (flavio arXiv-1503-05534v2/Bsphi_LCSR.json)",
-    BSZ2015_BSPHI_LCSR, POLES_B_TO_V,
+    BSZ2015_BSPHI_LCSR, POLES_B_TO_V, ("1503.05534", "Bs->phi/LCSR"),
+)
+_VECTOR_FFS = ("A0", "A1", "A12", "V", "T1", "T2", "T23")
+_GRVDV_BSZ = "GRvDV arXiv:2305.06301, BSZ form (flavio arXiv-2305-06301v1/BSZ-parameters-N2.yaml)"
+#: GRvDV arXiv:2305.06301, B -> K* and Bs -> phi in BSZ form, full-precision values of the
+#: published file (a0 of A12 and T2 follow from the constraints; poles as BSZ 2015).
+GRVDV2023_BKSTAR = CoefficientSet(
+    "GRvDV2023", "B->K*", _GRVDV_BSZ, _table_from_fit("2305.06301", "B->K*", _VECTOR_FFS), POLES_B_TO_V,
+    ("2305.06301", "B->K*"),
+)
+GRVDV2023_BSPHI = CoefficientSet(
+    "GRvDV2023", "Bs->phi", _GRVDV_BSZ, _table_from_fit("2305.06301", "Bs->phi", _VECTOR_FFS), POLES_B_TO_V,
+    ("2305.06301", "Bs->phi"),
 )
 
 
@@ -170,7 +199,7 @@ class BSZExpansion:
     """Form factors F_i(s) = P_i(s) sum_k a_k^i [z(s) - z(0)]^k (BSZ arXiv:1503.05534 eq. (11)).
 
     Free parameters are named ``a<k>_<form factor>`` (e.g. ``a1_f_plus``,
-    ``a0_A12``). A constrained a0 (listed in ``TIES`` as child -> parent)
+    ``a0_A0``). A constrained a0 (listed in ``TIES`` as child -> parent)
     follows its parent: its value is the table entry, or parent * factor when
     the table has ``None``, and a shift of the parent's a0 moves it by
     shift * factor, keeping the constraint.
@@ -236,6 +265,65 @@ class BSZExpansion:
         """Free parameters of this object (central + shifts)."""
         return {k: v + self._shifts.get(k, 0.0) for k, v in self.central.items()}
 
+    # --- published covariance and its eigen-variations ---------------------------
+    has_covariance = True
+
+    @property
+    def published_fit(self) -> published.PublishedFit:
+        """The published fit (central values, covariance, source file) of this set."""
+        return published.fit(*self.coefficient_set.published)
+
+    @property
+    def covariance(self) -> np.ndarray:
+        """Published covariance of the free parameters, ordered as :attr:`parameter_names`.
+
+        Constrained coefficients (a0 of f_0, A12, T2) are not free: they follow
+        their parent (see ``TIES``), as in the published matrices.
+        """
+        fit = self.published_fit
+        idx = [fit.parameters.index(p) for p in self.parameter_names]
+        return fit.covariance[np.ix_(idx, idx)]
+
+    @property
+    def eigen(self) -> tuple[np.ndarray, np.ndarray]:
+        """(sigma_k, directions): covariance = sum_k sigma_k^2 d_k d_k^T, sigma_k descending.
+
+        ``directions[:, k]`` is a unit vector over :attr:`parameter_names`; its sign is
+        fixed so that its largest component is positive.
+        """
+        if not hasattr(self, "_eigen"):
+            lam, vec = np.linalg.eigh(self.covariance)
+            order = np.argsort(lam)[::-1]
+            lam, vec = np.clip(lam[order], 0.0, None), vec[:, order]
+            lead = vec[np.argmax(np.abs(vec), axis=0), np.arange(vec.shape[1])]
+            vec = vec * np.where(lead < 0.0, -1.0, 1.0)
+            self._eigen = (np.sqrt(lam), vec)
+        return self._eigen
+
+    @property
+    def n_eigen(self) -> int:
+        """Number of eigen-variations (= number of free parameters)."""
+        return len(self.parameter_names)
+
+    def eigen_shift(self, k: int, sign: float = 1.0) -> np.ndarray:
+        """Parameter shift of eigen-variation ``k`` scaled by ``sign`` (+1/-1 = +-1 sigma)."""
+        if not 0 <= k < self.n_eigen:
+            raise ValueError(f"eigen-variation {k} of {self.transition} {self.name}: allowed 0..{self.n_eigen - 1}")
+        sigma, vec = self.eigen
+        return sign * sigma[k] * vec[:, k]
+
+    def varied_vector(self, delta) -> "BSZExpansion":
+        """Copy with the free parameters shifted by the vector ``delta`` (order of :attr:`parameter_names`)."""
+        delta = np.asarray(delta, dtype=np.float64)
+        if delta.shape != (self.n_eigen,):
+            raise ValueError(f"shift vector of shape {delta.shape} for {self.transition} {self.name}; "
+                             f"allowed: ({self.n_eigen},)")
+        return self.varied(**dict(zip(self.parameter_names, delta.tolist())))
+
+    def varied_eigen(self, k: int, sign: float = 1.0) -> "BSZExpansion":
+        """Copy shifted by ``sign`` standard deviations along eigen-direction ``k`` of the covariance."""
+        return self.varied_vector(self.eigen_shift(k, sign))
+
     @property
     def coefficients(self) -> dict[str, np.ndarray]:
         """Coefficients (a0, a1, a2) used for each form factor, constrained a0 included."""
@@ -300,10 +388,13 @@ class BToVectorBSZ(BSZExpansion):
     """B -> V form factors V, A0, A1, A12, T1, T2, T23 of BSZ arXiv:1503.05534, plus A2, T3.
 
     Exact constraints at s = 0 (BSZ eqs. (16)-(17)): a0^T2 = a0^T1 and
-    a0^A0 = 8 m_B m_V / (m_B^2 - m_V^2) a0^A12. The tables keep the published
-    a0^A0, which satisfies the second relation to the rounding of the table
-    (about 1e-3); a shift of a0^A12 moves a0^A0 along the relation (the
-    direction flavio b_v/bsz.py uses).
+    a0^A12 = (m_B^2 - m_V^2)/(8 m_B m_V) a0^A0. As in the published covariances
+    (BSZ arXiv:1503.05534v2 files, where a0^A0 and a0^A12 are 100 % correlated,
+    and GRvDV arXiv:2305.06301) a0^A0 is the free parameter: a shift of a0^A0
+    moves a0^A12 along the relation. The BSZ 2015 tables keep the published
+    a0^A12, which satisfies the relation with bkgen's masses to 0.4 % (BSZ used
+    slightly different masses); GRvDV 2023 publishes no a0^A12, which then
+    follows from the relation.
 
     A2 and T3 are not fitted; they follow from A1, A12 and T2, T23 through the
     definitions of A12 and T23 and carry a factor 1/lambda. The fits do not
@@ -314,13 +405,13 @@ class BToVectorBSZ(BSZExpansion):
     """
 
     form_factors = ("V", "A0", "A1", "A2", "A12", "T1", "T2", "T3", "T23")
-    TIES = MappingProxyType({"T2": "T1", "A0": "A12"})
+    TIES = MappingProxyType({"T2": "T1", "A12": "A0"})
 
     def _tie_factor(self, child: str) -> float:
-        if child == "A0":
-            # BSZ arXiv:1503.05534 eq. (16): A0(0) = 8 m_B m_V/(m_B^2 - m_V^2) A12(0)
+        if child == "A12":
+            # BSZ arXiv:1503.05534 eq. (16): A12(0) = (m_B^2 - m_V^2)/(8 m_B m_V) A0(0)
             m_B, m_V = self.m_B, self.m_M
-            return 8.0 * m_B * m_V / (m_B**2 - m_V**2)
+            return (m_B**2 - m_V**2) / (8.0 * m_B * m_V)
         return 1.0
 
     def V(self, s):
