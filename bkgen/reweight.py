@@ -70,7 +70,7 @@ class Density:
     def __init__(self, card: dict):
         model = get_model(card["process"]["model"])
         self.decay = model.decay(card["process"]["decay"])
-        self.channels = self.decay.build(card["model"])
+        self.channels = self.decay.channels(card["model"])
         self.widths = np.array([channel_width(ch, n=64)[0] for ch in self.channels])
         self.width = float(self.widths.sum())
         self.gamma_parent = parent_width(abs(self.channels[0].parent))
@@ -299,7 +299,7 @@ def scan(card_path: str, grids: list[str], sets: list[str] | None = None) -> dic
         point = [f"{k}={float(v[i])!r}" for (k, v), i in zip(axes, idx)]
         card = resolve(apply_overrides(raw, list(point)))
         decay = get_model(card["process"]["model"]).decay(card["process"]["decay"])
-        chans = decay.build(card["model"])
+        chans = decay.channels(card["model"])
         g_parent = parent_width(abs(chans[0].parent))
         w = np.array([channel_width(ch)[0] for ch in chans])
         if channels is None:

@@ -172,7 +172,7 @@ def test_narrow_width_limit(gamma_over_m):
     g2 = dv.gamma_b_to_k_x(p, p["m_X"] ** 2)
     br = dv.branching_ratios(p)
     for ch, info in zip(gen.channels, gen.info):
-        expect = g2 * br[ch.extra["x_mode"]]
+        expect = g2 * br[ch.mode]
         if expect > 1e-6 * gen.width:
             assert info.width == pytest.approx(expect, rel=1e-6)
     # benchmark point (all SM modes open): every channel fraction equals BR(X -> f)
@@ -180,8 +180,8 @@ def test_narrow_width_limit(gamma_over_m):
     p = gen.card["model"]
     br = dv.branching_ratios(p)
     for ch, info in zip(gen.channels, gen.info):
-        if br[ch.extra["x_mode"]] > 0:
-            assert info.width / gen.width == pytest.approx(br[ch.extra["x_mode"]], rel=1e-6)
+        if br[ch.mode] > 0:
+            assert info.width / gen.width == pytest.approx(br[ch.mode], rel=1e-6)
 
 
 def bw_density(p, gamma_x):
@@ -294,7 +294,7 @@ def test_angular_distributions_of_x_decays():
     exp = np.diff(edges - edges**3 / 3)
     assert chi2_pvalue(np.histogram(c, edges)[0], len(c) * exp / exp.sum()) > P_MIN
     gen = make(alpha_X=0.0, eps=1e-3, m_X=0.775)
-    i_pipi = next(k for k, ch in enumerate(gen.channels) if ch.extra["x_mode"] == "pi+ pi-")
+    i_pipi = next(k for k, ch in enumerate(gen.channels) if ch.mode == "pi+ pi-")
     scal, _ = sample(gen, 40_000, 42)
     c = scal["cos_theta_pair"][scal["channel"] == i_pipi]
     exp = np.diff(edges**3)

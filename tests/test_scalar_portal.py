@@ -55,7 +55,7 @@ def test_narrow_width_limit_h1_channels_and_three_body():
     w = dh.partial_widths(p)
     tot = sum(w.values())
     for ch, info in zip(gen.channels, gen.info):
-        assert info.width == pytest.approx(g2 * w[ch.extra["h1_mode"]] / tot, rel=1e-6)
+        assert info.width == pytest.approx(g2 * w[ch.mode] / tot, rel=1e-6)
     gen3 = make("dark_higgs", "B+ -> K+ X Xbar", **kw)
     assert gen3.width == pytest.approx(g2 * w["X Xbar"] / tot, rel=1e-4)
 

@@ -5,11 +5,11 @@ For every chunk of events (:meth:`LongLivedY.apply`):
 * the displacement branches of :class:`~bkgen.detector.displacement.DisplacedDecays` (decay
   vertex, proper and lab decay length, beta gamma, decay region, p_decay_<region>), and with
   ``displacement.force_region`` the decay forced into that region with weight P_region;
-* the branch ``hadronise`` = 1 for channels flagged ``extra["hadronise"]``: the Y daughters are a
+* the branch ``hadronise`` = 1 for channels flagged ``Channel.hadronise``: the Y daughters are a
   colour-singlet parton pair (g g or q qbar) with status 1, to be hadronised by a downstream
   generator (status 1 keeps the record's final-state sums and the LHE/HepMC final states valid);
 
-Invisible branching fraction (seed 003 eq. 11): the channels flagged ``extra["invisible"]`` are
+Invisible branching fraction (seed 003 eq. 11): the channels flagged ``Channel.invisible`` are
 invisible wherever Y decays, the others when Y decays outside the detector. :meth:`summary`
 gives it three ways:
 
@@ -53,8 +53,8 @@ class LongLivedY:
         self.disp = DisplacedDecays(self.geometry, self.m_y, self.ctau, self.y_entry, self.daughters,
                                     gen.block_size(), None if force == "none" else force)
         self.force = force
-        self.invisible = np.array([bool(c.extra.get("invisible", False)) for c in gen.channels])
-        self.hadronise = np.array([bool(c.extra.get("hadronise", False)) for c in gen.channels])
+        self.invisible = np.array([c.invisible for c in gen.channels], dtype=bool)
+        self.hadronise = np.array([c.hadronise for c in gen.channels], dtype=bool)
         self.model_summary = model_summary or {}
         self.model_name = gen.model.name
         widths = np.array([i.width for i in gen.info])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -22,9 +22,8 @@ from ..kernels.rng import block_states
 from ..physics import inputs
 from ..physics.models import get as get_model
 from ..physics.models.base import Channel, parent_width
+from .layout import STATUS_DECAYED, STATUS_FINAL, RecordLayout  # noqa: F401 (re-exported)
 from .tables import build_tables, channel_width
-
-STATUS_FINAL, STATUS_DECAYED = 1, 2
 
 SCALAR_BRANCHES = {
     "event": np.int64,
@@ -67,17 +66,6 @@ class ChannelInfo:
     br_visible: float  # times the BR of the meson decay written to the record
 
 
-@dataclass
-class Record:
-    """Static layout of the particle record: kernel slot, mother index, status, vertex index per entry."""
-
-    slots: list[int] = field(default_factory=list)
-    mothers: list[int] = field(default_factory=list)
-    status: list[int] = field(default_factory=list)
-    vertex: list[int] = field(default_factory=list)  # -1: origin, 0: B decay, 1: Y decay
-    pdg: np.ndarray | None = None  # (n_channels, n_entries)
-
-
 class Generator:
     """A resolved card turned into widths, tables and an event source."""
 
@@ -86,7 +74,7 @@ class Generator:
         self.model = get_model(card["process"]["model"])
         self.decay = self.model.decay(card["process"]["decay"])
         params = card["model"]
-        self.channels: list[Channel] = self.decay.build(params)
+        self.channels: list[Channel] = self.decay.channels(params)
         self.parent = abs(self.channels[0].parent)
         self.gamma_parent = parent_width(self.parent)
         self.info: list[ChannelInfo] = []
@@ -104,14 +92,11 @@ class Generator:
         charge = card["process"]["charge"]
         flip = self.decay.amplitude_conjugate
         self.conj_mode = {"both": 2, "as_named": 1 if flip else 0, "conjugate": 0 if flip else 1}[charge]
-        self.record = self._record_layout()
+        self.record = RecordLayout.build(self.channels, card["beam"]["frame"], card["beam"]["resonance"])
         self._rec_slots = np.asarray(self.record.slots, dtype=np.int64)
         self._rec_vertex = np.asarray(self.record.vertex, dtype=np.int64)
         self._mass_kind, self._mass_tab = R.mass_layout(self._rec_slots, self.tables.cpar, self.channels[0].m_parent)
-        self._rec_pdg_conj = np.array(
-            [[inputs.conjugate(int(p), ch.extra.get("self_conjugate", ())) for p in row]
-             for row, ch in zip(self.record.pdg, self.channels)], dtype=np.int32,
-        ).reshape(self.record.pdg.shape)
+        self._rec_pdg_conj = self.record.pdg_conjugate
         # model-provided per-event extension (Decay.extension), e.g. displaced long-lived decays
         self.extension = self.decay.extension(self) if self.decay.extension is not None else None
 
@@ -157,40 +142,6 @@ class Generator:
         lab[K.L_TAU_B] = inputs.particle(self.parent).tau
         lab[K.L_C] = inputs.C_MM_PER_NS
         return lab
-
-    def _record_layout(self) -> Record:
-        """Entries: [Upsilon, B, Bbar] (lab frame) or [B] (rest frame), then M (+ m1 m2), Y, y1 y2."""
-        rec = Record()
-        lab = self.card["beam"]["frame"] == "lab"
-        ch0 = self.channels[0]
-        rows = []  # per entry: function channel -> pdg
-
-        def add(slot, mother, status, vertex, pdg_of):
-            rec.slots.append(slot)
-            rec.mothers.append(mother)
-            rec.status.append(status)
-            rec.vertex.append(vertex)
-            rows.append(pdg_of)
-            return len(rec.slots) - 1
-
-        if lab:
-            ups = add(K.SLOT_UPS, -1, STATUS_DECAYED, -1, lambda c: self.card["beam"]["resonance"])
-            b = add(K.SLOT_B, ups, STATUS_DECAYED, -1, lambda c: c.parent)
-            add(K.SLOT_BBAR, ups, STATUS_FINAL, -1, lambda c: -c.parent)
-        else:
-            b = add(K.SLOT_B, -1, STATUS_DECAYED, -1, lambda c: c.parent)
-        m = add(K.SLOT_M, b, STATUS_DECAYED if ch0.meson_daughters else STATUS_FINAL, 0, lambda c: c.meson)
-        if ch0.meson_daughters:
-            add(K.SLOT_M1, m, STATUS_FINAL, 0, lambda c: c.meson_daughters[0])
-            add(K.SLOT_M2, m, STATUS_FINAL, 0, lambda c: c.meson_daughters[1])
-        y_mother = b
-        if ch0.y_in_record:
-            y_mother = add(K.SLOT_Y, b, STATUS_DECAYED if ch0.y_daughters else STATUS_FINAL, 0, lambda c: c.y)
-        if ch0.y_daughters:
-            add(K.SLOT_Y1, y_mother, STATUS_FINAL, 1, lambda c: c.y_daughters[0])
-            add(K.SLOT_Y2, y_mother, STATUS_FINAL, 1, lambda c: c.y_daughters[1])
-        rec.pdg = np.array([[f(c) for f in rows] for c in self.channels], dtype=np.int32)
-        return rec
 
     # -- generation -----------------------------------------------------------
     def block_size(self) -> int:

@@ -122,7 +122,7 @@ def from_card(card: dict, edges: np.ndarray | None = None) -> Spectrum:
     edges = belle2.Q2_GEN_EDGES[1:] if edges is None else edges
     model = get_model(card["process"]["model"])
     decay = model.decay(card["process"]["decay"])
-    channels = decay.build(card["model"])
+    channels = decay.channels(card["model"])
     return from_channels(channels, edges, source=f"{model.name}: {decay.name}")
 
 
@@ -145,7 +145,7 @@ def from_sample(path: str, edges: np.ndarray | None = None) -> Spectrum:
             "sample (detector.efficiency = 'none' or efficiency_mode = 'weight')"
         )
     model = get_model(card["process"]["model"])
-    channels = model.decay(card["process"]["decay"]).build(card["model"])
+    channels = model.decay(card["process"]["decay"]).channels(card["model"])
     with uproot.open(path) as f:
         arr = f["events"].arrays(["q2", "channel"], library="np")
     q2, chan = arr["q2"], arr["channel"].astype(int)

@@ -195,9 +195,9 @@ def _channels(p: dict, label: str, rate_of_mode, **common) -> list[Channel]:
             label=f"{label}, a -> {md['label']}", y=PDG_ALP, y_daughters=md["daughters"], y_mode=Y_SCALAR,
             rate=rate_of_mode(br), helicity=_helicity_zero, pair_weights=_ones, q2_fixed=p["m_a"] ** 2,
             y_mass=p["m_a"], y_ctau=c_tau,
-            extra={"masses": {PDG_DARK_FERMION: p["m_chi"]}, "mode": md["label"], "hadronise": md["hadronise"],
-                   "invisible": md["invisible"],
-                   "self_conjugate": {PDG_DARK_FERMION} if p["chi_type"] == "majorana" else set()},
+            masses={PDG_DARK_FERMION: p["m_chi"]}, mode=md["label"], hadronise=md["hadronise"],
+            invisible=md["invisible"],
+            self_conjugate={PDG_DARK_FERMION} if p["chi_type"] == "majorana" else frozenset(),
             **common,
         ))
     return channels

@@ -22,7 +22,10 @@ sampling in :mod:`bkgen.kernels`.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Callable
 
 import numpy as np
@@ -102,10 +105,65 @@ LINE_SHAPE_PARAMETERS = (
 )
 
 
+#: Smallest Gamma/m of a tabulated Breit-Wigner line shape of a mediator Y (README "Known
+#: limitations (ii)"). The q^2 grid is q^2 = m^2 + m Gamma tan(y) in double precision, so for
+#: m Gamma below ~1e6 ulp(m^2) the Breit-Wigner evaluated at the rounded q^2 no longer cancels the
+#: map's Jacobian (width error 1e-4 at Gamma/m = 1e-13, 6e-3 at 1e-15). Narrower mediators are
+#: tabulated with this width and the numerator scaled by Gamma_line/Gamma_Y, which keeps every
+#: channel width equal to Gamma(B -> M Y) BR(Y -> f); the q^2 spread is then 1e-10 m^2 instead of
+#: Gamma m (c tau_Y uses the true width). ``Channel`` refuses a narrower ``y_breit_wigner``.
+NARROW_WIDTH_FLOOR = 1e-10
+
+
+def line_width(m: float, gamma: float) -> float:
+    """Width [GeV] of the tabulated Breit-Wigner of a mediator of mass ``m`` and true width ``gamma``:
+    max(gamma, NARROW_WIDTH_FLOOR m)."""
+    return max(float(gamma), NARROW_WIDTH_FLOOR * float(m))
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+#: PDG codes a channel may declare ``invisible`` (they escape detection): neutrinos and the model
+#: states of the PDG Monte Carlo block for dark matter and mediators (51-60)
+_INVISIBLE_SM = frozenset({12, 14, 16})
+#: colour-singlet parton pairs a channel may flag ``hadronise``: quarks d..t and the gluon
+_PARTONS = frozenset({1, 2, 3, 4, 5, 6, 21})
+
+
+@dataclass(frozen=True)
+class Topology:
+    """What a channel writes to the event record: the entries after the B (the record's fixed
+    leading entries follow from it). Every channel of a decay has the same topology."""
+
+    meson_decays: bool  # M -> m1 m2 in the record (spin-1 meson with a line shape)
+    line_shape: bool  # m_M sampled from a line shape (x tables)
+    q2_sampled: bool  # q^2 sampled (False: fixed q^2, two-body with a Y of fixed mass)
+    y_in_record: bool  # Y written as an entry (False: only its daughters, with the B as mother)
+    y_decays: bool  # Y -> y1 y2 in the record
+
+    def describe(self) -> str:
+        return ", ".join(f"{k}={v}" for k, v in self.__dict__.items())
+
+
 @dataclass(frozen=True)
 class Channel:
     """One incoherent component of a decay (see module docstring). PDG codes are those of
-    the process the amplitudes describe; the generator conjugates them when asked."""
+    the process the amplitudes describe; the generator conjugates them when asked.
+
+    Typed contract with the generator (checked in ``__post_init__``, one-line ValueError naming the
+    channel): ``masses`` maps |PDG| of model-defined states to their mass [GeV]; ``self_conjugate``
+    the |PDG| codes that keep their sign under charge conjugation in this channel (Majorana fermion,
+    real scalar), besides the global ``inputs.SELF_CONJUGATE``; ``invisible`` is True when everything
+    the B decays to except the meson (and its decay products) escapes detection by construction
+    (nu nubar, dark-matter pairs, stable invisible states), never for a visibly decaying Y however
+    long-lived; ``hadronise`` flags Y daughters that are a colour-singlet parton pair (q qbar, g g);
+    ``mode`` names the Y decay mode of the channel (e.g. "psi psi"), '' if none."""
 
     label: str
     parent: int
@@ -121,12 +179,117 @@ class Channel:
     line_shape: LineShape | None = None
     y_mass: float = 0.0  # mass of a stable Y [GeV]
     #: (pole mass, width) [GeV] of an on-shell mediator Y: q^2 is then sampled through the
-    #: arctan map of this Breit-Wigner (rate(q2) must contain the full line shape)
+    #: arctan map of this Breit-Wigner (rate(q2) must contain the full line shape); width/mass
+    #: >= NARROW_WIDTH_FLOOR (use :func:`line_width`)
     y_breit_wigner: tuple[float, float] | None = None
     y_ctau: float = 0.0  # proper decay length of Y [mm]
     y_in_record: bool = True
     visible_br: float = 1.0  # BR of the meson decay written to the record
-    extra: dict = field(default_factory=dict)
+    masses: Mapping[int, float] = field(default_factory=dict)  # |PDG| -> mass [GeV] of model states
+    self_conjugate: frozenset = frozenset()  # |PDG| codes kept under charge conjugation here
+    invisible: bool = False
+    hadronise: bool = False
+    mode: str = ""
+
+    def __post_init__(self):
+        def bad(what: str):
+            return ValueError(f"channel {self.label!r}: {what}")
+
+        if not isinstance(self.label, str) or not self.label:
+            raise ValueError(f"channel label {self.label!r}: allowed: a non-empty string")
+        for name in ("parent", "meson"):
+            v = getattr(self, name)
+            if not _is_int(v) or v == 0:
+                raise bad(f"{name} = {v!r}; allowed: a non-zero integer PDG code")
+        if not _is_int(self.y):
+            raise bad(f"y = {self.y!r}; allowed: an integer PDG code (0: Y not a particle)")
+        for name in ("y_daughters", "meson_daughters"):
+            v = getattr(self, name)
+            if v is not None and not (isinstance(v, tuple) and len(v) == 2 and all(_is_int(d) and d != 0 for d in v)):
+                raise bad(f"{name} = {v!r}; allowed: None or a pair of non-zero integer PDG codes")
+        if self.y_mode not in (Y_STABLE, Y_VECTOR, Y_SCALAR):
+            raise bad(f"y_mode = {self.y_mode!r}; allowed: Y_STABLE, Y_VECTOR or Y_SCALAR")
+        if (self.y_mode == Y_STABLE) != (self.y_daughters is None):
+            raise bad(f"y_mode = {self.y_mode} with y_daughters = {self.y_daughters!r}; allowed: y_daughters "
+                      "None exactly when y_mode = Y_STABLE")
+        for name in ("rate", "helicity", "pair_weights"):
+            if not callable(getattr(self, name)):
+                raise bad(f"{name} is not callable")
+        if self.q2_fixed is not None and not (_is_number(self.q2_fixed) and self.q2_fixed >= 0):
+            raise bad(f"q2_fixed = {self.q2_fixed!r}; allowed: None or a finite q^2 >= 0 GeV^2")
+        if self.line_shape is not None and not isinstance(self.line_shape, LineShape):
+            raise bad(f"line_shape = {self.line_shape!r}; allowed: None or a LineShape")
+        if (self.line_shape is not None) != (self.meson_daughters is not None):
+            raise bad("a line shape needs meson_daughters and vice versa (spin-1 meson decaying in the record)")
+        if not (_is_number(self.y_mass) and self.y_mass >= 0):
+            raise bad(f"y_mass = {self.y_mass!r}; allowed: a finite mass >= 0 GeV")
+        if self.y_breit_wigner is not None:
+            bw = self.y_breit_wigner
+            if not (isinstance(bw, tuple) and len(bw) == 2 and all(_is_number(v) and v > 0 for v in bw)):
+                raise bad(f"y_breit_wigner = {bw!r}; allowed: None or (pole mass, width) > 0 GeV")
+            if bw[1] < NARROW_WIDTH_FLOOR * bw[0] * (1.0 - 1e-12):
+                raise bad(f"y_breit_wigner width/mass = {bw[1] / bw[0]:.3g}; allowed: >= NARROW_WIDTH_FLOOR = "
+                          f"{NARROW_WIDTH_FLOOR:g} (tabulate with base.line_width)")
+            if self.q2_fixed is not None:
+                raise bad("y_breit_wigner with q2_fixed; allowed: one of them")
+        if not (_is_number(self.y_ctau) and self.y_ctau >= 0):
+            raise bad(f"y_ctau = {self.y_ctau!r}; allowed: a finite proper length >= 0 mm")
+        if not isinstance(self.y_in_record, bool):
+            raise bad(f"y_in_record = {self.y_in_record!r}; allowed: true or false")
+        if self.y_in_record and self.y == 0:
+            raise bad("y = 0 (no particle) with y_in_record = True; allowed: y_in_record = False")
+        if not self.y_in_record and self.y_daughters is None:
+            raise bad("y_in_record = False without y_daughters: nothing recoils against the meson in the record")
+        if not (_is_number(self.visible_br) and 0.0 <= self.visible_br <= 1.0):
+            raise bad(f"visible_br = {self.visible_br!r}; allowed: a number in [0, 1]")
+        if not isinstance(self.masses, Mapping):
+            raise bad(f"masses = {self.masses!r}; allowed: a mapping |PDG| -> mass [GeV]")
+        masses = {}
+        for k, v in self.masses.items():
+            if not _is_int(k) or k == 0:
+                raise bad(f"masses has key {k!r}; allowed: non-zero integer PDG codes")
+            if not (_is_number(v) and v >= 0):
+                raise bad(f"masses[{k}] = {v!r}; allowed: a finite mass >= 0 GeV")
+            masses[abs(int(k))] = float(v)
+        object.__setattr__(self, "masses", MappingProxyType(masses))
+        if not isinstance(self.self_conjugate, (set, frozenset, tuple, list)) or not all(
+                _is_int(k) and k != 0 for k in self.self_conjugate):
+            raise bad(f"self_conjugate = {self.self_conjugate!r}; allowed: a set of non-zero integer PDG codes")
+        sc = frozenset(abs(int(k)) for k in self.self_conjugate)
+        object.__setattr__(self, "self_conjugate", sc)
+        for k in sc:
+            if k not in masses and not any(abs(d) == k for d in (self.y_daughters or ())) and abs(self.y) != k:
+                raise bad(f"self_conjugate declares {k}, which is not a state of this channel")
+        for name in ("invisible", "hadronise"):
+            if not isinstance(getattr(self, name), bool):
+                raise bad(f"{name} = {getattr(self, name)!r}; allowed: true or false")
+        if not isinstance(self.mode, str):
+            raise bad(f"mode = {self.mode!r}; allowed: a string")
+        recoil = self.y_daughters if self.y_daughters is not None else (self.y,)
+        if self.invisible:
+            visible = [d for d in recoil if abs(d) not in _INVISIBLE_SM and abs(d) not in masses
+                       and not 51 <= abs(d) <= 60]
+            if visible:
+                raise bad(f"invisible = True but {visible[0]} is not an invisible state (neutrino or model state "
+                          "51-60); allowed: invisible = False")
+        if self.hadronise:
+            if self.y_daughters is None or not all(abs(d) in _PARTONS for d in self.y_daughters):
+                raise bad(f"hadronise = True with y_daughters = {self.y_daughters!r}; allowed: a parton pair "
+                          "(q qbar or g g)")
+            if self.invisible:
+                raise bad("hadronise and invisible both True; allowed: at most one")
+        for d in (*(self.y_daughters or ()), *(self.meson_daughters or ())):
+            if abs(d) not in masses:
+                try:
+                    mass(abs(d))
+                except Exception:
+                    raise bad(f"state {d} has no PDG mass; allowed: declare it in masses") from None
+
+    @property
+    def topology(self) -> Topology:
+        return Topology(meson_decays=self.meson_daughters is not None, line_shape=self.line_shape is not None,
+                        q2_sampled=self.q2_fixed is None, y_in_record=self.y_in_record,
+                        y_decays=self.y_daughters is not None)
 
     @property
     def j_meson(self) -> int:
@@ -140,11 +303,15 @@ class Channel:
     def m_meson(self) -> float:
         return mass(self.meson)
 
+    def state_mass(self, pdg: int) -> float:
+        """Mass [GeV] of a state of this channel: a model state's from ``masses``, else the PDG mass."""
+        return self.masses[abs(pdg)] if abs(pdg) in self.masses else mass(abs(pdg))
+
     @property
     def y_daughter_masses(self) -> tuple[float, float]:
         if self.y_daughters is None:
             return 0.0, 0.0
-        return tuple(_state_mass(p, self.extra) for p in self.y_daughters)
+        return tuple(self.state_mass(p) for p in self.y_daughters)
 
     @property
     def q2_lo(self) -> float:
@@ -154,12 +321,30 @@ class Channel:
         return (m1 + m2) ** 2
 
 
-def _state_mass(pdg: int, extra: dict) -> float:
-    """Mass of a state in the record: model-defined states carry their mass in ``extra``."""
-    masses = extra.get("masses", {})
-    if abs(pdg) in masses:
-        return masses[abs(pdg)]
-    return mass(abs(pdg))
+def check_channels(channels: list[Channel], decay: str) -> list[Channel]:
+    """The channel list of one decay: non-empty, Channel objects of one parent and one
+    :class:`Topology` (so they fit one record layout and one table shape); a ValueError naming the
+    first channel that does not fit otherwise. Returns ``channels``."""
+    if not isinstance(channels, (list, tuple)) or not channels:
+        raise ValueError(f"decay {decay!r}: the model built no channels; allowed: at least one open channel")
+    for ch in channels:
+        if not isinstance(ch, Channel):
+            raise ValueError(f"decay {decay!r}: {ch!r} is not a Channel")
+    first = channels[0]
+    topo = first.topology
+    for ch in channels[1:]:
+        if abs(ch.parent) != abs(first.parent):
+            raise ValueError(f"decay {decay!r}: channel {ch.label!r} has parent {ch.parent}, channel "
+                             f"{first.label!r} {first.parent}; allowed: one parent per decay")
+        if ch.topology != topo:
+            raise ValueError(f"decay {decay!r}: channel {ch.label!r} does not fit the record layout of "
+                             f"{first.label!r} ({ch.topology.describe()} vs {topo.describe()}); allowed: "
+                             "one topology per decay")
+    labels = [ch.label for ch in channels]
+    dup = next((lab for i, lab in enumerate(labels) if lab in labels[:i]), None)
+    if dup is not None:
+        raise ValueError(f"decay {decay!r}: two channels are labelled {dup!r}; allowed: distinct labels")
+    return list(channels)
 
 
 @dataclass(frozen=True)
@@ -179,6 +364,11 @@ class Decay:
     #: status and PDG codes in place) and ``summary(generator)`` (a dict that
     #: ``Generator.summary()`` adds under "extra"); e.g. bkgen.detector.long_lived.LongLivedY
     extension: Callable | None = None
+
+    def channels(self, params: Mapping) -> list[Channel]:
+        """The decay's channels at the model parameters ``params``, checked to share one parent and one
+        record layout (:func:`check_channels`). Use this, not ``build``."""
+        return check_channels(self.build(params), self.name)
 
 
 @dataclass(frozen=True)

@@ -43,12 +43,20 @@ from ..inputs import (
     PDG_SCALAR_MEDIATOR,
     mass,
 )
-from .base import Y_SCALAR, Channel, Decay, Model, Parameter, isotropic_pair_weights, kallen, scalar_meson_helicity
+from .base import (
+    Y_SCALAR,
+    Channel,
+    Decay,
+    Model,
+    Parameter,
+    isotropic_pair_weights,
+    kallen,
+    line_width,
+    scalar_meson_helicity,
+)
 
 #: U(1) charge of the dark Higgs in the local Z3 model (seed 002, Q_X = 1, Q_Phi = 3)
 Q_PHI = 3.0
-#: smallest Gamma/m of the tabulated line shape (see dark_vector.MIN_LINE_WIDTH_OVER_M)
-MIN_LINE_WIDTH_OVER_M = 1e-10
 
 
 def scalar_coupling_c(m_b: float, m_k: float) -> float:
@@ -114,7 +122,7 @@ def build_k_h1(p: dict) -> list[Channel]:
     m_b, m_k = mass(521), mass(321)
     q2_max = (m_b - m_k) ** 2
     gamma = total_width(p)
-    g_line = max(gamma, MIN_LINE_WIDTH_OVER_M * p["m_H1"])
+    g_line = line_width(p["m_H1"], gamma)  # narrow-width floor, base.NARROW_WIDTH_FLOOR
     scale = g_line / gamma
     m2 = p["m_H1"] ** 2
     ctau = HBAR_GEV_NS * C_MM_PER_NS / gamma
@@ -140,7 +148,8 @@ def build_k_h1(p: dict) -> list[Channel]:
         channels.append(Channel(
             label=f"B+ -> K+ H1(-> {label})", parent=521, meson=321, y=PDG_SCALAR_MEDIATOR, y_daughters=daughters,
             meson_daughters=None, y_mode=Y_SCALAR, rate=rate, helicity=scalar_meson_helicity, pair_weights=isotropic_pair_weights,
-            y_breit_wigner=(p["m_H1"], g_line), y_ctau=ctau, extra={"masses": masses, "h1_mode": label},
+            y_breit_wigner=(p["m_H1"], g_line), y_ctau=ctau, masses=masses, mode=label,
+            invisible=True,  # Z' written as a stable invisible state (its nu nubar decay not generated), X X^dagger DM
         ))
     return channels
 
@@ -172,11 +181,12 @@ def three_body_rate(p: dict, ff=None):
 def build_kxx(p: dict) -> list[Channel]:
     rate = three_body_rate(p)
     gamma = total_width(p)
-    g_line = max(gamma, MIN_LINE_WIDTH_OVER_M * p["m_H1"])
+    g_line = line_width(p["m_H1"], gamma)  # narrow-width floor, base.NARROW_WIDTH_FLOOR
     return [Channel(
         label="B+ -> K+ X Xbar (H1*, H2*)", parent=521, meson=321, y=0, y_daughters=(PDG_SCALAR_DM, -PDG_SCALAR_DM),
         meson_daughters=None, y_mode=Y_SCALAR, rate=rate, helicity=scalar_meson_helicity, pair_weights=isotropic_pair_weights,
-        y_in_record=False, y_breit_wigner=(p["m_H1"], g_line), extra={"masses": {PDG_SCALAR_DM: p["m_DM"]}},
+        y_in_record=False, y_breit_wigner=(p["m_H1"], g_line), masses={PDG_SCALAR_DM: p["m_DM"]},
+        invisible=True, mode="X Xbar",
     )]
 
 

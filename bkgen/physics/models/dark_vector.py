@@ -37,6 +37,7 @@ from ..inputs import (
     particle,
 )
 from .base import Y_VECTOR, Channel, Decay, LineShape, Model, Parameter, kallen, scalar_meson_helicity
+from .base import line_width as base_line_width
 
 # (label, pdg of f, electric charge Q, weak isospin T3, colours)
 LEPTONS = (("e+ e-", 11, -1.0, -0.5), ("mu+ mu-", 13, -1.0, -0.5), ("tau+ tau-", 15, -1.0, -0.5))
@@ -160,11 +161,13 @@ def decay_modes(p: dict) -> list[dict]:
     if p["alpha_X"] > 0:
         dm = (PDG_DARK_FERMION, PDG_DARK_FERMION) if p["dm_type"] == "majorana" else (PDG_DARK_FERMION, -PDG_DARK_FERMION)
         modes.append({"label": "psi psi", "daughters": dm, "masses": {PDG_DARK_FERMION: m_dm}, "m_d": (m_dm, m_dm),
+                          "invisible": True, "hadronise": False,
                           "width": lambda m2: dm_width_over_m(p, m2), "weights": lambda m2: dm_pair_weights(p, m2)})
     gnv, gna = neutrino_couplings(p)
     for nu in NEUTRINOS:
         if gnv != 0.0:
             modes.append({"label": f"{particle(nu).name} anti-{particle(nu).name}", "daughters": (nu, -nu), "masses": {},
+                              "invisible": True, "hadronise": False,
                               "m_d": (0.0, 0.0), "width": lambda m2, a=gnv, b=gna: ff_width_over_m(m2, a, b, 0.0),
                               "weights": lambda m2, a=gnv, b=gna: ff_pair_weights(m2, a, b, 0.0)})
     for label, pdg, _q, _t3 in LEPTONS:
@@ -172,6 +175,7 @@ def decay_modes(p: dict) -> list[dict]:
         m_l = mass(pdg)
         if g_v != 0.0 or g_a != 0.0:
             modes.append({"label": label, "daughters": (pdg, -pdg), "masses": {}, "m_d": (m_l, m_l),
+                              "invisible": False, "hadronise": False,
                               "width": lambda m2, a=g_v, b=g_a, m=m_l: ff_width_over_m(m2, a, b, m),
                               "weights": lambda m2, a=g_v, b=g_a, m=m_l: ff_pair_weights(m2, a, b, m)})
     norm = _mumu_mixing_massless_over_m(p)
@@ -188,14 +192,17 @@ def decay_modes(p: dict) -> list[dict]:
             ("K_S0 K_L0", (310, 130), (m_k0, m_k0), lambda m: hadrons.r_kk(m) * (1.0 - frac(m))),
         )
         for label, d, md, r in exclusive:
-            modes.append({"label": label, "daughters": d, "masses": {}, "m_d": md, "width": r_width(r), "weights": _p_wave_weights})
+            modes.append({"label": label, "daughters": d, "masses": {}, "m_d": md,
+                          "invisible": False, "hadronise": False, "width": r_width(r), "weights": _p_wave_weights})
         m_pi_thr = 2.0 * m_pi  # the non-exclusive hadronic final states open above 2 m_pi
         for label, q, share in QUARK_PAIRS:
             modes.append({"label": f"{label} (hadrons)", "daughters": (q, -q), "masses": {}, "m_d": (mass(q), mass(q)),
+                              "invisible": False, "hadronise": True,
                               "s_open": m_pi_thr**2,
                               "width": r_width(lambda m, s=share: s * hadrons.r_light_other(m) * (m > m_pi_thr)),
                               "weights": _vector_weights(mass(q))})
         modes.append({"label": "c cbar (hadrons)", "daughters": (4, -4), "masses": {}, "m_d": (mass(4), mass(4)),
+                          "invisible": False, "hadronise": True,
                           "s_open": 4.0 * mass(421) ** 2,
                           "width": r_width(hadrons.r_charm), "weights": _vector_weights(mass(4))})
     return modes
@@ -287,23 +294,14 @@ def gamma_b_to_kstar_x(p: dict, m2, ff=None, m_b=None, m_v=None):
 
 
 # ---- channels ----------------------------------------------------------------------------
-#: smallest Gamma/m of the tabulated line shape. The q^2 grid is q^2 = m^2 + m Gamma tan(y) in
-#: double precision, so for m Gamma below ~1e6 ulp(m^2) the Breit-Wigner evaluated at the rounded
-#: q^2 no longer cancels the map's Jacobian (width error 1e-4 at Gamma/m = 1e-13, 6e-3 at 1e-15).
-#: Narrower mediators are tabulated with this width and the numerator scaled by
-#: Gamma_line/Gamma_X, which keeps every channel width equal to Gamma(B -> M X) BR(X -> f); the
-#: q^2 spread is then 1e-10 m^2 instead of Gamma m (c tau_X uses the true width).
-MIN_LINE_WIDTH_OVER_M = 1e-10
-
-
 def line_width(p: dict, gamma_x: float) -> float:
-    """Width of the tabulated Breit-Wigner: max(Gamma_X, MIN_LINE_WIDTH_OVER_M m_X)."""
-    return max(gamma_x, MIN_LINE_WIDTH_OVER_M * p["m_X"])
+    """Width of the tabulated Breit-Wigner of X: max(Gamma_X, NARROW_WIDTH_FLOOR m_X) (base.line_width)."""
+    return base_line_width(p["m_X"], gamma_x)
 
 
 def _breit_wigner_factor(p: dict, gamma_x: float):
     """1 / (2 pi [(q^2 - m_X^2)^2 + m_X^2 Gamma_X^2]) of seed 003 eq. (40) [GeV^-4], times
-    Gamma_line/Gamma_X with Gamma_X -> Gamma_line in the denominator (see MIN_LINE_WIDTH_OVER_M)."""
+    Gamma_line/Gamma_X with Gamma_X -> Gamma_line in the denominator (see base.NARROW_WIDTH_FLOOR)."""
     m2x = p["m_X"] ** 2
     g_line = line_width(p, gamma_x)
     mg2 = m2x * g_line**2
@@ -368,8 +366,8 @@ def build_k(p: dict) -> list[Channel]:
             helicity=scalar_meson_helicity,
             pair_weights=lambda q2, m_meson=None, wf=md["weights"]: wf(np.asarray(q2, dtype=float)),
             y_breit_wigner=(p["m_X"], line_width(p, gamma_x)), y_ctau=ctau,
-            extra={"masses": md["masses"], "x_mode": md["label"],
-                   "self_conjugate": {PDG_DARK_FERMION} if p["dm_type"] == "majorana" else set()},
+            masses=md["masses"], mode=md["label"], invisible=md["invisible"], hadronise=md["hadronise"],
+            self_conjugate={PDG_DARK_FERMION} if p["dm_type"] == "majorana" and md["label"] == "psi psi" else frozenset(),
         ))
     return channels
 
@@ -425,8 +423,8 @@ def build_kstar(p: dict) -> list[Channel]:
             pair_weights=lambda q2, m_v, wf=md["weights"]: wf(np.broadcast_to(np.asarray(q2, dtype=float),
                                                                             np.broadcast(q2, m_v).shape)),
             line_shape=shape, y_breit_wigner=(p["m_X"], line_width(p, gamma_x)), y_ctau=ctau, visible_br=BR_KSTAR0_KPPIM,
-            extra={"masses": md["masses"], "x_mode": md["label"],
-                   "self_conjugate": {PDG_DARK_FERMION} if p["dm_type"] == "majorana" else set()},
+            masses=md["masses"], mode=md["label"], invisible=md["invisible"], hadronise=md["hadronise"],
+            self_conjugate={PDG_DARK_FERMION} if p["dm_type"] == "majorana" and md["label"] == "psi psi" else frozenset(),
         ))
     return channels
 

@@ -142,7 +142,9 @@ def build_kqq(p: dict) -> list[Channel]:
                 helicity=scalar_meson_helicity,
                 pair_weights=weights,
                 y_in_record=False,
-                extra={"masses": {PDG_DARK_FERMION: m_q}, "generation": i + 1},
+                masses={PDG_DARK_FERMION: m_q},
+                invisible=True,
+                mode=f"Q{i + 1} Q{i + 1}bar",
             )
         )
     return channels
@@ -178,7 +180,7 @@ def _vector_gamma_d(p: dict, parent: int, meson: int, daughters, transition: str
         label=f"{particle(parent).name} -> {v.name} gamma_D",
         parent=parent, meson=meson, y=PDG_DARK_PHOTON, y_daughters=None, meson_daughters=tuple(daughters),
         y_mode=Y_STABLE, rate=rate, helicity=helicity, pair_weights=weights, q2_fixed=0.0,
-        line_shape=shape, y_mass=0.0, visible_br=vis_br,
+        line_shape=shape, y_mass=0.0, visible_br=vis_br, invisible=True,
     )
 
 

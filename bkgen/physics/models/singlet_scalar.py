@@ -54,7 +54,8 @@ def build(p: dict) -> list[Channel]:
         label="B+ -> K+ S S (h*)", parent=521, meson=321, y=0, y_daughters=(PDG_SCALAR_DM, PDG_SCALAR_DM),
         meson_daughters=None, y_mode=Y_SCALAR, rate=rate_kss(p), helicity=scalar_meson_helicity,
         pair_weights=isotropic_pair_weights,
-        y_in_record=False, extra={"masses": {PDG_SCALAR_DM: p["m_S"]}, "self_conjugate": {PDG_SCALAR_DM}},
+        y_in_record=False, masses={PDG_SCALAR_DM: p["m_S"]},
+        self_conjugate={PDG_SCALAR_DM}, invisible=True, mode="S S",
     )]
 
 

@@ -54,7 +54,8 @@ def build_k(p: dict) -> list[Channel]:
         Channel(
             label=f"B+ -> K+ {particle(nu).name} anti-{particle(nu).name}", parent=521, meson=321, y=0,
             y_daughters=(nu, -nu), meson_daughters=None, y_mode=Y_VECTOR, rate=rate, helicity=helicity,
-            pair_weights=_left_handed_pair, y_in_record=False,
+            pair_weights=_left_handed_pair, y_in_record=False, invisible=True,
+            mode=f"{particle(nu).name} anti-{particle(nu).name}",
         )
         for nu in NEUTRINOS[: N_NU]
     ]
@@ -93,6 +94,7 @@ def build_kstar(p: dict) -> list[Channel]:
             label=f"B0 -> K*0 {particle(nu).name} anti-{particle(nu).name}", parent=-511, meson=-313, y=0,
             y_daughters=(nu, -nu), meson_daughters=(-321, 211), y_mode=Y_VECTOR, rate=rate, helicity=helicity,
             pair_weights=_left_handed_pair, line_shape=shape, y_in_record=False, visible_br=BR_KSTAR0_KPPIM,
+            invisible=True, mode=f"{particle(nu).name} anti-{particle(nu).name}",
         )
         for nu in NEUTRINOS[: N_NU]
     ]
