@@ -139,11 +139,18 @@ def _cmd_validate(args) -> int:
 
 def _cmd_info(args) -> int:
     from .config.card import load
-    from .generate.generator import Generator
+    from .generate.decay import DecayPhysics
 
     card = load(args.card, args.set)
-    gen = Generator(card)
-    s = gen.summary()
+    physics = DecayPhysics.from_card(card)
+    physics.require_open()
+    if physics.decay.extension is not None:  # e.g. displaced decays: the extension summarises a sample
+        from .generate.generator import Generator
+
+        s = Generator(card, physics).summary()
+    else:
+        s = physics.summary()
+        s["table_max_interp_error"] = None  # tables are built for events only
     if args.ff_uncertainty:
         from .ff_uncertainty import FormFactorUncertainty
 

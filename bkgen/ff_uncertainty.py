@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .generate.tables import ChannelGrid, channel_width
+from .generate.widths import ChannelGrid, decay_widths
 from .physics import form_factors
 from .physics.models import get as get_model
 from .physics.models.base import parent_width
@@ -78,7 +78,7 @@ class EigenVariation:
 def _build(card: dict):
     """Channels of the card's decay (one place that reads the card)."""
     decay = get_model(card["process"]["model"]).decay(card["process"]["decay"])
-    return decay.build(card["model"])
+    return decay.channels(card["model"])
 
 
 def form_factor_sets(card: dict) -> list:
@@ -146,7 +146,7 @@ class FormFactorUncertainty:
     Built once; :meth:`spectra` evaluates dGamma/dq^2 of the same variations on a q^2 grid.
     """
 
-    def __init__(self, card: dict, n: int = 64):
+    def __init__(self, card: dict):
         self.card = card
         self.variations, self.not_propagated = eigen_variations(card)
         self._channels = {None: channels_varied(card)}
@@ -158,8 +158,8 @@ class FormFactorUncertainty:
         self.gamma_parent = parent_width(abs(central[0].parent))
         self.visible_br = np.array([ch.visible_br for ch in central])
 
-        def widths(chans):
-            return np.array([channel_width(ch, n=n)[0] for ch in chans])
+        def widths(chans):  # the same adaptive widths as DecayPhysics
+            return np.array([w.value for w in decay_widths(chans)])
 
         self.widths = widths(central)
         nv = len(self.variations)

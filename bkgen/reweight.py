@@ -31,12 +31,10 @@ from pathlib import Path
 import numpy as np
 
 from .config.card import CardError, apply_overrides, parse_axis, parse_override, resolve
-from .generate.tables import ChannelGrid, channel_width
+from .generate.decay import DecayPhysics
 from .kernels import cascade as K
 from .kernels.jit import jit
 from .physics import form_factors
-from .physics.models import get as get_model
-from .physics.models.base import parent_width
 
 # ------------------------------------------------------------------ parameter paths
 
@@ -65,26 +63,17 @@ def _angular_ratio(h, w, j_m, y_mode, cm, cy, chi, out):
 
 
 class Density:
-    """Normalised event density of a resolved card's decay."""
+    """Normalised event density of a resolved card's decay (channels and widths from
+    :class:`bkgen.generate.decay.DecayPhysics`)."""
 
-    def __init__(self, card: dict):
-        model = get_model(card["process"]["model"])
-        self.decay = model.decay(card["process"]["decay"])
-        self.channels = self.decay.channels(card["model"])
-        self.widths = np.array([channel_width(ch, n=64)[0] for ch in self.channels])
-        self.width = float(self.widths.sum())
-        self.gamma_parent = parent_width(abs(self.channels[0].parent))
-        self._ls_norm = [self._line_shape_norm(ch) for ch in self.channels]
-
-    @staticmethod
-    def _line_shape_norm(ch) -> float:
-        if ch.line_shape is None:
-            return 1.0
-        grid = ChannelGrid(ch)
-        lo, hi = grid.x_range()
-        z, w = np.polynomial.legendre.leggauss(384)
-        x = 0.5 * (hi - lo) * z + 0.5 * (hi + lo)
-        return float(0.5 * (hi - lo) * np.dot(w, grid.line_shape_x(x)))
+    def __init__(self, card):
+        self.physics = DecayPhysics.from_card(card)
+        self.decay = self.physics.decay
+        self.channels = self.physics.channels
+        self.widths = self.physics.widths
+        self.width = self.physics.width
+        self.gamma_parent = self.physics.gamma_parent
+        self._ls_norm = [self.physics.line_shape_norm(c) for c in range(len(self.channels))]
 
     @property
     def br(self) -> float:
@@ -297,11 +286,8 @@ def scan(card_path: str, grids: list[str], sets: list[str] | None = None) -> dic
     ch_br = None
     for idx in np.ndindex(*shape):
         point = [f"{k}={float(v[i])!r}" for (k, v), i in zip(axes, idx)]
-        card = resolve(apply_overrides(raw, list(point)))
-        decay = get_model(card["process"]["model"]).decay(card["process"]["decay"])
-        chans = decay.channels(card["model"])
-        g_parent = parent_width(abs(chans[0].parent))
-        w = np.array([channel_width(ch)[0] for ch in chans])
+        phys = DecayPhysics.from_card(resolve(apply_overrides(raw, list(point))))
+        chans, g_parent, w = phys.channels, phys.gamma_parent, phys.widths
         if channels is None:
             channels = [ch.label for ch in chans]
             ch_br = np.full(shape + (len(chans),), np.nan)

@@ -9,8 +9,6 @@ size used for writing or on the number of threads.
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -20,10 +18,9 @@ from ..kernels import cascade as K
 from ..kernels import record as R
 from ..kernels.rng import block_states
 from ..physics import inputs
-from ..physics.models import get as get_model
-from ..physics.models.base import Channel, parent_width
+from ..physics.models.base import Channel
+from .decay import ChannelInfo, DecayPhysics  # noqa: F401 (ChannelInfo re-exported)
 from .layout import STATUS_DECAYED, STATUS_FINAL, RecordLayout  # noqa: F401 (re-exported)
-from .tables import build_tables, channel_width
 
 SCALAR_BRANCHES = {
     "event": np.int64,
@@ -57,37 +54,24 @@ PARTICLE_BRANCHES = {
 }
 
 
-@dataclass
-class ChannelInfo:
-    label: str
-    width: float  # GeV
-    width_error: float  # GeV
-    br: float
-    br_visible: float  # times the BR of the meson decay written to the record
-
-
 class Generator:
     """A resolved card turned into widths, tables and an event source."""
 
-    def __init__(self, card):
+    def __init__(self, card, physics: DecayPhysics | None = None):
         self.card = card
-        self.model = get_model(card["process"]["model"])
-        self.decay = self.model.decay(card["process"]["decay"])
-        params = card["model"]
-        self.channels: list[Channel] = self.decay.channels(params)
-        self.parent = abs(self.channels[0].parent)
-        self.gamma_parent = parent_width(self.parent)
-        self.info: list[ChannelInfo] = []
-        widths = []
-        for ch in self.channels:
-            w, err = channel_width(ch)
-            widths.append(w)
-            self.info.append(ChannelInfo(ch.label, w, err, w / self.gamma_parent, w / self.gamma_parent * ch.visible_br))
-        self.width = float(sum(widths))
-        self.width_error = float(math.sqrt(sum(i.width_error**2 for i in self.info)))
-        if not self.width > 0:
-            raise ValueError(f"process.decay = {self.decay.name!r} has zero width at these parameters")
-        self.tables = build_tables(self.channels, widths)
+        #: channels, widths and BRs; its kernel tables are built on first use (:attr:`tables`)
+        self.physics = physics if physics is not None else DecayPhysics.from_card(card)
+        self.physics.require_open()
+        self.model = self.physics.model
+        self.decay = self.physics.decay
+        self.channels: list[Channel] = self.physics.channels
+        self.parent = self.physics.parent
+        self.gamma_parent = self.physics.gamma_parent
+        self.info: list[ChannelInfo] = self.physics.info
+        self.width = self.physics.width
+        self.width_error = self.physics.width_error
+        self._tables = None
+        self._mass_layout = None
         self.lab = self._lab_vector()
         charge = card["process"]["charge"]
         flip = self.decay.amplitude_conjugate
@@ -95,10 +79,27 @@ class Generator:
         self.record = RecordLayout.build(self.channels, card["beam"]["frame"], card["beam"]["resonance"])
         self._rec_slots = np.asarray(self.record.slots, dtype=np.int64)
         self._rec_vertex = np.asarray(self.record.vertex, dtype=np.int64)
-        self._mass_kind, self._mass_tab = R.mass_layout(self._rec_slots, self.tables.cpar, self.channels[0].m_parent)
         self._rec_pdg_conj = self.record.pdg_conjugate
         # model-provided per-event extension (Decay.extension), e.g. displaced long-lived decays
         self.extension = self.decay.extension(self) if self.decay.extension is not None else None
+
+    @property
+    def tables(self):
+        """Kernel tables (built on first use, by :class:`DecayPhysics`); may be replaced, e.g. by flat
+        tables for a benchmark."""
+        if self._tables is None:
+            self._tables = self.physics.tables
+        return self._tables
+
+    @tables.setter
+    def tables(self, value) -> None:
+        self._tables = value
+
+    def _masses(self):
+        """(mass kind, mass table) of the record entries (kernels.record.mass_layout)."""
+        if self._mass_layout is None:
+            self._mass_layout = R.mass_layout(self._rec_slots, self.tables.cpar, self.channels[0].m_parent)
+        return self._mass_layout
 
     # -- summary ------------------------------------------------------------
     @property
@@ -110,21 +111,13 @@ class Generator:
         return sum(i.br_visible for i in self.info)
 
     def summary(self) -> dict:
-        out = {
-            "model": self.model.name,
-            "decay": self.decay.name,
-            "parent_pdg": self.parent,
-            "parent_width_GeV": self.gamma_parent,
-            "width_GeV": self.width,
-            "width_error_GeV": self.width_error,
-            "br": self.br,
-            "br_error": self.width_error / self.gamma_parent,
-            "br_visible": self.br_visible,
-            "channels": [i.__dict__ for i in self.info],
-            "table_max_interp_error": self.tables.max_interp_error,
-        }
-        if self.extension is not None:
-            out["extra"] = self.extension.summary(self)
+        """Widths and BRs (:meth:`DecayPhysics.summary`), the tables' interpolation error once they are
+        built (None before), and the extension's summary."""
+        out = self.physics.summary()
+        extra = self.extension.summary(self) if self.extension is not None else None  # may generate events
+        out["table_max_interp_error"] = self._tables.max_interp_error if self._tables is not None else None
+        if extra is not None:
+            out["extra"] = extra
         return out
 
     # -- set-up -------------------------------------------------------------
@@ -188,7 +181,8 @@ class Generator:
 
     def _record_args(self, out: dict, n: int) -> tuple:
         """The layout and output arguments of kernels.record.fill_record for the first n events of ``out``."""
-        return (_OBS_COLS, self._mass_kind, self._mass_tab, self._rec_slots, self._rec_vertex, self.record.pdg,
+        mass_kind, mass_tab = self._masses()
+        return (_OBS_COLS, mass_kind, mass_tab, self._rec_slots, self._rec_vertex, self.record.pdg,
                 self._rec_pdg_conj, out["mom"][:, :n], out["vert"][:, :n], out["pdg"][:n], out["scal"][:, :n],
                 out["channel"][:n], out["conj"][:n])
 

@@ -1,14 +1,8 @@
-"""From a model's channels to the kernel's tables, widths and their errors.
+"""From a model's channels to the kernel's tables.
 
-Each channel's density is tabulated on a grid in
-  x = arctan((m_M^2 - m0^2) / (m0 Gamma0))        (meson line shape; one node if no line shape)
-  t in [0, 1] with q^2 = q^2_lo + (q^2_hi(m_M) - q^2_lo) sin^2(pi t / 2)   (one node if q^2 is fixed),
-  or for a Breit-Wigner mediator Y: q^2 = m_Y^2 + m_Y Gamma_Y tan(y), y linear in t
-where both maps flatten the integrand: the Breit-Wigner peak in x; in t the map is
-quadratic at both ends, so threshold factors such as sqrt(q^2 - 4 m^2) or
-1/sqrt(q^2 - 4 m^2) and endpoint factors lambda^{1/2}, lambda^{3/2} become smooth.
-Widths are integrated with tensor Gauss-Legendre rules in (x, t); the error
-estimate is the difference between N and 2N points.
+Each channel's density is tabulated on the (x, t) grid of :class:`bkgen.generate.widths.ChannelGrid`
+(the maps that flatten the Breit-Wigner peaks, thresholds and endpoints); widths and their errors
+are in :mod:`bkgen.generate.widths`.
 """
 
 from __future__ import annotations
@@ -20,6 +14,7 @@ import numpy as np
 from ..kernels import cascade as K
 from ..kernels.tables import alias_table, integral
 from ..physics.models.base import Channel
+from .widths import ChannelGrid, _gauss_legendre, channel_width  # noqa: F401 (re-exported)
 
 #: grid sizes (nodes) of the sampling tables
 N_X_NODES = 257
@@ -28,95 +23,6 @@ N_T_NODES = 1025
 N_T_NODES_2D = 257
 #: smallest t at which densities are evaluated (avoids 0 * inf at thresholds)
 T_MIN = 1e-6
-
-
-@dataclass
-class ChannelGrid:
-    """Maps between (x, t) and (m_M, q^2) for one channel, with Jacobians."""
-
-    ch: Channel
-
-    @property
-    def has_line_shape(self) -> bool:
-        return self.ch.line_shape is not None
-
-    @property
-    def has_q2(self) -> bool:
-        return self.ch.q2_fixed is None
-
-    def x_range(self) -> tuple[float, float]:
-        ls = self.ch.line_shape
-        g = ls.m0 * ls.gamma0
-        return np.arctan((ls.m_lo**2 - ls.m0**2) / g), np.arctan((ls.m_hi**2 - ls.m0**2) / g)
-
-    def meson_mass(self, x):
-        ls = self.ch.line_shape
-        return np.sqrt(ls.m0**2 + ls.m0 * ls.gamma0 * np.tan(x))
-
-    def line_shape_x(self, x):
-        """Line-shape density per unit x: rho(m^2) dm^2/dx."""
-        ls = self.ch.line_shape
-        m2 = ls.m0**2 + ls.m0 * ls.gamma0 * np.tan(x)
-        return ls.density_m2(m2) * ls.m0 * ls.gamma0 / np.cos(x) ** 2
-
-    def q2(self, t, m_meson):
-        """q^2(t) and dq^2/dt for the channel's map (sin^2, or arctan for a Breit-Wigner Y)."""
-        lo = self.ch.q2_lo
-        hi = (self.ch.m_parent - m_meson) ** 2
-        if self.ch.y_breit_wigner is None:
-            return lo + (hi - lo) * np.sin(0.5 * np.pi * t) ** 2, 0.5 * np.pi * np.sin(np.pi * t) * (hi - lo)
-        m0, g0 = self.ch.y_breit_wigner
-        mg = m0 * g0
-        y_lo = np.arctan((lo - m0 * m0) / mg)
-        y_hi = np.arctan((hi - m0 * m0) / mg)
-        y = y_lo + (y_hi - y_lo) * t
-        return m0 * m0 + mg * np.tan(y), (y_hi - y_lo) * mg / np.cos(y) ** 2
-
-    def density(self, x, t):
-        """Target density in (x, t) [GeV] and the (q^2, m_M) it corresponds to."""
-        if self.has_line_shape:
-            m = self.meson_mass(x)
-            wx = self.line_shape_x(x)
-        else:
-            m = np.full(np.shape(x), self.ch.m_meson)
-            wx = np.ones(np.shape(x))
-        if self.has_q2:
-            q2, jac = self.q2(t, m)
-            f = self.ch.rate(q2, m) * jac
-        else:
-            q2 = np.full(np.shape(x), self.ch.q2_fixed)
-            f = self.ch.rate(q2, m)
-        return wx * f, q2, m
-
-
-def _gauss_legendre(n, a, b):
-    z, w = np.polynomial.legendre.leggauss(n)
-    return 0.5 * (b - a) * z + 0.5 * (b + a), 0.5 * (b - a) * w
-
-
-def channel_width(ch: Channel, n: int = 96) -> tuple[float, float]:
-    """Partial width Gamma [GeV] (line shape normalised to 1 over its window) and an error estimate."""
-    grid = ChannelGrid(ch)
-
-    def integrate(k):
-        if grid.has_line_shape:
-            xs, wxs = _gauss_legendre(k, *grid.x_range())
-        else:
-            xs, wxs = np.zeros(1), np.ones(1)
-        if grid.has_q2:
-            ts, wts = _gauss_legendre(k, 0.0, 1.0)
-        else:
-            ts, wts = np.zeros(1), np.ones(1)
-        xx, tt = np.meshgrid(xs, ts, indexing="ij")
-        f, _, _ = grid.density(xx, tt)
-        total = np.einsum("i,j,ij->", wxs, wts, f)
-        if grid.has_line_shape:
-            norm = np.dot(wxs, grid.line_shape_x(xs))
-            total /= norm
-        return total
-
-    fine, coarse = integrate(2 * n), integrate(n)
-    return float(fine), float(abs(fine - coarse))
 
 
 @dataclass

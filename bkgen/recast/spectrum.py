@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..generate.tables import ChannelGrid, _gauss_legendre
+from ..generate.decay import DecayPhysics
+from ..generate.widths import ChannelGrid, _gauss_legendre, adaptive_width
 from ..physics.models import get as get_model
 from ..physics.models.base import parent_width
 from . import belle2
@@ -99,16 +100,19 @@ def _q2_range(grid: ChannelGrid, m):
     return float(lo), float(hi)
 
 
-def from_channels(channels, edges: np.ndarray, source: str = "") -> Spectrum:
+def from_channels(channels, edges: np.ndarray, source: str = "", widths=None) -> Spectrum:
+    """Binned spectrum of ``channels``; ``widths`` [GeV] are their partial widths (default: integrated
+    here, as :class:`bkgen.generate.decay.DecayPhysics` does)."""
     gamma_b = parent_width(channels[0].parent)
     kplus = np.zeros(edges.size - 1)
     kplus_br = 0.0
     others = {}
-    from ..generate.tables import channel_width
+    if widths is None:
+        widths = [adaptive_width(ch).value for ch in channels]
 
-    for ch in channels:
+    for ch, width in zip(channels, widths):
         bins = channel_bins(ch, edges) / gamma_b
-        br = channel_width(ch)[0] / gamma_b
+        br = width / gamma_b
         if is_kplus(ch):
             kplus += bins
             kplus_br += br
@@ -120,10 +124,8 @@ def from_channels(channels, edges: np.ndarray, source: str = "") -> Spectrum:
 def from_card(card: dict, edges: np.ndarray | None = None) -> Spectrum:
     """The card's model integrated over the q2_gen bins (no events needed)."""
     edges = belle2.Q2_GEN_EDGES[1:] if edges is None else edges
-    model = get_model(card["process"]["model"])
-    decay = model.decay(card["process"]["decay"])
-    channels = decay.channels(card["model"])
-    return from_channels(channels, edges, source=f"{model.name}: {decay.name}")
+    phys = DecayPhysics.from_card(card)
+    return from_channels(phys.channels, edges, source=f"{phys.model.name}: {phys.decay.name}", widths=phys.widths)
 
 
 def from_sample(path: str, edges: np.ndarray | None = None) -> Spectrum:
