@@ -136,7 +136,7 @@ def _conjugated_daughters(model, decay, charge, mode, **params):
 def test_majorana_dark_matter_stays_52_under_conjugation(dm_type, expect):
     """README "Known limitations (iv)": a Majorana psi is its own antiparticle in every event; a Dirac
     psi pair flips sign with the charge."""
-    rows = _conjugated_daughters("dark_vector", "B+ -> K+ X", "both", "psi psi", dm_type=dm_type, alpha_X=0.01)
+    rows = _conjugated_daughters("dark_vector", "B+ -> K+ X", "both", "psi psi", dm_type=dm_type)
     for conj in (0, 1):
         sel = rows[rows[:, 0] == conj]
         assert len(sel) > 100
@@ -146,3 +146,51 @@ def test_majorana_dark_matter_stays_52_under_conjugation(dm_type, expect):
 def test_real_scalar_stays_51_under_conjugation():
     rows = _conjugated_daughters("singlet_scalar", "B+ -> K+ S S", "conjugate", "S S")
     assert len(rows) == 4096 and np.all(rows[:, 0] == 1) and np.all(rows[:, 1:] == 51)
+
+
+# ----------------------------------------------------------------------- typed card
+
+
+def test_typed_card_is_frozen_and_round_trips():
+    import dataclasses
+    import tomllib
+
+    from bkgen.config.card import SCHEMA, Card, CardError, dumps
+
+    card = load("cards/dark_photon_KQQ_benchmark.toml")
+    assert isinstance(card, Card)
+    assert card.beam.frame == card["beam"]["frame"] == "lab" and card.generation.block_size == 65536
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        card.beam.frame = "B_rest"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        card.model = {}
+    with pytest.raises(TypeError):
+        card.model["alpha_D"] = 0.5
+    with pytest.raises(TypeError):
+        card.model["dark_fermions"][0]["mass"] = 0.1
+    for name, schema in SCHEMA.items():
+        assert list(card[name]) == list(schema)
+    text = dumps(card)
+    plain = tomllib.loads(text)
+    assert plain == card.to_dict() and resolve(plain) == card and dumps(resolve(plain)) == text
+    assert plain["model"]["dark_fermions"] == [{"mass": 0.5, "charge": 1.0}] * 3
+    changed = card.replace(output={"precision": "float64"})
+    assert changed.output.precision == "float64" and card.output.precision == "float32"
+    with pytest.raises(CardError, match="beam.frame"):
+        card.replace(beam={"frame": "moon"})
+
+
+def test_models_are_discovered(tmp_path, monkeypatch):
+    """A model is its module: a package's modules with MODEL are registered, helpers are not."""
+    from bkgen.physics.models import MODELS, discover
+
+    pkg = tmp_path / "toy_models"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    (pkg / "helper.py").write_text("X = 1\n")
+    (pkg / "toy.py").write_text(
+        "from bkgen.physics.models.base import Decay, Model\n"
+        "MODEL = Model(name='toy', doc='', source='', parameters=(), decays=(Decay('B+ -> K+ toy', '', list, 521),))\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert list(discover("toy_models", [str(pkg)])) == ["toy"]
+    assert set(MODELS) == {"alp", "dark_higgs", "dark_vector", "massless_dark_photon", "singlet_scalar", "sm"}

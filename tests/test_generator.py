@@ -224,8 +224,7 @@ def test_float32_record_keeps_generated_masses():
     record, masses exact (massless neutrinos stay massless; E^2 - p^2 in float32 would not)."""
     name = "dark_photon_KQQ_benchmark"
     card64, scal, part, _ = sample(name, 2000, 7)
-    card = make_card(name)
-    card["output"]["precision"] = "float32"
+    card = make_card(name).replace(output={"precision": "float32"})
     s32, p32, _ = collect(Generator(card), 2000, 7)
     for key in ("E", "px", "py", "pz", "vx", "vy", "vz", "t", "m"):
         assert p32[key].dtype == np.float32

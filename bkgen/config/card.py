@@ -2,16 +2,24 @@
 
 Sections: [process] model, decay, charge; [model] the model's parameters;
 [beam] frame and SuperKEKB settings; [generation] events, seed, block_size;
-[output] file, compression. Unknown keys, wrong types and impossible values
-raise :class:`CardError` with one line naming the key, the value and what is allowed.
+[output] file, compression; [detector]; [displacement]. Unknown keys, wrong types and impossible
+values raise :class:`CardError` with one line naming the key, the value and what is allowed.
+
+:func:`resolve` (and :func:`load`) return a :class:`Card`: frozen, typed sections built once
+(``card.beam.frame``; ``card["beam"]["frame"]`` reads the same value), the model parameters as a
+read-only mapping. :meth:`Card.to_dict` and :func:`dumps` give the plain resolved card.
 """
 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import tomli_w
@@ -84,6 +92,173 @@ SCHEMA = {
         "info_events": ("int", 20000, (0, 10**8)),  # sample for the MC estimate in `bkgen info`
     },
 }
+
+
+# ------------------------------------------------------------------ typed, frozen card
+
+
+class _Section(Mapping):
+    """A frozen card section; also a read-only mapping (``section["key"]``, ``dict(section)``)."""
+
+    def __getitem__(self, key):
+        if key in self.__dataclass_fields__:
+            return getattr(self, key)
+        raise KeyError(key)
+
+    def __iter__(self):
+        return iter(self.__dataclass_fields__)
+
+    def __len__(self):
+        return len(self.__dataclass_fields__)
+
+    def to_dict(self) -> dict:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class ProcessSection(_Section):
+    model: str  # bkgen list
+    decay: str
+    charge: str  # "both", "as_named" or "conjugate"
+
+
+@dataclass(frozen=True)
+class BeamSection(_Section):
+    frame: str  # "lab" or "B_rest"
+    E_HER: float  # GeV, e-
+    E_LER: float  # GeV, e+
+    crossing_angle: float  # rad
+    energy_spread: bool
+    sigma_E_HER: float  # GeV
+    sigma_E_LER: float  # GeV
+    resonance: int  # PDG code of the e+e- resonance
+
+
+@dataclass(frozen=True)
+class GenerationSection(_Section):
+    events: int
+    seed: int
+    block_size: int  # events per RNG block
+
+
+@dataclass(frozen=True)
+class OutputSection(_Section):
+    file: str
+    compression: str  # none | zstd:N | lz4:N | zlib:N | lzma:N
+    format: str  # root | hepmc3 | lhe
+    precision: str  # float32 | float64 (particle record)
+
+
+@dataclass(frozen=True)
+class DetectorSection(_Section):
+    resolution: bool
+    sigma_pt_a: float  # sigma_pT/pT = sqrt((a pT)^2 + b^2), pT in GeV
+    sigma_pt_b: float
+    sigma_theta: float  # rad
+    sigma_phi: float  # rad
+    cm_frame: str  # "nominal" or "event"
+    efficiency: str  # none | ITA | HTA | path to a map
+    efficiency_mode: str  # "weight" or "accept_reject"
+
+
+_PY_TYPES = {"str": str, "float": float, "int": int, "bool": bool}
+#: [displacement]: shape, <region>_radius/_z_min/_z_max [mm] of every detector region, force_region,
+#: L_det [mm], info_events (fields generated from SCHEMA["displacement"])
+DisplacementSection = dataclasses.make_dataclass(
+    "DisplacementSection", [(k, _PY_TYPES[kind]) for k, (kind, _, _) in SCHEMA["displacement"].items()],
+    bases=(_Section,), frozen=True)
+DisplacementSection.__module__ = __name__
+
+_SECTION_TYPES = {"process": ProcessSection, "beam": BeamSection, "generation": GenerationSection,
+                  "output": OutputSection, "detector": DetectorSection, "displacement": DisplacementSection}
+
+
+def _freeze(value):
+    if isinstance(value, Mapping):
+        return MappingProxyType({k: _freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
+def _thaw(value):
+    if isinstance(value, Mapping):
+        return {k: _thaw(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_thaw(v) for v in value]
+    return value
+
+
+class ModelParameters(Mapping):
+    """The model's parameters, read-only: numbers, strings, booleans, and arrays of tables as tuples of
+    read-only mappings (e.g. ``p["dark_fermions"][0]["mass"]``)."""
+
+    def __init__(self, params: Mapping):
+        self._p = MappingProxyType({k: _freeze(v) for k, v in params.items()})
+
+    def __getitem__(self, key):
+        return self._p[key]
+
+    def __iter__(self):
+        return iter(self._p)
+
+    def __len__(self):
+        return len(self._p)
+
+    def __eq__(self, other):
+        return isinstance(other, ModelParameters) and self.to_dict() == other.to_dict()
+
+    def __hash__(self):
+        return hash(tomli_w.dumps(self.to_dict()))
+
+    def __repr__(self):
+        return f"ModelParameters({self.to_dict()!r})"
+
+    def to_dict(self) -> dict:
+        return {k: _thaw(v) for k, v in self._p.items()}
+
+
+@dataclass(frozen=True)
+class Card(Mapping):
+    """A resolved card: frozen, typed sections (also readable as ``card["section"]["key"]``)."""
+
+    process: ProcessSection
+    model: ModelParameters
+    beam: BeamSection
+    generation: GenerationSection
+    output: OutputSection
+    detector: DetectorSection
+    displacement: DisplacementSection
+
+    def __getitem__(self, key):
+        if key in self.__dataclass_fields__:
+            return getattr(self, key)
+        raise KeyError(key)
+
+    def __iter__(self):
+        return iter(self.__dataclass_fields__)
+
+    def __len__(self):
+        return len(self.__dataclass_fields__)
+
+    def to_dict(self) -> dict:
+        """The plain resolved card (section -> key -> value), as :func:`dumps` writes it."""
+        return {k: getattr(self, k).to_dict() for k in self.__dataclass_fields__}
+
+    def replace(self, **sections: Mapping) -> Card:
+        """A new card with keys of sections changed, validated again, e.g.
+        ``card.replace(output={"precision": "float64"})``."""
+        raw = self.to_dict()
+        for name, changes in sections.items():
+            if name not in raw:
+                raise CardError(f"[{name}] is not a known section; allowed: {', '.join(raw)}")
+            raw[name].update(changes)
+        return resolve(raw)
+
+
+def _typed(card: dict) -> Card:
+    return Card(model=ModelParameters(card["model"]),
+                **{name: cls(**card[name]) for name, cls in _SECTION_TYPES.items()})
 
 
 def _fmt(v):
@@ -229,11 +404,11 @@ def _array_of_tables(raw: dict, name: str):
     return None
 
 
-def apply_overrides(raw: dict, overrides: list[str]) -> dict:
+def apply_overrides(raw: dict | Card, overrides: list[str]) -> dict:
     """Apply ``--set section.key=value`` overrides to a raw card. ``model.<array of tables>.<key>=value``
     sets the key in every element, e.g. ``model.dark_fermions.mass=0.6`` sets the mass of every
     dark-fermion generation."""
-    raw = copy.deepcopy(raw)
+    raw = raw.to_dict() if isinstance(raw, Card) else copy.deepcopy(raw)
     for text in overrides or []:
         keys, value = parse_override(text)
         if len(keys) == 3 and keys[0] == "model":
@@ -262,8 +437,10 @@ def load_raw(path: str | Path) -> dict:
         raise CardError(f"card {str(p)!r} is not UTF-8 text") from None
 
 
-def resolve(raw: dict) -> dict:
-    """Validate a raw card dict and fill defaults; returns the fully resolved card."""
+def resolve(raw: dict) -> Card:
+    """Validate a raw card dict (or a :class:`Card`) and fill defaults; returns the resolved, typed card."""
+    if isinstance(raw, Card):
+        raw = raw.to_dict()
     if not isinstance(raw, dict):
         raise CardError("card: allowed: a TOML table")
     for section in raw:
@@ -298,10 +475,10 @@ def resolve(raw: dict) -> dict:
         parse_compression(card["output"]["compression"])
     except ValueError as exc:
         raise CardError(f"output.compression = {card['output']['compression']!r}: {exc}") from None
-    return card
+    return _typed(card)
 
 
-def _check_beam(card: dict, parent: int) -> None:
+def _check_beam(card: dict, parent: int) -> None:  # card: the plain sections being resolved
     b = card["beam"]
     if b["frame"] != "lab":
         return
@@ -321,11 +498,11 @@ def _check_beam(card: dict, parent: int) -> None:
         )
 
 
-def load(path: str | Path, overrides: list[str] | None = None) -> dict:
+def load(path: str | Path, overrides: list[str] | None = None) -> Card:
     """Read, override and validate a card file."""
     return resolve(apply_overrides(load_raw(path), overrides or []))
 
 
-def dumps(card: dict) -> str:
+def dumps(card: Card | dict) -> str:
     """The resolved card as TOML text."""
-    return tomli_w.dumps(card)
+    return tomli_w.dumps(card.to_dict() if isinstance(card, Card) else card)

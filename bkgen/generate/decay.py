@@ -13,10 +13,11 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ..config.card import Card, resolve
 from ..errors import InputError
 from ..physics.models import get as get_model
 from ..physics.models.base import Channel, Decay, Model, parent_width
-from .widths import WIDTH_RTOL, Width, adaptive_width, line_shape_norm
+from .widths import WIDTH_RTOL, Width, decay_widths, line_shape_norm
 
 
 @dataclass
@@ -42,7 +43,7 @@ class DecayPhysics:
         self.channels: list[Channel] = decay.channels(params)
         self.parent = abs(self.channels[0].parent)
         self.gamma_parent = parent_width(self.parent)
-        self.partial: list[Width] = [adaptive_width(ch, rtol, decay=decay.name) for ch in self.channels]
+        self.partial: list[Width] = decay_widths(self.channels, rtol, decay.name)
         self.widths = np.array([w.value for w in self.partial])
         self.width_errors = np.array([w.error for w in self.partial])
         self.info = [ChannelInfo(ch.label, w.value, w.error, w.value / self.gamma_parent,
@@ -54,10 +55,12 @@ class DecayPhysics:
         self._ls_norm: dict[int, float] = {}
 
     @classmethod
-    def from_card(cls, card, *, rtol: float = WIDTH_RTOL) -> DecayPhysics:
-        """The decay of a resolved card (``card["process"]``, ``card["model"]``)."""
-        model = get_model(card["process"]["model"])
-        return cls(model, model.decay(card["process"]["decay"]), card["model"], rtol=rtol)
+    def from_card(cls, card: Card, *, rtol: float = WIDTH_RTOL) -> DecayPhysics:
+        """The decay of a resolved card (its process and model parameters)."""
+        if not isinstance(card, Card):
+            card = resolve(card)
+        model = get_model(card.process.model)
+        return cls(model, model.decay(card.process.decay), card.model, rtol=rtol)
 
     # -- numbers ----------------------------------------------------------------
     @property

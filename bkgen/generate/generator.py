@@ -17,6 +17,7 @@ from .. import __version__
 from ..kernels import cascade as K
 from ..kernels import record as R
 from ..kernels.rng import block_states
+from ..config.card import Card, resolve
 from ..physics import inputs
 from ..physics.models.base import Channel
 from .decay import ChannelInfo, DecayPhysics  # noqa: F401 (ChannelInfo re-exported)
@@ -54,10 +55,28 @@ PARTICLE_BRANCHES = {
 }
 
 
+def _extension(gen):
+    """The object implementing ``gen.decay.extension``: ``branch_types`` (extra scalar branches, name ->
+    dtype), ``apply(scalars, particles, seed)`` (on every chunk: adds those branches, may change
+    weights, vertices, status and PDG codes in place) and ``summary(gen)`` (a dict that
+    ``Generator.summary()`` adds under "extra"); None without an extension."""
+    kind = gen.decay.extension
+    if kind is None:
+        return None
+    if kind == "long_lived":
+        from ..detector.long_lived import LongLivedY
+
+        summary = gen.decay.summary(gen.card.model) if gen.decay.summary is not None else None
+        return LongLivedY(gen, summary)
+    raise ValueError(f"decay {gen.decay.name!r}: unknown extension {kind!r}")
+
+
 class Generator:
     """A resolved card turned into widths, tables and an event source."""
 
-    def __init__(self, card, physics: DecayPhysics | None = None):
+    def __init__(self, card: Card, physics: DecayPhysics | None = None):
+        if not isinstance(card, Card):  # a plain resolved dict: validate and type it once
+            card = resolve(card)
         self.card = card
         #: channels, widths and BRs; its kernel tables are built on first use (:attr:`tables`)
         self.physics = physics if physics is not None else DecayPhysics.from_card(card)
@@ -73,15 +92,15 @@ class Generator:
         self._tables = None
         self._mass_layout = None
         self.lab = self._lab_vector()
-        charge = card["process"]["charge"]
+        charge = card.process.charge
         flip = self.decay.amplitude_conjugate
         self.conj_mode = {"both": 2, "as_named": 1 if flip else 0, "conjugate": 0 if flip else 1}[charge]
-        self.record = RecordLayout.build(self.channels, card["beam"]["frame"], card["beam"]["resonance"])
+        self.record = RecordLayout.build(self.channels, card.beam.frame, card.beam.resonance)
         self._rec_slots = np.asarray(self.record.slots, dtype=np.int64)
         self._rec_vertex = np.asarray(self.record.vertex, dtype=np.int64)
         self._rec_pdg_conj = self.record.pdg_conjugate
-        # model-provided per-event extension (Decay.extension), e.g. displaced long-lived decays
-        self.extension = self.decay.extension(self) if self.decay.extension is not None else None
+        # per-event extension the decay asks for (Decay.extension), e.g. displaced long-lived decays
+        self.extension = _extension(self)
 
     @property
     def tables(self):
@@ -122,15 +141,15 @@ class Generator:
 
     # -- set-up -------------------------------------------------------------
     def _lab_vector(self) -> np.ndarray:
-        b = self.card["beam"]
+        b = self.card.beam
         lab = np.zeros(K.N_LAB_PARAMS)
-        lab[K.L_FRAME] = 1.0 if b["frame"] == "lab" else 0.0
-        lab[K.L_E_HER] = b["E_HER"]
-        lab[K.L_E_LER] = b["E_LER"]
-        lab[K.L_HALF_ANGLE] = 0.5 * b["crossing_angle"]
-        lab[K.L_SPREAD] = 1.0 if b["energy_spread"] else 0.0
-        lab[K.L_SIG_HER] = b["sigma_E_HER"]
-        lab[K.L_SIG_LER] = b["sigma_E_LER"]
+        lab[K.L_FRAME] = 1.0 if b.frame == "lab" else 0.0
+        lab[K.L_E_HER] = b.E_HER
+        lab[K.L_E_LER] = b.E_LER
+        lab[K.L_HALF_ANGLE] = 0.5 * b.crossing_angle
+        lab[K.L_SPREAD] = 1.0 if b.energy_spread else 0.0
+        lab[K.L_SIG_HER] = b.sigma_E_HER
+        lab[K.L_SIG_LER] = b.sigma_E_LER
         lab[K.L_M_E] = inputs.mass(11)
         lab[K.L_TAU_B] = inputs.particle(self.parent).tau
         lab[K.L_C] = inputs.C_MM_PER_NS
@@ -138,7 +157,7 @@ class Generator:
 
     # -- generation -----------------------------------------------------------
     def block_size(self) -> int:
-        return int(self.card["generation"]["block_size"])
+        return self.card.generation.block_size
 
     @staticmethod
     def raw_buffers(n_events: int) -> dict:
@@ -189,7 +208,7 @@ class Generator:
     def branch_buffers(self, n: int) -> dict:
         """Output arrays of :meth:`to_branches` for up to ``n`` events, for reuse across chunks."""
         k = len(self.record.slots)
-        fdt = np.dtype(self.card["output"].get("precision", "float64"))
+        fdt = np.dtype(self.card.output.precision)
         return {"mom": np.empty((R.N_MOM_ROWS, n, k), dtype=fdt), "vert": np.empty((4, n, k), dtype=fdt),
                 "pdg": np.empty((n, k), dtype=np.int32), "scal": np.empty((R.N_SCALAR_ROWS, n)),
                 "channel": np.empty(n, dtype=np.int32), "conj": np.empty(n, dtype=np.int8)}
@@ -244,7 +263,7 @@ class Generator:
             from ..detector.level import DetectorLevel
 
             self._detector = DetectorLevel(self.card, self.channels)
-        seed = raw.get("seed", self.card["generation"]["seed"])
+        seed = raw.get("seed", self.card.generation.seed)
         q2r, weight, keep = self._detector.apply(raw, first_event, seed, self.block_size())
         scalars["q2_rec"] = q2r
         scalars["weight"] = weight
@@ -257,7 +276,7 @@ class Generator:
 
     def branch_types(self) -> tuple[dict, dict]:
         """(scalar, particle) branch dtypes of this run's output (``output.precision`` applied)."""
-        fdt = np.dtype(self.card["output"].get("precision", "float64"))
+        fdt = np.dtype(self.card.output.precision)
         particles = {k: (fdt if np.dtype(v).kind == "f" else v) for k, v in PARTICLE_BRANCHES.items()}
         scalars = dict(SCALAR_BRANCHES)
         if self.extension is not None:
@@ -307,7 +326,7 @@ class Generator:
                 "overweight_events": overweight,
                 "overweight_fraction": overweight / trials if trials else 0.0,
             },
-            "frame": self.card["beam"]["frame"],
+            "frame": self.card.beam.frame,
             "record": {
                 "status": {"1": "final state", "2": "decayed"},
                 "mother": "index of the mother in this event's record, -1 for none",

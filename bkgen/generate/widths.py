@@ -15,7 +15,8 @@ through the Breit-Wigner map, analytic): each interval split into
 P equal panels with a GL_ORDER-point rule on each, N = P GL_ORDER points per dimension. Starting
 from P = 1 the panels are doubled until |I(2N) - I(N)| <= WIDTH_RTOL |I(2N)|, up to
 GL_POINTS_MAX_1D points for a 1-D integral (q^2 only) and GL_POINTS_MAX_2D per dimension for a 2-D
-one (meson line shape and q^2). The width is I(2N), its error estimate |I(2N) - I(N)|. A channel
+one (meson line shape and q^2), or until that difference is below WIDTH_RTOL_TOTAL times the total
+width of the decay (a channel below 1e-3 of the total needs no more). The width is I(2N), its error estimate |I(2N) - I(N)|. A channel
 that does not reach the accuracy is bad input (InputError naming the channel and the accuracy
 reached), e.g. a wide mediator over the narrow omega/phi structures of the hadronic R ratio
 (README "Known limitations").
@@ -32,8 +33,11 @@ import numpy as np
 from ..errors import InputError
 from ..physics.models.base import Channel
 
-#: relative accuracy every channel width is integrated to: |I(2N) - I(N)| <= WIDTH_RTOL |I(2N)|
+#: relative accuracy every channel width is integrated to: |I(2N) - I(N)| <= WIDTH_RTOL |I(2N)| ...
 WIDTH_RTOL = 1e-6
+#: ... or <= WIDTH_RTOL_TOTAL x the decay's total width, whichever is larger (channels below 1e-3 of
+#: the total, e.g. hadronic modes of a mediator that decays to dark matter, need no more)
+WIDTH_RTOL_TOTAL = 1e-9
 #: points of the Gauss-Legendre rule on one panel (the first estimate I(N) has one panel)
 GL_ORDER = 96
 #: largest number of points of a 1-D width integral (256 panels)
@@ -173,9 +177,11 @@ class Width:
     order: int  # 2N: Gauss-Legendre points per dimension of ``value``
 
 
-def adaptive_width(ch: Channel, rtol: float = WIDTH_RTOL, decay: str = "") -> Width:
-    """Partial width of ``ch`` to relative accuracy ``rtol`` (module docstring); InputError naming the
-    channel and the accuracy reached if the largest rule is not enough."""
+def adaptive_width(ch: Channel, rtol: float = WIDTH_RTOL, decay: str = "", atol: float = 0.0,
+                   first: tuple[float, float] | None = None) -> Width:
+    """Partial width of ``ch`` [GeV] to relative accuracy ``rtol``, or to the absolute accuracy ``atol``
+    [GeV] if that is larger (module docstring); InputError naming the channel and the accuracy reached
+    if the largest rule is not enough. ``first``: (I(GL_ORDER), I(2 GL_ORDER)) if already known."""
     grid = ChannelGrid(ch)
     if not (grid.has_q2 or grid.has_line_shape):  # no integral: the rate at the fixed q^2
         value = integrate_width(ch, 1)
@@ -183,12 +189,11 @@ def adaptive_width(ch: Channel, rtol: float = WIDTH_RTOL, decay: str = "") -> Wi
         return Width(value, 0.0, 1)
     n_max = GL_POINTS_MAX_2D if (grid.has_q2 and grid.has_line_shape) else GL_POINTS_MAX_1D
     n = GL_ORDER
-    coarse = integrate_width(ch, n)
+    coarse, fine = first if first is not None else (integrate_width(ch, n), integrate_width(ch, 2 * n))
     while True:
-        fine = integrate_width(ch, 2 * n)
         _check_finite(ch, fine, decay)
         err = abs(fine - coarse)
-        if err <= rtol * abs(fine):
+        if err <= max(rtol * abs(fine), atol):
             return Width(fine, err, 2 * n)
         if 2 * n >= n_max:
             where = f"process.decay = {decay!r}: " if decay else ""
@@ -197,7 +202,15 @@ def adaptive_width(ch: Channel, rtol: float = WIDTH_RTOL, decay: str = "") -> Wi
                 f"with {2 * n} Gauss-Legendre points per dimension; allowed: parameters where it reaches "
                 f"{rtol:g} (e.g. a narrower mediator)")
         n *= 2
-        coarse = fine
+        coarse, fine = fine, integrate_width(ch, 2 * n)
+
+
+def decay_widths(channels: list[Channel], rtol: float = WIDTH_RTOL, decay: str = "") -> list[Width]:
+    """Widths of all channels of a decay: each to relative accuracy ``rtol``, or to WIDTH_RTOL_TOTAL
+    of the decay's total width if that is larger (a channel far below the total needs no more)."""
+    first = [(integrate_width(ch, GL_ORDER), integrate_width(ch, 2 * GL_ORDER)) for ch in channels]
+    atol = WIDTH_RTOL_TOTAL * sum(abs(f) for _, f in first if math.isfinite(f))
+    return [adaptive_width(ch, rtol, decay, atol, f) for ch, f in zip(channels, first)]
 
 
 def _check_finite(ch: Channel, value: float, decay: str) -> None:

@@ -267,13 +267,6 @@ def summary(p: dict) -> dict:
     }
 
 
-def _extension(gen):
-    """Displacement branches, forced decays and the invisible BR of eq. (11) (bkgen.detector.long_lived)."""
-    from ...detector.long_lived import LongLivedY
-
-    return LongLivedY(gen, summary(gen.card["model"]))
-
-
 MODEL = Model(
     name="alp",
     doc="Long-lived axion-like particle with dark-matter fermion chi, B -> K(*) a, displaced a decays",
@@ -302,9 +295,9 @@ MODEL = Model(
     ),
     decays=(
         Decay("B+ -> K+ a", "long-lived ALP, seed 003 eq. (8), a decays eq. (12)-(15)", build_k, 521,
-              extension=_extension),
+              extension="long_lived", summary=summary),
         Decay("B0 -> K*0 a", "K*0 -> K+ pi-, seed 003 eq. (9), a decays eq. (12)-(15)", build_kstar, 511,
-              amplitude_conjugate=True, extension=_extension),
+              amplitude_conjugate=True, extension="long_lived", summary=summary),
     ),
     validate=_validate,
 )

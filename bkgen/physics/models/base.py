@@ -347,6 +347,10 @@ def check_channels(channels: list[Channel], decay: str) -> list[Channel]:
     return list(channels)
 
 
+#: per-run extensions a decay may ask for (``Decay.extension``)
+EXTENSIONS = (None, "long_lived")
+
+
 @dataclass(frozen=True)
 class Decay:
     """A decay a model offers: its name (as written in cards) and a builder of channels."""
@@ -358,12 +362,18 @@ class Decay:
     #: True when the channels' amplitudes describe the CP conjugate of the named decay
     #: (b -> s convention for a decay named with a B0 or B+ parent)
     amplitude_conjugate: bool = False
-    #: optional per-run extension, ``extension(generator)``, returning an object with
-    #: ``branch_types`` (extra scalar branches, name -> dtype), ``apply(scalars, particles, seed)``
-    #: (called on every chunk of branches: adds those branches and may change weights, vertices,
-    #: status and PDG codes in place) and ``summary(generator)`` (a dict that
-    #: ``Generator.summary()`` adds under "extra"); e.g. bkgen.detector.long_lived.LongLivedY
-    extension: Callable | None = None
+    #: optional per-run extension by name, implemented outside the physics layer (the generator
+    #: looks it up): "long_lived" = displaced decays of a long-lived Y of fixed mass, its decay
+    #: regions and the invisible BR (bkgen.detector.long_lived.LongLivedY)
+    extension: str | None = None
+    #: optional model properties at the card's parameters, ``summary(params) -> dict`` (shown by
+    #: ``bkgen info`` and stored in run_info with the extension's summary)
+    summary: Callable[[Mapping], dict] | None = None
+
+    def __post_init__(self):
+        if self.extension not in EXTENSIONS:
+            raise ValueError(f"decay {self.name!r}: extension = {self.extension!r}; allowed: "
+                             f"{', '.join(map(repr, EXTENSIONS))}")
 
     def channels(self, params: Mapping) -> list[Channel]:
         """The decay's channels at the model parameters ``params``, checked to share one parent and one
