@@ -225,7 +225,7 @@ def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_va
                     writer = RootEventWriter(
                         out, scalar_branches={k: v.dtype for k, v in scalars.items()},
                         particle_branches={k: v.dtype for k, v in particles.items()},
-                        compression=old_card["output"]["compression"], overwrite=overwrite)
+                        compression=old_card.output.compression, overwrite=overwrite)
                 writer.write(scalars, particles)
                 summary["events"] += n
                 summary["sum_w"] += float(ratio.sum())
