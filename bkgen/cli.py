@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from .errors import InputError
 from . import __version__
 
 
@@ -65,6 +66,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("list", help="list models and their decays")
 
+    cd = sub.add_parser("cards", help="list the shipped cards (usable by name), or copy them")
+    cd.add_argument("--copy", metavar="DIR", help="copy every shipped card into DIR")
+    cd.add_argument("--force", action="store_true", help="with --copy: overwrite existing files")
+
     r = sub.add_parser("reweight", help="reweight a sample to another parameter point (no regeneration)")
     r.add_argument("sample", help="ROOT file written by bkgen generate")
     r.add_argument("-o", "--output", required=True, help="output ROOT file")
@@ -81,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(s)
 
     b = sub.add_parser("bench", help="throughput benchmarks (see benchmarks/)")
-    b.add_argument("cards", nargs="*", help="cards (default: cards/*.toml)")
+    b.add_argument("cards", nargs="*", help="cards, paths or shipped names (default: every shipped card)")
     b.add_argument("--smoke", action="store_true", help="a few seconds: one card, small N, no peers")
     b.add_argument("-n", "--events", type=int, help="events per timed run")
     b.add_argument("--repeats", type=int, default=3, help="timed runs per figure (median)")
@@ -126,6 +131,20 @@ def _cmd_list(args) -> int:
         for p in model.parameters:
             unit = f" [{p.unit}]" if p.unit else ""
             print(f"    - {p.name}{unit} = {p.default!r}: {p.doc}")
+    return 0
+
+
+def _cmd_cards(args) -> int:
+    from .config import catalog
+
+    if args.copy is not None:
+        paths = catalog.copy(args.copy, overwrite=args.force)
+        print(f"copied {len(paths)} cards to {args.copy}")
+        return 0
+    width = max(map(len, catalog.names()))
+    for name in catalog.names():
+        print(f"{name:<{width}s}  {catalog.describe(name)}")
+    print(f"({catalog.CARDS_DIR}; run one by name, e.g. bkgen generate {catalog.names()[-1]})")
     return 0
 
 
@@ -231,7 +250,7 @@ def _check_disk_space(card, out, n_events) -> None:
         probe = os.path.dirname(probe)
     free = shutil.disk_usage(probe).free
     if need > free:
-        raise ValueError(
+        raise InputError(
             f"generation.events = {n_events} needs up to {need / 1e9:.3g} GB at {parent!r}, {free / 1e9:.3g} GB free; "
             "allowed: fewer events, another output.file, or more space"
         )
@@ -256,12 +275,12 @@ def _cmd_generate(args) -> int:
     card = load(args.card, overrides)
     out = card["output"]["file"]
     if not out:
-        raise ValueError("output.file is empty; allowed: a path, given in the card or with -o FILE")
+        raise InputError("output.file is empty; allowed: a path, given in the card or with -o FILE")
     if os.path.exists(out) and not args.force:
         raise FileExistsError(f"output {out!r} exists; allowed: a new path, or --force to overwrite")
     if args.threads is not None:
         if not 1 <= args.threads <= numba.config.NUMBA_NUM_THREADS:
-            raise ValueError(f"--threads = {args.threads}; allowed: 1..{numba.config.NUMBA_NUM_THREADS}")
+            raise InputError(f"--threads = {args.threads}; allowed: 1..{numba.config.NUMBA_NUM_THREADS}")
         numba.set_num_threads(args.threads)
     n_events = card["generation"]["events"]
     seed = card["generation"]["seed"]
@@ -336,7 +355,7 @@ def _cmd_recast(args) -> int:
     from .recast.fit import Recast, reweight_factors
 
     if args.bootstrap < 0:
-        raise ValueError(f"--bootstrap = {args.bootstrap}; allowed: an integer >= 0")
+        raise InputError(f"--bootstrap = {args.bootstrap}; allowed: an integer >= 0")
     if args.scan:
         return _recast_scan(args)
     sp, _ = report.load_spectrum(args.input, args.set)
@@ -348,7 +367,7 @@ def _cmd_recast(args) -> int:
         res["published_fit"] = rc.run_published()
     if args.export_workspace or args.plot:
         if not res.get("fits"):
-            raise ValueError(f"{args.input!r} has no B+ -> K+ channel; allowed with --plot/--export-workspace: a K+ model")
+            raise InputError(f"{args.input!r} has no B+ -> K+ channel; allowed with --plot/--export-workspace: a K+ model")
         factors = reweight_factors(sp.kplus, sp.kplus_br)
     if args.export_workspace:
         _write_text(args.export_workspace, json.dumps(rc.pyhf_workspace(factors), indent=1))
@@ -383,7 +402,7 @@ def _recast_scan(args) -> int:
     from .recast.scan import parse_scan, run_scan, to_csv
 
     if args.input.lower().endswith(".root"):
-        raise ValueError(f"--scan with {args.input!r}: allowed: a card (scans need the q2 density of a card)")
+        raise InputError(f"--scan with {args.input!r}: allowed: a card (scans need the q2 density of a card)")
     scans = [parse_scan(t) for t in args.scan]
     n_points = 1
     for _, v in scans:
@@ -421,11 +440,11 @@ def _cmd_plot(args) -> int:
                 table = json.load(fh)
             table["keys"], table["points"]
         except (json.JSONDecodeError, KeyError, TypeError):
-            raise ValueError(f"{args.input!r}: allowed: a JSON table written by bkgen recast --scan") from None
+            raise InputError(f"{args.input!r}: allowed: a JSON table written by bkgen recast --scan") from None
         paths = plot.scan(table, args.output)
     elif args.what == "spectra":
         if args.events < 1000:
-            raise ValueError(f"--events = {args.events}; allowed: >= 1000")
+            raise InputError(f"--events = {args.events}; allowed: >= 1000")
         paths = plot.spectra(args.input, args.set, args.output, n_events=args.events)
     else:
         from .recast import report
@@ -433,14 +452,14 @@ def _cmd_plot(args) -> int:
 
         sp, _ = report.load_spectrum(args.input, args.set)
         if not sp.kplus_br > 0:
-            raise ValueError(f"{args.input!r} has no B+ -> K+ channel; allowed for 'bins': a K+ model")
+            raise InputError(f"{args.input!r} has no B+ -> K+ channel; allowed for 'bins': a K+ model")
         rc = Recast(analyses=("combined",))
         paths = plot.bins(rc, reweight_factors(sp.kplus, sp.kplus_br), sp.kplus_br / rc.bf_ref, args.output)
     print("wrote " + ", ".join(paths))
     return 0
 
 
-COMMANDS = {"generate": _cmd_generate, "info": _cmd_info, "validate": _cmd_validate, "list": _cmd_list,
+COMMANDS = {"generate": _cmd_generate, "info": _cmd_info, "validate": _cmd_validate, "list": _cmd_list, "cards": _cmd_cards,
             "reweight": _cmd_reweight, "scan": _cmd_scan, "bench": _cmd_bench, "recast": _cmd_recast,
             "plot": _cmd_plot}
 
@@ -460,7 +479,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("bkgen: interrupted; no output file was written", file=sys.stderr)
         return 130
-    except (ValueError, FileExistsError, OSError) as exc:
+    except (InputError, FileExistsError, OSError) as exc:
+        # bad input, an existing output, or the file system refusing: one line; anything else is a bug
         print(f"bkgen: error: {exc}", file=sys.stderr)
         return 2
 

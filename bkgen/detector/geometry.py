@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import InputError
 from ..kernels import flight
 
 # --- Belle II dimensions [mm] (shared/reference/inputs.md sec. 5b) ---------------------------
@@ -60,13 +61,13 @@ class Geometry:
 
     def __post_init__(self):
         if self.shape not in SHAPES:
-            raise ValueError(f"displacement.shape = {self.shape!r}; allowed: {', '.join(map(repr, SHAPES))}")
+            raise InputError(f"displacement.shape = {self.shape!r}; allowed: {', '.join(map(repr, SHAPES))}")
         prev = None
         for b in self.boundaries:
             if not b.radius > 0:
-                raise ValueError(f"displacement.{b.name}_radius = {b.radius:g}; allowed: > 0")
+                raise InputError(f"displacement.{b.name}_radius = {b.radius:g}; allowed: > 0")
             if self.shape == "cylinders" and not b.z_min < 0.0 < b.z_max:
-                raise ValueError(
+                raise InputError(
                     f"displacement.{b.name}_z_min/z_max = {b.z_min:g}/{b.z_max:g}; allowed: z_min < 0 < z_max"
                 )
             if prev is not None:
@@ -74,7 +75,7 @@ class Geometry:
                 if self.shape == "cylinders":
                     nested = nested and b.z_min <= prev.z_min and b.z_max >= prev.z_max
                 if not nested:
-                    raise ValueError(
+                    raise InputError(
                         f"displacement: the {b.name} boundary (R = {b.radius:g}, z = {b.z_min:g}..{b.z_max:g} mm) "
                         f"does not contain the {prev.name} boundary (R = {prev.radius:g}, "
                         f"z = {prev.z_min:g}..{prev.z_max:g} mm); allowed: nested boundaries"

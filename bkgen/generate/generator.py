@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
+from ..errors import InputError
 from .. import __version__
 from ..kernels import cascade as K
 from ..kernels import record as R
@@ -98,7 +99,7 @@ class Generator:
         self.width = float(sum(widths))
         self.width_error = float(math.sqrt(sum(i.width_error**2 for i in self.info)))
         if not self.width > 0:
-            raise ValueError(f"process.decay = {self.decay.name!r} has zero width at these parameters")
+            raise InputError(f"process.decay = {self.decay.name!r} has zero width at these parameters")
         self.tables = build_tables(self.channels, widths)
         self.lab = self._lab_vector()
         charge = card["process"]["charge"]
@@ -236,10 +237,14 @@ class Generator:
         return raw
 
     def _record_args(self, out: dict, n: int) -> tuple:
-        """The layout and output arguments of kernels.record.fill_record for the first n events of ``out``."""
+        """The layout and output arguments of kernels.record.fill_record for the first n events of ``out``.
+
+        The (rows, events, ...) buffers are passed whole (the kernels write events < n only): a slice
+        ``[:, :n]`` of a larger buffer is not contiguous, and would compile a second specialisation of
+        the kernels the first time a chunk is shorter than its buffer."""
         return (_OBS_COLS, self._mass_kind, self._mass_tab, self._rec_slots, self._rec_vertex, self.record.pdg,
-                self._rec_pdg_conj, out["mom"][:, :n], out["vert"][:, :n], out["pdg"][:n], out["scal"][:, :n],
-                out["channel"][:n], out["conj"][:n])
+                self._rec_pdg_conj, out["mom"], out["vert"], out["pdg"][:n], out["scal"], out["channel"][:n],
+                out["conj"][:n])
 
     def branch_buffers(self, n: int) -> dict:
         """Output arrays of :meth:`to_branches` for up to ``n`` events, for reuse across chunks."""

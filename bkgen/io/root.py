@@ -36,6 +36,7 @@ import xxhash
 import numpy as np
 import uproot
 
+from ..errors import InputError
 from ._atomic import AtomicPath
 
 __all__ = [
@@ -77,7 +78,7 @@ def parse_compression(spec: str) -> uproot.compression.Compression | None:
     ``"none"`` (uncompressed baskets).
     """
     if not isinstance(spec, str):
-        raise ValueError(
+        raise InputError(
             f"invalid compression {spec!r}: expected a string, one of {_COMPRESSION_FORMS}"
         )
     text = spec.strip().lower()
@@ -85,11 +86,11 @@ def parse_compression(spec: str) -> uproot.compression.Compression | None:
         return None
     match = _COMPRESSION_RE.match(text)
     if match is None or match.group(1) not in _COMPRESSION_ALGORITHMS:
-        raise ValueError(f"invalid compression {spec!r}: allowed forms are {_COMPRESSION_FORMS}")
+        raise InputError(f"invalid compression {spec!r}: allowed forms are {_COMPRESSION_FORMS}")
     cls, lo, hi = _COMPRESSION_ALGORITHMS[match.group(1)]
     level = int(match.group(2))
     if not lo <= level <= hi:
-        raise ValueError(
+        raise InputError(
             f"invalid compression {spec!r}: level {level} out of range {lo}..{hi} "
             f"for {match.group(1)}; allowed forms are {_COMPRESSION_FORMS}"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ...errors import InputError
 from . import alp, dark_higgs, dark_vector, massless_dark_photon, singlet_scalar, sm_nunu
 from .base import Model
 
@@ -21,4 +22,4 @@ def get(name: str) -> Model:
         return MODELS[name]
     except KeyError:
         allowed = ", ".join(repr(k) for k in MODELS)
-        raise ValueError(f"process.model = {name!r} is not a known model; allowed: {allowed}") from None
+        raise InputError(f"process.model = {name!r} is not a known model; allowed: {allowed}") from None
