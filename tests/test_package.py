@@ -101,3 +101,29 @@ def test_internal_value_error_exits_1_with_traceback(tmp_path):
     res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert res.returncode == 1
     assert "Traceback (most recent call last)" in res.stderr and "ValueError: invalid literal" in res.stderr
+
+
+def test_typed_constants_equal_codata_via_scipy():
+    """The SI and CODATA 2022 values typed in bkgen.physics.inputs (so that reading a card does not
+    import scipy) are those of scipy.constants."""
+    import math
+
+    import scipy.constants as sc
+
+    from bkgen.physics import inputs
+
+    assert inputs.C_MM_PER_NS == sc.c * 1e-6
+    assert math.isclose(inputs.HBAR_GEV_NS, sc.hbar / sc.e, rel_tol=1e-15)
+    assert inputs.G_FERMI == sc.physical_constants["Fermi coupling constant"][0]
+    assert inputs.ALPHA_EM_0 == sc.physical_constants["fine-structure constant"][0]
+
+
+@pytest.mark.cli
+@pytest.mark.parametrize("argv", [["validate", "sm_Knunu"], ["list"], ["cards"]])
+def test_light_commands_do_not_import_numba(argv, tmp_path):
+    code = ("import sys\nfrom bkgen.cli import main\nrc = main(sys.argv[1:])\n"
+            "heavy = [m for m in ('numba', 'uproot', 'awkward', 'scipy.integrate') if m in sys.modules]\n"
+            "assert not heavy, heavy\nsys.exit(rc)\n")
+    res = subprocess.run([sys.executable, "-c", code, *argv], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr

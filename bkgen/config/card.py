@@ -296,7 +296,7 @@ def resolve(raw: dict) -> dict:
         from ..detector.efficiency import load as load_efficiency
 
         load_efficiency(card["detector"]["efficiency"], "detector.efficiency")
-    from ..io.root import parse_compression
+    from ..io.compression import parse as parse_compression
 
     try:
         parse_compression(card["output"]["compression"])

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import InputError
-from ..kernels import flight
 
 # --- Belle II dimensions [mm] (shared/reference/inputs.md sec. 5b) ---------------------------
 #: CDC mother volume: R_min = 160 mm (central part), R_max = 1140 mm, -1000 < z < 1655 mm
@@ -91,6 +90,8 @@ class Geometry:
         which the ray leaves boundary k; 0 if the origin is already outside it. Shape (n, K)."""
         o = np.ascontiguousarray(origin, dtype=float)
         u = np.ascontiguousarray(direction, dtype=float)
+        from ..kernels import flight  # numba: imported when events need it, not to validate a card
+
         d = np.empty((o.shape[0], len(self.boundaries)))
         flight.exit_distances(o, u, self.shape == "spheres", *self._boundary_arrays(), d)
         return d
@@ -104,6 +105,8 @@ class Geometry:
         """Index into :attr:`regions` of the point at distance ell along each ray (exit_d from
         :meth:`exit_distances`)."""
         exit_d = np.ascontiguousarray(exit_d, dtype=float)
+        from ..kernels import flight
+
         out = np.empty(exit_d.shape[0], dtype=np.int8)
         flight.region_index(exit_d, np.ascontiguousarray(ell, dtype=float), out)
         return out

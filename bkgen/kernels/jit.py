@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numba
 from numba.core import caching as _caching
+from numba.core import types
 
 from .. import __version__
 
@@ -102,12 +103,29 @@ def _install_locator() -> None:
 _install_locator()
 
 
+def _one_specialisation_per_type(dispatcher):
+    """Calls from jitted code type constant arguments as literals (``wigner_d1(1, -1, c, s)`` has
+    Literal[int](1), Literal[int](-1)), and numba compiles one specialisation per literal value: nine
+    copies of wigner_d1, three of _bilinear, ... in the cold compile. Here the dispatcher is asked
+    for the non-literal types instead, so each helper compiles once per type signature; LLVM still
+    folds the constants after inlining it into its caller."""
+    get_call_template = dispatcher.get_call_template
+
+    def non_literal_call_template(args, kws):
+        return get_call_template(tuple(types.unliteral(a) for a in args),
+                                 {k: types.unliteral(v) for k, v in kws.items()})
+
+    dispatcher.get_call_template = non_literal_call_template
+    return dispatcher
+
+
 def jit(fn=None, **overrides):
-    """``numba.njit`` with bkgen's options (``cache=True`` etc.)."""
+    """``numba.njit`` with bkgen's options (``cache=True`` etc.), one specialisation per type
+    signature (no literal-value specialisations)."""
     opts = {**JIT_OPTIONS, **overrides}
     if fn is None:
-        return lambda f: numba.njit(**opts)(f)
-    return numba.njit(**opts)(fn)
+        return lambda f: _one_specialisation_per_type(numba.njit(**opts)(f))
+    return _one_specialisation_per_type(numba.njit(**opts)(fn))
 
 
 def pjit(fn):
