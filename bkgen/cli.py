@@ -290,7 +290,11 @@ def _cmd_generate(args) -> int:
         from .generate.distributed import run_cli
 
         return run_cli(card, args)
-    gen = Generator(card)
+    from .generate.compile_status import compile_status
+
+    with compile_status() as compiled:  # a status line on a terminal while numba compiles (first run only)
+        gen = Generator(card)
+        gen.compile()
     progress = None
     if not args.no_progress and sys.stderr.isatty():
         from tqdm import tqdm
@@ -312,6 +316,7 @@ def _cmd_generate(args) -> int:
         f"wrote {run.events} events to {out} in {dt:.2f} s ({n_events / dt:.3g} generated ev/s); "
         f"BR = {gen.br:.4e}; unweighting efficiency {run.efficiency:.3f}; overweight {overweight}"
         + (f"; detector acceptance {run.events / n_events:.3f}" if run.events != n_events else "")
+        + (f"; kernels compiled in {compiled.seconds:.1f} s (first run only)" if compiled.count else "")
     )
     return 0
 

@@ -236,6 +236,11 @@ class Generator:
             raw["record"] = record
         return raw
 
+    def compile(self) -> None:
+        """Compile (or load from the on-disk cache) the kernels of a run, by running them on zero
+        events with the argument types of a real run; a run's timing then excludes compilation."""
+        self.generate_range(0, 0, 0, 0, record=self.branch_buffers(0))
+
     def _record_args(self, out: dict, n: int) -> tuple:
         """The layout and output arguments of kernels.record.fill_record for the first n events of ``out``.
 
