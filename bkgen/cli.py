@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--json", action="store_true", help="machine-readable output")
     i.add_argument("--ff-uncertainty", action="store_true",
                    help="also the correlated form-factor uncertainty of the BRs (eigen-variations; slower)")
+    i.add_argument("--mc", action="store_true",
+                   help="also the Monte Carlo estimates of long-lived decays (displacement.info_events events)")
     _add_set(i)
 
     v = sub.add_parser("validate", help="check a card without running it")
@@ -160,7 +162,8 @@ def _cmd_info(args) -> int:
     from .config.card import load
     from .generate.generator import Generator
 
-    card = load(args.card, args.set)
+    # central values by default; the Monte Carlo estimates (events generated) only with --mc
+    card = load(args.card, list(args.set) + ([] if args.mc else ["displacement.info_events=0"]))
     gen = Generator(card)
     s = gen.summary()
     if args.ff_uncertainty:
