@@ -127,3 +127,26 @@ def test_light_commands_do_not_import_numba(argv, tmp_path):
     res = subprocess.run([sys.executable, "-c", code, *argv], cwd=tmp_path, capture_output=True, text=True,
                          timeout=120)
     assert res.returncode == 0, res.stderr
+
+
+def test_no_recompilation_for_event_count_threads_or_format(tmp_path, capsys):
+    """After one run of a card, runs with a partial last chunk (N > one chunk of 131072 events), one
+    thread, or another output format compile nothing."""
+    import numba
+    from numba.core import event
+
+    from bkgen.generate.compile_status import CompileTimer
+
+    base = ["generate", "sm_Knunu", "--no-progress", "--force", "--set", "generation.block_size=4096"]
+    assert cli.main(base + ["-n", "1000", "-o", str(tmp_path / "a.root")]) == 0
+    timer = CompileTimer()
+    event.register("numba:compile", timer)
+    try:
+        assert cli.main(base + ["-n", "140000", "-o", str(tmp_path / "b.root")]) == 0
+        assert cli.main(base + ["-n", "5000", "-o", str(tmp_path / "c.root"), "--threads", "1"]) == 0
+        assert cli.main(base + ["-n", "5000", "-o", str(tmp_path / "d.lhe"), "--format", "lhe"]) == 0
+    finally:
+        event.unregister("numba:compile", timer)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    capsys.readouterr()
+    assert timer.count == 0, f"{timer.count} compilations"
