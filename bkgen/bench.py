@@ -28,7 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+from .config.catalog import CARDS_DIR, locate
+from .errors import InputError
+
 PEER_CARD = "sm_Knunu.toml"
 
 
@@ -456,7 +458,7 @@ def run(cards: list[str], n: int, repeats: int, peers: bool, memory: bool, smoke
                 log(f"{name:32s} {cores} core(s): kernel {r['kernel']:.3g}, memory {r['memory']:.3g} ev/s, limit {r['limit']:.3g}, "
                     f"ROOT {r['root']:.3g} ev/s ({r['root_bytes_per_event']:.0f} B/ev), eff {r['efficiency']:.3f}")
         if peers:
-            peer_card = REPO / "cards" / PEER_CARD
+            peer_card = CARDS_DIR / PEER_CARD
             job = {}
             for cores in core_list:
                 job[cores] = _run_child({"kind": "card", "card_path": str(peer_card), "n": n, "repeats": repeats,
@@ -477,7 +479,7 @@ def run(cards: list[str], n: int, repeats: int, peers: bool, memory: bool, smoke
                     log(f"peer {name:14s} {cores} core(s): unweighted {r['unweighted']:.3g} ev/s")
         if not smoke:
             res["storage"] = {}
-            bench_card = str(REPO / "cards" / "dark_photon_KQQ_benchmark.toml")
+            bench_card = str(CARDS_DIR / "dark_photon_KQQ_benchmark.toml")
             for label, sets in STORAGE_CHOICES:
                 r = _run_child({"kind": "storage", "card_path": bench_card, "n": n, "repeats": repeats,
                                 "root_dir": tmp, "sets": sets}, all_cores)
@@ -487,7 +489,7 @@ def run(cards: list[str], n: int, repeats: int, peers: bool, memory: bool, smoke
         if memory:
             sizes = memory_events or [n // 4, n, 4 * n]
             for k in sizes:
-                r = _run_child({"kind": "memory", "card_path": str(REPO / "cards" / "dark_photon_KQQ_benchmark.toml"),
+                r = _run_child({"kind": "memory", "card_path": str(CARDS_DIR / "dark_photon_KQQ_benchmark.toml"),
                                 "n": k, "root_dir": tmp, "sets": []}, all_cores)
                 res["memory"].append(r)
                 log(f"memory: {k} events: peak RSS {r['peak_rss_MB']:.0f} MB, {r['rate']:.3g} ev/s")
@@ -606,15 +608,16 @@ def report(res: dict) -> str:
 
 def main(args) -> int:
     if args.repeats < 1:
-        raise ValueError(f"--repeats = {args.repeats}; allowed: an integer >= 1")
+        raise InputError(f"--repeats = {args.repeats}; allowed: an integer >= 1")
     if args.events is not None and args.events < 1000:
-        raise ValueError(f"--events = {args.events}; allowed: an integer >= 1000")
-    cards = args.cards or sorted(str(p) for p in (REPO / "cards").glob("*.toml"))
+        raise InputError(f"--events = {args.events}; allowed: an integer >= 1000")
+    cards = args.cards or sorted(str(p) for p in CARDS_DIR.glob("*.toml"))
+    cards = [str(locate(c)) for c in cards]
     for c in cards:
         if not Path(c).is_file():
-            raise FileNotFoundError(f"card {c!r} does not exist; allowed: paths to TOML cards")
+            raise InputError(f"card {c!r} does not exist; allowed: paths to TOML cards")
     if args.smoke:
-        cards = cards[:1] if args.cards else [str(REPO / "cards" / PEER_CARD)]
+        cards = cards[:1] if args.cards else [str(CARDS_DIR / PEER_CARD)]
         n, repeats, peers, memory = args.events or 20000, 1, False, False
     else:
         n, repeats, peers, memory = args.events or 2_000_000, args.repeats, not args.no_peers, args.memory
@@ -623,9 +626,9 @@ def main(args) -> int:
         try:
             memory_events = [int(float(x)) for x in args.memory_events.split(",")]
         except ValueError:
-            raise ValueError(f"--memory-events = {args.memory_events!r}; allowed: comma-separated event counts") from None
+            raise InputError(f"--memory-events = {args.memory_events!r}; allowed: comma-separated event counts") from None
         if any(k < 1000 for k in memory_events):
-            raise ValueError(f"--memory-events = {args.memory_events!r}; allowed: counts >= 1000")
+            raise InputError(f"--memory-events = {args.memory_events!r}; allowed: counts >= 1000")
         memory = True
     res = run(cards, n, repeats, peers, memory, args.smoke, memory_events=memory_events)
     text = report(res)

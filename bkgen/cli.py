@@ -10,6 +10,7 @@ import time
 
 import numpy as np
 
+from .errors import InputError
 from . import __version__
 
 
@@ -57,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--json", action="store_true", help="machine-readable output")
     i.add_argument("--ff-uncertainty", action="store_true",
                    help="also the correlated form-factor uncertainty of the BRs (eigen-variations; slower)")
+    i.add_argument("--mc", action="store_true",
+                   help="also the Monte Carlo estimates of long-lived decays (displacement.info_events events)")
     _add_set(i)
 
     v = sub.add_parser("validate", help="check a card without running it")
@@ -64,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(v)
 
     sub.add_parser("list", help="list models and their decays")
+
+    cd = sub.add_parser("cards", help="list the shipped cards (usable by name), or copy them")
+    cd.add_argument("--copy", metavar="DIR", help="copy every shipped card into DIR")
+    cd.add_argument("--force", action="store_true", help="with --copy: overwrite existing files")
 
     r = sub.add_parser("reweight", help="reweight a sample to another parameter point (no regeneration)")
     r.add_argument("sample", help="ROOT file written by bkgen generate")
@@ -81,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(s)
 
     b = sub.add_parser("bench", help="throughput benchmarks (see benchmarks/)")
-    b.add_argument("cards", nargs="*", help="cards (default: cards/*.toml)")
+    b.add_argument("cards", nargs="*", help="cards, paths or shipped names (default: every shipped card)")
     b.add_argument("--smoke", action="store_true", help="a few seconds: one card, small N, no peers")
     b.add_argument("-n", "--events", type=int, help="events per timed run")
     b.add_argument("--repeats", type=int, default=3, help="timed runs per figure (median)")
@@ -129,6 +136,20 @@ def _cmd_list(args) -> int:
     return 0
 
 
+def _cmd_cards(args) -> int:
+    from .config import catalog
+
+    if args.copy is not None:
+        paths = catalog.copy(args.copy, overwrite=args.force)
+        print(f"copied {len(paths)} cards to {args.copy}")
+        return 0
+    width = max(map(len, catalog.names()))
+    for name in catalog.names():
+        print(f"{name:<{width}s}  {catalog.describe(name)}")
+    print(f"({catalog.CARDS_DIR}; run one by name, e.g. bkgen generate {catalog.names()[-1]})")
+    return 0
+
+
 def _cmd_validate(args) -> int:
     from .config.card import load
 
@@ -141,7 +162,8 @@ def _cmd_info(args) -> int:
     from .config.card import load
     from .generate.decay import DecayPhysics
 
-    card = load(args.card, args.set)
+    # central values by default; the Monte Carlo estimates (events generated) only with --mc
+    card = load(args.card, list(args.set) + ([] if args.mc else ["displacement.info_events=0"]))
     physics = DecayPhysics.from_card(card)
     physics.require_open()
     if physics.decay.extension is not None:  # e.g. displaced decays: the extension summarises a sample
@@ -238,7 +260,7 @@ def _check_disk_space(card, out, n_events) -> None:
         probe = os.path.dirname(probe)
     free = shutil.disk_usage(probe).free
     if need > free:
-        raise ValueError(
+        raise InputError(
             f"generation.events = {n_events} needs up to {need / 1e9:.3g} GB at {parent!r}, {free / 1e9:.3g} GB free; "
             "allowed: fewer events, another output.file, or more space"
         )
@@ -263,12 +285,12 @@ def _cmd_generate(args) -> int:
     card = load(args.card, overrides)
     out = card["output"]["file"]
     if not out:
-        raise ValueError("output.file is empty; allowed: a path, given in the card or with -o FILE")
+        raise InputError("output.file is empty; allowed: a path, given in the card or with -o FILE")
     if os.path.exists(out) and not args.force:
         raise FileExistsError(f"output {out!r} exists; allowed: a new path, or --force to overwrite")
     if args.threads is not None:
         if not 1 <= args.threads <= numba.config.NUMBA_NUM_THREADS:
-            raise ValueError(f"--threads = {args.threads}; allowed: 1..{numba.config.NUMBA_NUM_THREADS}")
+            raise InputError(f"--threads = {args.threads}; allowed: 1..{numba.config.NUMBA_NUM_THREADS}")
         numba.set_num_threads(args.threads)
     n_events = card["generation"]["events"]
     seed = card["generation"]["seed"]
@@ -278,7 +300,11 @@ def _cmd_generate(args) -> int:
         from .generate.distributed import run_cli
 
         return run_cli(card, args)
-    gen = Generator(card)
+    from .generate.compile_status import compile_status
+
+    with compile_status() as compiled:  # a status line on a terminal while numba compiles (first run only)
+        gen = Generator(card)
+        gen.compile()
     progress = None
     if not args.no_progress and sys.stderr.isatty():
         from tqdm import tqdm
@@ -300,6 +326,7 @@ def _cmd_generate(args) -> int:
         f"wrote {run.events} events to {out} in {dt:.2f} s ({n_events / dt:.3g} generated ev/s); "
         f"BR = {gen.br:.4e}; unweighting efficiency {run.efficiency:.3f}; overweight {overweight}"
         + (f"; detector acceptance {run.events / n_events:.3f}" if run.events != n_events else "")
+        + (f"; kernels compiled in {compiled.seconds:.1f} s (first run only)" if compiled.count else "")
     )
     return 0
 
@@ -343,7 +370,7 @@ def _cmd_recast(args) -> int:
     from .recast.fit import Recast, reweight_factors
 
     if args.bootstrap < 0:
-        raise ValueError(f"--bootstrap = {args.bootstrap}; allowed: an integer >= 0")
+        raise InputError(f"--bootstrap = {args.bootstrap}; allowed: an integer >= 0")
     if args.scan:
         return _recast_scan(args)
     sp, _ = report.load_spectrum(args.input, args.set)
@@ -355,7 +382,7 @@ def _cmd_recast(args) -> int:
         res["published_fit"] = rc.run_published()
     if args.export_workspace or args.plot:
         if not res.get("fits"):
-            raise ValueError(f"{args.input!r} has no B+ -> K+ channel; allowed with --plot/--export-workspace: a K+ model")
+            raise InputError(f"{args.input!r} has no B+ -> K+ channel; allowed with --plot/--export-workspace: a K+ model")
         factors = reweight_factors(sp.kplus, sp.kplus_br)
     if args.export_workspace:
         _write_text(args.export_workspace, json.dumps(rc.pyhf_workspace(factors), indent=1))
@@ -390,7 +417,7 @@ def _recast_scan(args) -> int:
     from .recast.scan import parse_scan, run_scan, to_csv
 
     if args.input.lower().endswith(".root"):
-        raise ValueError(f"--scan with {args.input!r}: allowed: a card (scans need the q2 density of a card)")
+        raise InputError(f"--scan with {args.input!r}: allowed: a card (scans need the q2 density of a card)")
     scans = [parse_scan(t) for t in args.scan]
     n_points = 1
     for _, v in scans:
@@ -428,11 +455,11 @@ def _cmd_plot(args) -> int:
                 table = json.load(fh)
             table["keys"], table["points"]
         except (json.JSONDecodeError, KeyError, TypeError):
-            raise ValueError(f"{args.input!r}: allowed: a JSON table written by bkgen recast --scan") from None
+            raise InputError(f"{args.input!r}: allowed: a JSON table written by bkgen recast --scan") from None
         paths = plot.scan(table, args.output)
     elif args.what == "spectra":
         if args.events < 1000:
-            raise ValueError(f"--events = {args.events}; allowed: >= 1000")
+            raise InputError(f"--events = {args.events}; allowed: >= 1000")
         paths = plot.spectra(args.input, args.set, args.output, n_events=args.events)
     else:
         from .recast import report
@@ -440,14 +467,14 @@ def _cmd_plot(args) -> int:
 
         sp, _ = report.load_spectrum(args.input, args.set)
         if not sp.kplus_br > 0:
-            raise ValueError(f"{args.input!r} has no B+ -> K+ channel; allowed for 'bins': a K+ model")
+            raise InputError(f"{args.input!r} has no B+ -> K+ channel; allowed for 'bins': a K+ model")
         rc = Recast(analyses=("combined",))
         paths = plot.bins(rc, reweight_factors(sp.kplus, sp.kplus_br), sp.kplus_br / rc.bf_ref, args.output)
     print("wrote " + ", ".join(paths))
     return 0
 
 
-COMMANDS = {"generate": _cmd_generate, "info": _cmd_info, "validate": _cmd_validate, "list": _cmd_list,
+COMMANDS = {"generate": _cmd_generate, "info": _cmd_info, "validate": _cmd_validate, "list": _cmd_list, "cards": _cmd_cards,
             "reweight": _cmd_reweight, "scan": _cmd_scan, "bench": _cmd_bench, "recast": _cmd_recast,
             "plot": _cmd_plot}
 
@@ -467,7 +494,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("bkgen: interrupted; no output file was written", file=sys.stderr)
         return 130
-    except (ValueError, FileExistsError, OSError) as exc:
+    except (InputError, FileExistsError, OSError) as exc:
+        # bad input, an existing output, or the file system refusing: one line; anything else is a bug
         print(f"bkgen: error: {exc}", file=sys.stderr)
         return 2
 

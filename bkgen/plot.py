@@ -11,8 +11,9 @@ from .recast import belle2
 
 
 def _plt():
-    import matplotlib
+    from .errors import require
 
+    matplotlib = require("plot", "plotting")
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import mplhep

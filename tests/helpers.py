@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import os
+
 import numpy as np
+import pytest
 from scipy import stats
 
 from bkgen.config.card import resolve
@@ -34,3 +38,11 @@ def chi2_pvalue(observed, expected) -> float:
     mask = expected > 5
     chi2 = (((observed - expected) ** 2) / expected)[mask].sum()
     return float(stats.chi2.sf(chi2, mask.sum() - 1))
+
+
+def extra(module: str):
+    """Import a module of an optional extra; without it the test is skipped, except on CI (``CI=true``),
+    where every extra is installed (``pip install ".[test]"``) and a missing one fails."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        return importlib.import_module(module)
+    return pytest.importorskip(module)

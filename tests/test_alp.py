@@ -335,9 +335,14 @@ def test_invisible_br_benchmark_and_info():
     # bkgen info prints the eq. (11) and sample numbers
     buf = io.StringIO()
     with redirect_stdout(buf):
-        assert main(["info", str(BENCH), "--set", "displacement.info_events=3000"]) == 0
+        assert main(["info", str(BENCH), "--mc", "--set", "displacement.info_events=3000"]) == 0
     text = buf.getvalue()
     assert "invisible.br_invisible_eq11" in text and "invisible.br_invisible_mc" in text
+    buf = io.StringIO()
+    with redirect_stdout(buf):  # without --mc: the central values only, no events generated
+        assert main(["info", str(BENCH), "--set", "displacement.info_events=3000"]) == 0
+    text = buf.getvalue()
+    assert "invisible.br_invisible_eq11" in text and "invisible.br_invisible_mc" not in text
     buf = io.StringIO()
     with redirect_stdout(buf):
         assert main(["info", str(BENCH), "--json", "--set", "displacement.info_events=0"]) == 0

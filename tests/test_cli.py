@@ -20,6 +20,8 @@ import bkgen
 from bkgen.config.card import load, resolve
 from bkgen.generate.generator import Generator
 
+pytestmark = pytest.mark.cli
+
 CARD_DIR = Path(__file__).resolve().parent.parent / "cards"
 CARDS = sorted(CARD_DIR.glob("*.toml"))
 SM_KNUNU = CARD_DIR / "sm_Knunu.toml"

@@ -11,8 +11,9 @@ from bkgen.io.hepmc import HepMC3Writer, read_hepmc3
 from bkgen.io.lhe import LHEWriter, read_lhe
 from bkgen.io.root import RootEventWriter, read_events
 from bkgen.physics.inputs import C_MM_PER_NS
+from helpers import extra
 
-pyhepmc = pytest.importorskip("pyhepmc")
+pyhepmc = extra("pyhepmc")
 
 N = 300
 

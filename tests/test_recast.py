@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pyhf
 import pytest
 
 from bkgen.config.card import dumps, load
@@ -19,6 +18,9 @@ from bkgen.recast import belle2, report
 from bkgen.recast import spectrum as spec_mod
 from bkgen.recast.fit import Recast, reweight_factors, sm_shape_factors
 from bkgen.recast.likelihood import CompiledModel, to_pyhf_spec
+from helpers import extra
+
+pyhf = extra("pyhf")
 
 CARDS = Path(__file__).resolve().parents[1] / "cards"
 

@@ -15,6 +15,8 @@ import pytest
 
 from bkgen.io.root import read_events
 
+pytestmark = pytest.mark.cli
+
 ROOT = Path(__file__).resolve().parent.parent
 CARD = str(ROOT / "cards" / "sm_Knunu.toml")
 

@@ -16,6 +16,7 @@ from bkgen.generate import distributed
 from bkgen.generate.generator import Generator
 from bkgen.generate.pipeline import write_root
 from bkgen.reweight import Density, form_factor_shift, reweight_file, scan
+from helpers import extra
 
 CARDS = Path(__file__).resolve().parent.parent / "cards"
 KQQ = str(CARDS / "dark_photon_KQQ_benchmark.toml")
@@ -72,8 +73,10 @@ def test_float32_precision_option(tmp_path):
         assert f["events"]["q2"].interpretation.from_dtype == np.dtype(">f8")
 
 
+@pytest.mark.dask
 @pytest.mark.parametrize("processes", [False, True])
 def test_dask_chunks_equal_single_process_run(tmp_path, processes):
+    extra("dask.distributed")
     card = load(KQQ, SMALL_BLOCKS + ["generation.events=6000", "generation.seed=11"])
     single = tmp_path / "single.root"
     write_root(Generator(card), single, 11, 6000)
@@ -91,8 +94,10 @@ def test_dask_chunks_equal_single_process_run(tmp_path, processes):
     assert_same_events(read_all(out), reference)
 
 
+@pytest.mark.dask
 def test_dask_recovers_a_lost_worker(tmp_path):
     """A worker process killed while it runs a chunk: the chunk is re-run elsewhere, same events."""
+    extra("dask.distributed")
     from dask.distributed import Client, LocalCluster
 
     card = load(KQQ, ["generation.block_size=4096", "generation.events=40000", "generation.seed=5"])

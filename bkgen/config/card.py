@@ -369,7 +369,7 @@ def parse_axis(text: str, option: str) -> tuple[str, np.ndarray]:
     section is a model parameter. One-line ValueError naming ``option`` and the text otherwise."""
     form = "section.key=start:stop:n[:log]"
     if "=" not in text:
-        raise ValueError(f"{option} {text!r}: allowed: {form}")
+        raise InputError(f"{option} {text!r}: allowed: {form}")
     key, spec = (part.strip() for part in text.split("=", 1))
     if "." not in key:
         key = f"model.{key}"
@@ -379,14 +379,14 @@ def parse_axis(text: str, option: str) -> tuple[str, np.ndarray]:
             raise ValueError
         start, stop, n = float(parts[0]), float(parts[1]), int(parts[2])
     except ValueError:
-        raise ValueError(f"{option} {text!r}: allowed: {form} with numbers start, stop and an integer n") from None
+        raise InputError(f"{option} {text!r}: allowed: {form} with numbers start, stop and an integer n") from None
     if not (math.isfinite(start) and math.isfinite(stop)):
-        raise ValueError(f"{option} {text!r}: allowed: finite start and stop")
+        raise InputError(f"{option} {text!r}: allowed: finite start and stop")
     if not 1 <= n <= 10000:
-        raise ValueError(f"{option} {text!r}: n = {n}; allowed: 1..10000")
+        raise InputError(f"{option} {text!r}: n = {n}; allowed: 1..10000")
     if len(parts) == 4:
         if start <= 0 or stop <= 0:
-            raise ValueError(f"{option} {text!r}: allowed: positive start and stop for a log axis")
+            raise InputError(f"{option} {text!r}: allowed: positive start and stop for a log axis")
         return key, np.geomspace(start, stop, n)
     return key, np.linspace(start, stop, n)
 
@@ -426,9 +426,13 @@ def apply_overrides(raw: dict | Card, overrides: list[str]) -> dict:
 
 
 def load_raw(path: str | Path) -> dict:
-    p = Path(path)
+    """The TOML table of a card file, or of the shipped card of that name (``bkgen cards``)."""
+    from .catalog import locate
+
+    p = locate(path)
     if not p.is_file():
-        raise CardError(f"card {str(p)!r} does not exist; allowed: a path to a TOML card")
+        raise CardError(f"card {str(p)!r} does not exist; allowed: a path to a TOML card or a shipped card "
+                        "name (bkgen cards)")
     try:
         return tomllib.loads(p.read_text())
     except tomllib.TOMLDecodeError as exc:
@@ -450,30 +454,30 @@ def resolve(raw: dict) -> Card:
     try:
         model = get_model(card["process"]["model"])
         decay = model.decay(card["process"]["decay"])
-    except ValueError as exc:
+    except InputError as exc:
         raise CardError(str(exc)) from None
     card["model"] = _model_section(model, raw.get("model", {}))
     for section in ("beam", "generation", "output", "detector", "displacement"):
         card[section] = _check_section(section, raw.get(section, {}), SCHEMA[section])
     try:
         _geometry.from_card(card["displacement"])
-    except ValueError as exc:
+    except InputError as exc:
         raise CardError(str(exc)) from None
     if model.validate is not None:
         try:
             model.validate(card["model"], decay.name)
-        except ValueError as exc:
+        except InputError as exc:
             raise CardError(str(exc)) from None
     _check_beam(card, decay.parent)
     if card["detector"]["efficiency"] != "none":
         from ..detector.efficiency import load as load_efficiency
 
         load_efficiency(card["detector"]["efficiency"], "detector.efficiency")
-    from ..io.root import parse_compression
+    from ..io.compression import parse as parse_compression
 
     try:
         parse_compression(card["output"]["compression"])
-    except ValueError as exc:
+    except InputError as exc:
         raise CardError(f"output.compression = {card['output']['compression']!r}: {exc}") from None
     return _typed(card)
 

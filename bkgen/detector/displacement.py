@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 from ..kernels import flight
 from ..physics.inputs import C_MM_PER_NS
 from .geometry import Geometry
@@ -87,7 +88,7 @@ class DisplacedDecays:
         self.daughter_entries = tuple(int(i) for i in daughter_entries)
         self.block_size = int(block_size)
         if force_region is not None and force_region not in geometry.regions:
-            raise ValueError(f"displacement.force_region = {force_region!r}; allowed: 'none', "
+            raise InputError(f"displacement.force_region = {force_region!r}; allowed: 'none', "
                              + ", ".join(map(repr, geometry.regions)))
         self.force = None if force_region is None else geometry.regions.index(force_region)
 

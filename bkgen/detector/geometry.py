@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kernels import flight
+from ..errors import InputError
 
 # --- Belle II dimensions [mm] (shared/reference/inputs.md sec. 5b) ---------------------------
 #: CDC mother volume: R_min = 160 mm (central part), R_max = 1140 mm, -1000 < z < 1655 mm
@@ -60,13 +60,13 @@ class Geometry:
 
     def __post_init__(self):
         if self.shape not in SHAPES:
-            raise ValueError(f"displacement.shape = {self.shape!r}; allowed: {', '.join(map(repr, SHAPES))}")
+            raise InputError(f"displacement.shape = {self.shape!r}; allowed: {', '.join(map(repr, SHAPES))}")
         prev = None
         for b in self.boundaries:
             if not b.radius > 0:
-                raise ValueError(f"displacement.{b.name}_radius = {b.radius:g}; allowed: > 0")
+                raise InputError(f"displacement.{b.name}_radius = {b.radius:g}; allowed: > 0")
             if self.shape == "cylinders" and not b.z_min < 0.0 < b.z_max:
-                raise ValueError(
+                raise InputError(
                     f"displacement.{b.name}_z_min/z_max = {b.z_min:g}/{b.z_max:g}; allowed: z_min < 0 < z_max"
                 )
             if prev is not None:
@@ -74,7 +74,7 @@ class Geometry:
                 if self.shape == "cylinders":
                     nested = nested and b.z_min <= prev.z_min and b.z_max >= prev.z_max
                 if not nested:
-                    raise ValueError(
+                    raise InputError(
                         f"displacement: the {b.name} boundary (R = {b.radius:g}, z = {b.z_min:g}..{b.z_max:g} mm) "
                         f"does not contain the {prev.name} boundary (R = {prev.radius:g}, "
                         f"z = {prev.z_min:g}..{prev.z_max:g} mm); allowed: nested boundaries"
@@ -90,6 +90,8 @@ class Geometry:
         which the ray leaves boundary k; 0 if the origin is already outside it. Shape (n, K)."""
         o = np.ascontiguousarray(origin, dtype=float)
         u = np.ascontiguousarray(direction, dtype=float)
+        from ..kernels import flight  # numba: imported when events need it, not to validate a card
+
         d = np.empty((o.shape[0], len(self.boundaries)))
         flight.exit_distances(o, u, self.shape == "spheres", *self._boundary_arrays(), d)
         return d
@@ -103,6 +105,8 @@ class Geometry:
         """Index into :attr:`regions` of the point at distance ell along each ray (exit_d from
         :meth:`exit_distances`)."""
         exit_d = np.ascontiguousarray(exit_d, dtype=float)
+        from ..kernels import flight
+
         out = np.empty(exit_d.shape[0], dtype=np.int8)
         flight.region_index(exit_d, np.ascontiguousarray(ell, dtype=float), out)
         return out

@@ -19,6 +19,7 @@ import threading
 import time
 from pathlib import Path
 
+from ..errors import InputError, require
 from .. import __version__
 from ..config.card import dumps
 from .generator import Generator
@@ -151,6 +152,7 @@ def run(card: dict, out: str | Path, *, workers: int | None = None, scheduler: s
             chunks.append(done or run_chunk(card_text, seed, n_events, i, b0, nb, str(path), threads))
         seconds = time.perf_counter() - t0
         return _finish(card_text, seed, n_events, bs, chunks, seconds, out, mpath, merge, overwrite or resume, log)
+    require("dask", "a dask run", ("dask.distributed",))
     from dask.distributed import Client, LocalCluster
 
     cluster = own_client = None
@@ -219,7 +221,7 @@ def verify(manifest: dict, directory: str | Path) -> None:
     for c in manifest["chunks"]:
         path = Path(directory) / c["file"]
         if not path.exists() or sha256(path) != c["sha256"]:
-            raise ValueError(f"chunk file {str(path)!r} is missing or its checksum differs from the manifest")
+            raise InputError(f"chunk file {str(path)!r} is missing or its checksum differs from the manifest")
 
 
 def merge_chunks(manifest: dict, out: str | Path, directory: str | Path, overwrite: bool = False) -> None:
@@ -256,20 +258,16 @@ def merge_chunks(manifest: dict, out: str | Path, directory: str | Path, overwri
 
 def run_cli(card: dict, args) -> int:
     """``bkgen generate ... --workers N | --scheduler ADDRESS [--chunks K] [--merge]``."""
-    try:
-        if args.workers is not None or args.scheduler is not None:
-            import dask.distributed  # noqa: F401
-    except ImportError:
-        raise ValueError("--workers/--scheduler need dask.distributed; allowed: install it with "
-                         "pip install 'dask[distributed]'") from None
+    if args.workers is not None or args.scheduler is not None:
+        require("dask", "--workers/--scheduler", ("dask.distributed",))
     if args.workers is not None and args.scheduler is not None:
-        raise ValueError(f"--workers = {args.workers} and --scheduler = {args.scheduler!r}; allowed: one of them")
+        raise InputError(f"--workers = {args.workers} and --scheduler = {args.scheduler!r}; allowed: one of them")
     if args.workers is not None and args.workers < 1:
-        raise ValueError(f"--workers = {args.workers}; allowed: an integer >= 1")
+        raise InputError(f"--workers = {args.workers}; allowed: an integer >= 1")
     if args.chunks is not None and args.chunks < 1:
-        raise ValueError(f"--chunks = {args.chunks}; allowed: an integer >= 1")
+        raise InputError(f"--chunks = {args.chunks}; allowed: an integer >= 1")
     if args.threads is not None and args.threads < 1:
-        raise ValueError(f"--threads = {args.threads}; allowed: an integer >= 1")
+        raise InputError(f"--threads = {args.threads}; allowed: an integer >= 1")
     sequential = args.workers is None and args.scheduler is None
     run(card, card["output"]["file"], workers=args.workers, scheduler=args.scheduler, n_chunks=args.chunks,
         threads=args.threads, merge=args.merge, overwrite=args.force, log=print,

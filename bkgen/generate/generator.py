@@ -198,12 +198,21 @@ class Generator:
             raw["record"] = record
         return raw
 
+    def compile(self) -> None:
+        """Compile (or load from the on-disk cache) the kernels of a run, by running them on zero
+        events with the argument types of a real run; a run's timing then excludes compilation."""
+        self.generate_range(0, 0, 0, 0, record=self.branch_buffers(0))
+
     def _record_args(self, out: dict, n: int) -> tuple:
-        """The layout and output arguments of kernels.record.fill_record for the first n events of ``out``."""
+        """The layout and output arguments of kernels.record.fill_record for the first n events of ``out``.
+
+        The (rows, events, ...) buffers are passed whole (the kernels write events < n only): a slice
+        ``[:, :n]`` of a larger buffer is not contiguous, and would compile a second specialisation of
+        the kernels the first time a chunk is shorter than its buffer."""
         mass_kind, mass_tab = self._masses()
         return (_OBS_COLS, mass_kind, mass_tab, self._rec_slots, self._rec_vertex, self.record.pdg,
-                self._rec_pdg_conj, out["mom"][:, :n], out["vert"][:, :n], out["pdg"][:n], out["scal"][:, :n],
-                out["channel"][:n], out["conj"][:n])
+                self._rec_pdg_conj, out["mom"], out["vert"], out["pdg"][:n], out["scal"], out["channel"][:n],
+                out["conj"][:n])
 
     def branch_buffers(self, n: int) -> dict:
         """Output arrays of :meth:`to_branches` for up to ``n`` events, for reuse across chunks."""

@@ -15,11 +15,9 @@ from ._atomic import AtomicPath, AtomicWriter
 
 
 def _require_pyhepmc():
-    try:
-        import pyhepmc
-    except ImportError:  # pragma: no cover - dependency declared in pyproject
-        raise ImportError("HepMC3 output needs pyhepmc: pip install pyhepmc") from None
-    return pyhepmc
+    from ..errors import require
+
+    return require("hepmc", "output.format = 'hepmc3'")
 
 
 class HepMC3Writer(AtomicWriter):

@@ -23,7 +23,6 @@ Baskets are compressed on a thread pool before uproot stores them
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ import xxhash
 import numpy as np
 import uproot
 
+from . import compression
 from ._atomic import AtomicPath
 
 __all__ = [
@@ -50,15 +50,7 @@ __all__ = [
 TREE_NAME = "events"
 COUNTER_BRANCH = "n_particles"
 
-_COMPRESSION_ALGORITHMS = {
-    "zstd": (uproot.ZSTD, 1, 22),
-    "lz4": (uproot.LZ4, 1, 12),
-    "zlib": (uproot.ZLIB, 1, 9),
-    "lzma": (uproot.LZMA, 1, 9),
-}
-_COMPRESSION_FORMS = (
-    "'none', 'zstd:N' (N=1..22), 'lz4:N' (N=1..12), 'zlib:N' (N=1..9), 'lzma:N' (N=1..9)"
-)
+_COMPRESSION_CLASSES = {"zstd": uproot.ZSTD, "lz4": uproot.LZ4, "zlib": uproot.ZLIB, "lzma": uproot.LZMA}
 _ALLOWED_DTYPES = frozenset(
     np.dtype(t)
     for t in (
@@ -66,34 +58,19 @@ _ALLOWED_DTYPES = frozenset(
         np.uint8, np.uint16, np.uint32, np.uint64, np.float32, np.float64,
     )
 )
-_COMPRESSION_RE = re.compile(r"^\s*([a-z0-9]+)\s*:\s*([0-9]+)\s*$")
 
 
 def parse_compression(spec: str) -> uproot.compression.Compression | None:
     """Translate a compression string into an uproot compression setting.
 
     Accepted forms are ``"none"`` and ``"<algorithm>:<level>"`` with algorithm
-    one of ``zstd``, ``lz4``, ``zlib``, ``lzma``.  Returns ``None`` for
-    ``"none"`` (uncompressed baskets).
+    one of ``zstd``, ``lz4``, ``zlib``, ``lzma`` (checked by :func:`bkgen.io.compression.parse`).
+    Returns ``None`` for ``"none"`` (uncompressed baskets).
     """
-    if not isinstance(spec, str):
-        raise ValueError(
-            f"invalid compression {spec!r}: expected a string, one of {_COMPRESSION_FORMS}"
-        )
-    text = spec.strip().lower()
-    if text == "none":
+    setting = compression.parse(spec)
+    if setting is None:
         return None
-    match = _COMPRESSION_RE.match(text)
-    if match is None or match.group(1) not in _COMPRESSION_ALGORITHMS:
-        raise ValueError(f"invalid compression {spec!r}: allowed forms are {_COMPRESSION_FORMS}")
-    cls, lo, hi = _COMPRESSION_ALGORITHMS[match.group(1)]
-    level = int(match.group(2))
-    if not lo <= level <= hi:
-        raise ValueError(
-            f"invalid compression {spec!r}: level {level} out of range {lo}..{hi} "
-            f"for {match.group(1)}; allowed forms are {_COMPRESSION_FORMS}"
-        )
-    return cls(level)
+    return _COMPRESSION_CLASSES[setting[0]](setting[1])
 
 
 class _PrecompressedCodec:

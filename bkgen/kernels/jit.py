@@ -1,19 +1,131 @@
-"""The one place where numba options live."""
+"""The one place where numba options live, including where compiled kernels are cached.
+
+Compiled kernels are cached on disk in one directory per (bkgen version, numba version, hash of
+the kernel sources ``bkgen/kernels/*.py``): ``$BKGEN_CACHE_DIR/numba-<key>`` if ``BKGEN_CACHE_DIR``
+is set, else the user cache directory (``$XDG_CACHE_HOME/bkgen`` or ``~/.cache/bkgen`` on Linux,
+``~/Library/Caches/bkgen`` on macOS, ``%LOCALAPPDATA%\\bkgen\\Cache`` on Windows). The entries are
+named by the module's path inside the package, so a source checkout and an installed copy of the
+same version share them; a changed kernel file gives a new key, so an edit of a callee in another
+file is never served a stale compiled caller. An unwritable cache directory falls back to numba's
+own cache locations.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import sys
+from functools import lru_cache
+from pathlib import Path
+
 import numba
+from numba.core import caching as _caching
+from numba.core import types
+
+from .. import __version__
 
 #: options shared by every kernel: on-disk cache, no GIL, numpy error semantics
 JIT_OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)
 
+_PACKAGE = Path(__file__).resolve().parent.parent  # the bkgen package directory
+
+
+def user_cache_root() -> Path:
+    """bkgen's cache root: ``$BKGEN_CACHE_DIR`` or the platform's user cache directory."""
+    env = os.environ.get("BKGEN_CACHE_DIR")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+        return base / "bkgen" / "Cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "bkgen"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bkgen"
+
+
+@lru_cache(maxsize=1)
+def cache_key() -> str:
+    """``<bkgen version>-<numba version>-<sha256 of the kernel sources, 12 hex digits>``."""
+    h = hashlib.sha256()
+    for path in sorted((_PACKAGE / "kernels").glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"{__version__}-{numba.__version__}-{h.hexdigest()[:12]}"
+
+
+def cache_dir() -> Path:
+    """The directory of bkgen's compiled kernels for this version, numba and kernel sources."""
+    return user_cache_root() / f"numba-{cache_key()}"
+
+
+@lru_cache(maxsize=None)
+def _file_hash(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+class _BkgenCacheLocator(_caching._CacheLocator):
+    """Caches the kernels of files inside the bkgen package under :func:`cache_dir`, by their path
+    inside the package (the same for a checkout and an install), stamped with the file's content hash."""
+
+    def __init__(self, py_func, py_file, relative: Path):
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+        self._cache_path = str(cache_dir() / relative.parent)
+
+    def get_cache_path(self):
+        return self._cache_path
+
+    def get_source_stamp(self):
+        return _file_hash(self._py_file)
+
+    def get_disambiguator(self):
+        return str(self._lineno)
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        try:
+            relative = Path(py_file).resolve().relative_to(_PACKAGE)
+        except (ValueError, OSError):
+            return None  # not a bkgen source file: numba's own locators
+        self = cls(py_func, py_file, relative)
+        try:
+            self.ensure_cache_path()
+        except OSError:
+            return None  # unwritable: numba's own locators
+        return self
+
+
+def _install_locator() -> None:
+    impl = getattr(_caching, "CacheImpl", None) or getattr(_caching, "_CacheImpl")
+    if _BkgenCacheLocator not in impl._locator_classes:
+        impl._locator_classes.insert(0, _BkgenCacheLocator)
+
+
+_install_locator()
+
+
+def _one_specialisation_per_type(dispatcher):
+    """Calls from jitted code type constant arguments as literals (``wigner_d1(1, -1, c, s)`` has
+    Literal[int](1), Literal[int](-1)), and numba compiles one specialisation per literal value: nine
+    copies of wigner_d1, three of _bilinear, ... in the cold compile. Here the dispatcher is asked
+    for the non-literal types instead, so each helper compiles once per type signature; LLVM still
+    folds the constants after inlining it into its caller."""
+    get_call_template = dispatcher.get_call_template
+
+    def non_literal_call_template(args, kws):
+        return get_call_template(tuple(types.unliteral(a) for a in args),
+                                 {k: types.unliteral(v) for k, v in kws.items()})
+
+    dispatcher.get_call_template = non_literal_call_template
+    return dispatcher
+
 
 def jit(fn=None, **overrides):
-    """``numba.njit`` with bkgen's options (``cache=True`` etc.)."""
+    """``numba.njit`` with bkgen's options (``cache=True`` etc.), one specialisation per type
+    signature (no literal-value specialisations)."""
     opts = {**JIT_OPTIONS, **overrides}
     if fn is None:
-        return lambda f: numba.njit(**opts)(f)
-    return numba.njit(**opts)(fn)
+        return lambda f: _one_specialisation_per_type(numba.njit(**opts)(f))
+    return _one_specialisation_per_type(numba.njit(**opts)(fn))
 
 
 def pjit(fn):

@@ -8,19 +8,25 @@ citation of the place they were taken from. Units: GeV, ns, mm.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
-import scipy.constants as _sc
 from particle import Particle
 
-# --- unit conversions (CODATA via scipy.constants) --------------------------
+# --- unit conversions ----------------------------------------------------------
+# Exact SI defining constants (SI Brochure, 9th ed. 2019) and CODATA 2022 values (NIST,
+# physics.nist.gov/constants; the values scipy.constants 1.15+ carries), typed here so that reading
+# a card does not import scipy.
+_C_M_PER_S = 299_792_458.0  # speed of light [m/s], exact
+_H_J_S = 6.626_070_15e-34  # Planck constant [J s], exact
+_E_C = 1.602_176_634e-19  # elementary charge [C], exact
 #: speed of light [mm/ns]
-C_MM_PER_NS = _sc.c * 1e3 / 1e9
+C_MM_PER_NS = _C_M_PER_S * 1e3 / 1e9
 #: hbar [GeV ns]
-HBAR_GEV_NS = _sc.hbar / _sc.e * 1e-9 * 1e9
-#: Fermi constant G_F [GeV^-2], CODATA 2022 via scipy.constants
-G_FERMI = _sc.physical_constants["Fermi coupling constant"][0]
+HBAR_GEV_NS = _H_J_S / (2 * math.pi) / _E_C * 1e-9 * 1e9
+#: Fermi constant G_F [GeV^-2], CODATA 2022
+G_FERMI = 1.166_378_7e-5
 
 
 # --- PDG Monte Carlo codes ----------------------------------------------------
@@ -105,9 +111,8 @@ SIGMA_E_HER = 5.13e-3  #: HER energy spread [GeV] (basf2 beamparameters.py covHE
 SIGMA_E_LER = 2.375e-3  #: LER energy spread [GeV] (basf2 beamparameters.py covLER)
 
 # --- couplings for the mediator models (massive dark photon, dark Higgs) -------
-#: fine-structure constant alpha(0), CODATA 2022 via scipy.constants ("the fine structure
-#: constant" of seed 003 eq. 38)
-ALPHA_EM_0 = _sc.fine_structure
+#: fine-structure constant alpha(0), CODATA 2022 ("the fine structure constant" of seed 003 eq. 38)
+ALPHA_EM_0 = 7.297_352_564_3e-3
 #: |g_bs^X| per unit kinetic mixing from the full one-loop expressions, seed 003 after eq. (41),
 #: printed there as "2.44 eps x 10^-6"; the exponent is -4 (eq. 41 itself evaluates to
 #: 2.7e-4 eps, and only 1e-4 gives the Belle II excess at eps = 10^-4.3; tests/test_dark_vector.py)

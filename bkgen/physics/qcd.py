@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import math
 
-from scipy.integrate import solve_ivp
-
 from .inputs import ALPHA_S_2GEV, MU_ALPHA_S_REF, quark_mass_msbar
 
 
@@ -38,6 +36,8 @@ def n_flavours(mu: float) -> int:
 def _run(alpha: float, mu_from: float, mu_to: float, n_f: int) -> float:
     if mu_from == mu_to:
         return alpha
+    from scipy.integrate import solve_ivp  # imported when needed: scipy.integrate is slow to import
+
     b0, b1 = beta_coefficients(n_f)
     sol = solve_ivp(
         lambda _t, a: -(b0 * a * a + b1 * a * a * a), (math.log(mu_from**2), math.log(mu_to**2)), [alpha],

@@ -29,6 +29,7 @@ import numpy as np
 from scipy.stats import norm
 from threadpoolctl import threadpool_limits
 
+from ..errors import InputError
 from . import belle2
 from .likelihood import CompiledModel, to_pyhf_spec
 
@@ -44,7 +45,7 @@ def reweight_factors(np_bins: np.ndarray, np_total: float) -> dict[str, np.ndarr
     normalised to a total BF of B_ref (one unit of r)."""
     s = belle2.null_table().bf
     if not np_total > 0:
-        raise ValueError("the model has no B+ -> K+ rate in the Belle II q2 range")
+        raise InputError("the model has no B+ -> K+ rate in the Belle II q2 range")
     n_unit = np.asarray(np_bins, dtype=float) * belle2.bf_reference() / np_total
     with np.errstate(invalid="ignore", divide="ignore"):
         w = np.where(s > 0, n_unit / s, 0.0)

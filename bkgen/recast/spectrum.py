@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..errors import InputError
 from ..generate.decay import DecayPhysics
 from ..generate.widths import ChannelGrid, _gauss_legendre, adaptive_width
 from ..physics.models import get as get_model
@@ -138,11 +139,11 @@ def from_sample(path: str, edges: np.ndarray | None = None) -> Spectrum:
     edges = belle2.Q2_GEN_EDGES[1:] if edges is None else edges
     meta = read_metadata(path)
     if "run_info" not in meta or "card" not in meta:
-        raise ValueError(f"sample {path!r} has no run_info/card metadata; allowed: a file written by bkgen generate")
+        raise InputError(f"sample {path!r} has no run_info/card metadata; allowed: a file written by bkgen generate")
     info = json.loads(meta["run_info"])
     card = resolve(tomllib.loads(meta["card"]))
     if card.get("detector", {}).get("efficiency", "none") != "none" and card["detector"]["efficiency_mode"] == "accept_reject":
-        raise ValueError(
+        raise InputError(
             f"sample {path!r}: detector.efficiency_mode = 'accept_reject' was applied; allowed: a generator-level "
             "sample (detector.efficiency = 'none' or efficiency_mode = 'weight')"
         )
@@ -153,7 +154,7 @@ def from_sample(path: str, edges: np.ndarray | None = None) -> Spectrum:
     q2, chan = arr["q2"], arr["channel"].astype(int)
     n_total = q2.size
     if n_total == 0:
-        raise ValueError(f"sample {path!r} has no events")
+        raise InputError(f"sample {path!r} has no events")
     br = float(info["br"])
     kmask = np.array([is_kplus(c) for c in channels])[chan]
     counts = np.histogram(q2[kmask], bins=edges)[0].astype(float)

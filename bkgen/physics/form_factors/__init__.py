@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from ...errors import InputError
 from ..inputs import mass
 from . import bhvdw2012, bsz
 
@@ -61,7 +62,7 @@ def _sets(transition: str) -> dict:
     try:
         return _REGISTRY[transition]
     except KeyError:
-        raise ValueError(f"unknown transition {transition!r}; allowed: {list(_REGISTRY)}") from None
+        raise InputError(f"unknown transition {transition!r}; allowed: {list(_REGISTRY)}") from None
 
 
 def available(transition: str) -> tuple[str, ...]:
@@ -84,7 +85,7 @@ def get(transition: str, name: str | None = None, m_B: float | None = None, m_M:
     if name is None:
         name = next(iter(sets))
     if name not in sets:
-        raise ValueError(f"unknown form-factor set {name!r} for {transition}; allowed: {list(sets)}")
+        raise InputError(f"unknown form-factor set {name!r} for {transition}; allowed: {list(sets)}")
     if m_B is None or m_M is None:
         pdg_B, pdg_M = DEFAULT_MESONS[transition]
         m_B = mass(pdg_B) if m_B is None else m_B

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import InputError
 from .common import z
 
 #: KMPW arXiv:1006.4945 Table 4 (fit of eq. 8.8); read from EOS
@@ -102,7 +103,7 @@ class BHvDW2012:
         """
         unknown = sorted(set(shifts) - set(_PARAMETERS))
         if unknown:
-            raise ValueError(f"unknown parameter(s) {unknown} for {self.name}; allowed: {list(_PARAMETERS)}")
+            raise InputError(f"unknown parameter(s) {unknown} for {self.name}; allowed: {list(_PARAMETERS)}")
         if sigmas:
             err = self.uncertainties
             shifts = {k: v * (err[k][0] if v >= 0 else err[k][1]) for k, v in shifts.items()}

@@ -23,6 +23,7 @@ from typing import Mapping
 
 import numpy as np
 
+from ...errors import InputError
 from . import published
 from .common import kallen, z
 
@@ -339,7 +340,7 @@ class BSZExpansion:
         allowed = self.uncertainties
         unknown = sorted(set(shifts) - set(allowed))
         if unknown:
-            raise ValueError(
+            raise InputError(
                 f"unknown or constrained parameter(s) {unknown} for {self.transition} {self.name}; "
                 f"allowed: {list(allowed)}"
             )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+from ...errors import InputError
 from .base import Model
 
 
@@ -38,4 +39,4 @@ def get(name: str) -> Model:
         return MODELS[name]
     except KeyError:
         allowed = ", ".join(repr(k) for k in MODELS)
-        raise ValueError(f"process.model = {name!r} is not a known model; allowed: {allowed}") from None
+        raise InputError(f"process.model = {name!r} is not a known model; allowed: {allowed}") from None

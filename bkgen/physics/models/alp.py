@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import InputError
 from .. import form_factors
 from ..inputs import (
     ALPHA_EM_0,
@@ -236,7 +237,7 @@ def build_kstar(p: dict) -> list[Channel]:
 
 def _validate(p: dict, decay: str) -> None:
     if total_width(p) <= 0.0:
-        raise ValueError("model: the ALP has no open decay mode at these couplings; allowed: a non-zero "
+        raise InputError("model: the ALP has no open decay mode at these couplings; allowed: a non-zero "
                          "C_qq_A, C_ll_A, C_gamma_UV, C_G_UV or C_chichi_A (with 2 m_chi < m_a)")
     if decay == "B+ -> K+ a":
         limit = mass(521) - mass(321)
@@ -248,9 +249,9 @@ def _validate(p: dict, decay: str) -> None:
         v = particle(313)
         limit = min(limit, mass(511) - max(v.mass - p["line_shape_halfwidths"] * v.width, mass(321) + mass(211)))
     if p["m_a"] >= limit - 1e-3:
-        raise ValueError(f"model.m_a = {p['m_a']!r} closes {decay}; allowed: m_a < {limit - 1e-3:.4f} GeV")
+        raise InputError(f"model.m_a = {p['m_a']!r} closes {decay}; allowed: m_a < {limit - 1e-3:.4f} GeV")
     if coupling[1] == 0.0:
-        raise ValueError(f"model.{coupling[0]} = 0 switches {decay} off; allowed: a non-zero coupling")
+        raise InputError(f"model.{coupling[0]} = 0 switches {decay} off; allowed: a non-zero coupling")
 
 
 def summary(p: dict) -> dict:

@@ -30,6 +30,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ...errors import InputError
 from ..inputs import BLATT_WEISSKOPF_R, mass, particle
 
 #: Y decay modes understood by the kernel
@@ -397,7 +398,7 @@ class Model:
             if d.name == name:
                 return d
         allowed = ", ".join(repr(d.name) for d in self.decays)
-        raise ValueError(f"process.decay = {name!r} is not a decay of model {self.name!r}; allowed: {allowed}")
+        raise InputError(f"process.decay = {name!r} is not a decay of model {self.name!r}; allowed: {allowed}")
 
     def defaults(self) -> dict:
         return {p.name: p.default for p in self.parameters}

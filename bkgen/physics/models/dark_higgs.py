@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import InputError
 from .. import form_factors
 from ..inputs import (
     C_MM_PER_NS,
@@ -193,12 +194,12 @@ def build_kxx(p: dict) -> list[Channel]:
 def _validate(p: dict, decay: str) -> None:
     q2_max = (mass(521) - mass(321)) ** 2
     if total_width(p) <= 0.0:
-        raise ValueError(f"model.m_H1 = {p['m_H1']!r}: H1 has no open decay (needs m_H1 > 2 m_Zp or 2 m_DM); "
+        raise InputError(f"model.m_H1 = {p['m_H1']!r}: H1 has no open decay (needs m_H1 > 2 m_Zp or 2 m_DM); "
                          "allowed: m_H1 > 2 min(m_Zp, m_DM)")
     if decay == "B+ -> K+ X Xbar" and 4 * p["m_DM"] ** 2 >= q2_max:
-        raise ValueError(f"model.m_DM = {p['m_DM']!r} closes B+ -> K+ X Xbar; allowed: 2 m_DM < m_B - m_K")
+        raise InputError(f"model.m_DM = {p['m_DM']!r} closes B+ -> K+ X Xbar; allowed: 2 m_DM < m_B - m_K")
     if decay == "B+ -> K+ H1" and 4 * min(p["m_Zp"], p["m_DM"]) ** 2 >= q2_max:
-        raise ValueError("model: no H1 decay mode is open in B+ -> K+ H1; allowed: 2 min(m_Zp, m_DM) < m_B - m_K")
+        raise InputError("model: no H1 decay mode is open in B+ -> K+ H1; allowed: 2 min(m_Zp, m_DM) < m_B - m_K")
 
 
 MODEL = Model(

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import InputError
 from .. import form_factors, hadrons
 from ..inputs import (
     ALPHA_EM_0,
@@ -431,15 +432,15 @@ def build_kstar(p: dict) -> list[Channel]:
 
 def _validate(p: dict, decay: str) -> None:
     if p["m_DM"] > 0 and p["dm_type"] == "majorana" and p["alpha_X"] > 0 and 2 * p["m_DM"] >= mass(521):
-        raise ValueError(f"model.m_DM = {p['m_DM']!r} closes every B decay; allowed: 2 m_DM < m_B")
+        raise InputError(f"model.m_DM = {p['m_DM']!r} closes every B decay; allowed: 2 m_DM < m_B")
     if p["eps"] == 0 and p["eps_Z_source"] == "kinetic" and p["g_bs_source"] != "card":
-        raise ValueError("model.eps = 0 with eps_Z from kinetic mixing gives g_bs = 0; allowed: eps > 0, "
+        raise InputError("model.eps = 0 with eps_Z from kinetic mixing gives g_bs = 0; allowed: eps > 0, "
                          "or eps_Z_source = 'card', or g_bs_source = 'card'")
     if total_width(p) <= 0.0:
-        raise ValueError("model: X has no open decay mode at these couplings; allowed: eps, eps_Z, g_D or alpha_X > 0")
+        raise InputError("model: X has no open decay mode at these couplings; allowed: eps, eps_Z, g_D or alpha_X > 0")
     m_b, m_m = (mass(521), mass(321)) if decay == "B+ -> K+ X" else (mass(511), mass(321) + mass(211))
     if not any((md["m_d"][0] + md["m_d"][1]) < m_b - m_m for md in decay_modes(p)):
-        raise ValueError(f"model: no X decay mode is open in {decay}; allowed: lighter X daughters (m_DM)")
+        raise InputError(f"model: no X decay mode is open in {decay}; allowed: lighter X daughters (m_DM)")
 
 
 MODEL = Model(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import InputError
 from .. import form_factors
 from ..inputs import (
     BR_KSTAR0_KPPIM,
@@ -197,24 +198,24 @@ def _validate(p: dict, decay: str) -> None:
         return
     fermions = p["dark_fermions"]
     if len(fermions) < 1:
-        raise ValueError("model.dark_fermions has 0 entries; allowed: N_Q >= 1 tables {mass, charge}")
+        raise InputError("model.dark_fermions has 0 entries; allowed: N_Q >= 1 tables {mass, charge}")
     q2_max = (mass(521) - mass(321)) ** 2
     for i, f in enumerate(fermions):
         unknown = set(f) - {"mass", "charge"}
         if unknown:
-            raise ValueError(f"model.dark_fermions[{i}] has unknown key {sorted(unknown)[0]!r}; allowed: 'mass', 'charge'")
+            raise InputError(f"model.dark_fermions[{i}] has unknown key {sorted(unknown)[0]!r}; allowed: 'mass', 'charge'")
         if "mass" not in f:
-            raise ValueError(f"model.dark_fermions[{i}].mass is missing; allowed: a mass in GeV >= 0")
+            raise InputError(f"model.dark_fermions[{i}].mass is missing; allowed: a mass in GeV >= 0")
         m = f["mass"]
         if not isinstance(m, (int, float)) or isinstance(m, bool) or not np.isfinite(m) or m < 0:
-            raise ValueError(f"model.dark_fermions[{i}].mass = {m!r}; allowed: a finite mass in GeV >= 0")
+            raise InputError(f"model.dark_fermions[{i}].mass = {m!r}; allowed: a finite mass in GeV >= 0")
         if 4 * m * m >= q2_max:
-            raise ValueError(
+            raise InputError(
                 f"model.dark_fermions[{i}].mass = {m!r} closes B+ -> K+ Q Qbar; allowed: 2 m_Q < m_B - m_K = {np.sqrt(q2_max):.4f} GeV"
             )
         q = f.get("charge", 1.0)
         if not isinstance(q, (int, float)) or isinstance(q, bool) or not np.isfinite(q) or q == 0:
-            raise ValueError(f"model.dark_fermions[{i}].charge = {q!r}; allowed: a finite non-zero U(1)_D charge")
+            raise InputError(f"model.dark_fermions[{i}].charge = {q!r}; allowed: a finite non-zero U(1)_D charge")
 
 
 MODEL = Model(

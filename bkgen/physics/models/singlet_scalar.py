@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import InputError
 from .. import form_factors
 from ..inputs import G_FERMI, KAPPA_CB, PDG_SCALAR_DM, mass
 from .base import Y_SCALAR, Channel, Decay, Model, Parameter, isotropic_pair_weights, kallen, scalar_meson_helicity
@@ -61,7 +62,7 @@ def build(p: dict) -> list[Channel]:
 
 def _validate(p: dict, decay: str) -> None:
     if 2 * p["m_S"] >= mass(521) - mass(321):
-        raise ValueError(f"model.m_S = {p['m_S']!r} closes B+ -> K+ S S; allowed: 2 m_S < m_B - m_K")
+        raise InputError(f"model.m_S = {p['m_S']!r} closes B+ -> K+ S S; allowed: 2 m_S < m_B - m_K")
 
 
 MODEL = Model(

@@ -1,0 +1,112 @@
+"""Cold and warm wall and CPU time per command, for this checkout and optionally a reference one.
+
+Each command runs as a fresh ``python -m bkgen`` process. "cold": an empty kernel cache (the first
+run after installing); "warm": the same command again (median of --repeats). CPU time (user + system
+of the child) is reported beside the wall time because it is far less sensitive to other load on a
+shared machine. Writes the section "Cold start" of benchmarks/RESULTS.md (replacing an earlier one).
+
+    python benchmarks/cold_start.py [--reference PATH_TO_OTHER_CHECKOUT] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+COMMANDS = {
+    "generate 1e5": ["generate", "{card}", "-n", "100000", "-o", "{tmp}/out.root", "--force", "--no-progress"],
+    "info": ["info", "{card}"],
+    "validate": ["validate", "{card}"],
+    "list": ["list"],
+}
+MARK = "## Cold start"
+
+
+def run(source: Path, argv: list[str], cache: Path, tmp: Path) -> tuple[float, float]:
+    env = dict(os.environ, PYTHONPATH=str(source), BKGEN_CACHE_DIR=str(cache), NUMBA_CACHE_DIR=str(cache))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-m", "bkgen", *argv], env=env, cwd=tmp, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if res.returncode != 0:
+        raise RuntimeError(f"{argv}: {res.stderr[-2000:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def card_arg(source: Path, name: str) -> str:
+    """A shipped card by path (a reference checkout may predate cards by name)."""
+    for p in (source / "bkgen" / "cards" / f"{name}.toml", source / "cards" / f"{name}.toml"):
+        if p.is_file():
+            return str(p)
+    raise FileNotFoundError(name)
+
+
+def measure(source: Path, card: str, repeats: int) -> dict:
+    out = {}
+    tmp = Path(tempfile.mkdtemp(prefix="bkgen-cold-"))
+    try:
+        for label, template in COMMANDS.items():
+            cache = tmp / f"cache-{label.split()[0]}"
+            argv = [a.format(card=card_arg(source, card), tmp=tmp) for a in template]
+            cold = run(source, argv, cache, tmp)
+            warm = [run(source, argv, cache, tmp) for _ in range(repeats)]
+            out[label] = {"cold": cold, "warm": (statistics.median(w[0] for w in warm),
+                                                 statistics.median(w[1] for w in warm))}
+            print(f"{source.name:>12s} {label:<13s} cold {cold[0]:7.1f} s wall {cold[1]:7.1f} s cpu   "
+                  f"warm {out[label]['warm'][0]:6.2f} s wall {out[label]['warm'][1]:6.2f} s cpu", flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reference", type=Path, help="another checkout to measure in the same run")
+    ap.add_argument("--card", default="sm_Knunu")
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    a = ap.parse_args()
+    load0 = os.getloadavg()
+    sources = ([("reference", a.reference.resolve())] if a.reference else []) + [("this", REPO)]
+    res = {name: measure(src, a.card, a.repeats) for name, src in sources}
+    load1 = os.getloadavg()
+    lines = [MARK, "",
+             f"`python benchmarks/cold_start.py{' --reference ' + str(a.reference) if a.reference else ''}`, card "
+             f"`{a.card}`; {platform.node()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+             f"Python {platform.python_version()}; load average {load0[0]:.1f} before, {load1[0]:.1f} after "
+             "(a shared machine: compare the CPU columns, and the two rows of one command with each other).",
+             "Each command is a new process; cold = empty kernel cache, warm = median of "
+             f"{a.repeats} repeats.", "",
+             "| command | code | cold wall [s] | cold CPU [s] | warm wall [s] | warm CPU [s] |", "|---|---|---|---|---|---|"]
+    for label in COMMANDS:
+        for name, _ in sources:
+            r = res[name][label]
+            lines.append(f"| {label} | {name} | {r['cold'][0]:.1f} | {r['cold'][1]:.1f} | {r['warm'][0]:.2f} | "
+                         f"{r['warm'][1]:.2f} |")
+    section = "\n".join(lines) + "\n"
+    text = a.results.read_text() if a.results.exists() else ""
+    if MARK in text:
+        head, rest = text.split(MARK, 1)
+        tail = rest[rest.find("\n## "):] if "\n## " in rest else ""
+        text = head + section + tail
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    a.results.write_text(text)
+    print(f"wrote {a.results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

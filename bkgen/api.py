@@ -1,0 +1,108 @@
+"""The Python API: events as awkward arrays, card summaries as dictionaries.
+
+``events.particles`` is a jagged array of records with vector's ``Momentum4D`` behaviour (fields
+px, py, pz, E in GeV; ``.mass``, ``.pt``, ``.eta``, boosts, ... from ``vector``) plus pdg, mother
+(index in the event, -1 for none), status (1 final, 2 decayed), m_gen (the generated mass, GeV) and
+the production vertex vx, vy, vz (mm), vt (ns). The per-event branches (q2, weight, channel, ...) are
+top-level fields. The same structure comes from :func:`generate` (in memory) and :func:`read` (a
+ROOT file written by ``bkgen generate``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+#: particle branch of the ROOT file -> field of the API record (vector reads E, m and t as coordinates)
+_RENAMED = {"m": "m_gen", "t": "vt"}
+_COUNTER = "n_particles"
+
+
+def _card(card_or_name, overrides: dict | None) -> dict:
+    """A resolved card from a path, a shipped card's name or a card dict, with ``overrides``
+    ({"model.alpha_D": 0.5, ...}) applied."""
+    import tomli_w
+
+    from .config.card import apply_overrides, load_raw, resolve
+
+    raw = dict(card_or_name) if isinstance(card_or_name, dict) else load_raw(card_or_name)
+    sets = [f"{key}={tomli_w.dumps({'v': value})[4:].strip()}" for key, value in (overrides or {}).items()]
+    return resolve(apply_overrides(raw, sets))
+
+
+def _events(scalars: dict, particles: dict):
+    """(scalar branches, particle branches of shape (n, k)) -> the awkward event array."""
+    import awkward as ak
+    import vector
+
+    from .generate.generator import PARTICLE_BRANCHES, SCALAR_BRANCHES
+
+    def ordered(d: dict, first: dict) -> list[str]:  # the schema's order, then extra branches by name
+        return [k for k in first if k in d] + sorted(k for k in d if k not in first)
+
+    fields = {}
+    for key in ordered(particles, PARTICLE_BRANCHES):
+        value = particles[key]
+        arr = np.asarray(value)
+        fields[_RENAMED.get(key, key)] = ak.from_regular(ak.from_numpy(np.ascontiguousarray(arr)), axis=1)
+    particles_ak = ak.zip(fields, with_name="Momentum4D", behavior=vector.backends.awkward.behavior)
+    columns = {key: ak.from_numpy(np.ascontiguousarray(scalars[key])) for key in ordered(scalars, SCALAR_BRANCHES)}
+    columns["particles"] = particles_ak
+    return ak.zip(columns, depth_limit=1, behavior=vector.backends.awkward.behavior)
+
+
+def generate(card_or_name, n: int, seed: int | None = None, overrides: dict | None = None):
+    """``n`` unweighted events of a card (a path, a shipped card's name, or a card dict) as an
+    awkward array; ``seed`` defaults to the card's generation.seed. The events are those of
+    ``bkgen generate`` with the same card, seed and ``-n``."""
+    from .errors import InputError
+    from .generate.generator import Generator
+
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise InputError(f"n = {n!r}; allowed: an integer >= 1")
+    card = _card(card_or_name, overrides)
+    seed = card["generation"]["seed"] if seed is None else int(seed)
+    gen = Generator(card)
+    sc, pa = [], []
+    for s, p, _ in gen.events(int(n), seed):
+        sc.append({k: np.array(v) for k, v in s.items()})  # copies: the chunk buffers are reused
+        pa.append({k: np.array(v) for k, v in p.items()})
+    scalars = {k: np.concatenate([c[k] for c in sc]) for k in sc[0]}
+    particles = {k: np.concatenate([c[k] for c in pa]) for k in pa[0]}
+    return _events(scalars, particles)
+
+
+def info(card_or_name, overrides: dict | None = None, mc: bool = False, ff_uncertainty: bool = False) -> dict:
+    """The summary of ``bkgen info CARD --json`` (widths in GeV, BRs, channels, model extras); with
+    ``mc`` also the Monte Carlo estimates (``--mc``), with ``ff_uncertainty`` the correlated
+    form-factor uncertainty (``--ff-uncertainty``)."""
+    from .generate.generator import Generator
+
+    card = _card(card_or_name, {**(overrides or {}), **({} if mc else {"displacement.info_events": 0})})
+    summary = Generator(card).summary()
+    if ff_uncertainty:
+        from .ff_uncertainty import FormFactorUncertainty
+
+        summary["ff_uncertainty"] = FormFactorUncertainty(card).summary()
+    return json.loads(json.dumps(summary, default=float))
+
+
+def read(path):
+    """The events of a ROOT file written by ``bkgen generate``, in the structure of :func:`generate`."""
+    import uproot
+
+    from .errors import InputError
+
+    if not Path(path).is_file():
+        raise InputError(f"{str(path)!r} does not exist; allowed: a ROOT file written by bkgen generate")
+    with uproot.open(path) as f:
+        tree = f["events"]
+        arrays = tree.arrays(library="np")
+    scalars, particles = {}, {}
+    for key, value in arrays.items():
+        if key == _COUNTER:
+            continue
+        (particles if value.ndim == 2 else scalars)[key] = value
+    return _events(scalars, particles)

@@ -1,0 +1,152 @@
+"""The package as a user gets it: shipped cards by name, optional extras, and which errors are one line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import bkgen
+from bkgen import cli
+from bkgen.config import catalog
+from bkgen.errors import InputError, MissingExtra, require
+
+REPO_CARDS = Path(__file__).resolve().parent.parent / "cards"
+
+
+def run(argv, capsys):
+    rc = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_shipped_cards_are_package_data():
+    shipped = Path(bkgen.__file__).resolve().parent / "cards"
+    assert catalog.CARDS_DIR == shipped
+    assert len(catalog.names()) >= 10 and "sm_Knunu" in catalog.names()
+    if REPO_CARDS.is_dir():  # in a checkout: the installed copy holds every card of cards/
+        assert sorted(p.stem for p in REPO_CARDS.glob("*.toml")) == catalog.names()
+
+
+def test_card_by_name(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    rc, out, _ = run(["validate", "sm_Knunu"], capsys)
+    assert rc == 0 and "valid (sm: B+ -> K+ nu nubar)" in out
+    assert run(["validate", "sm_Knunu.toml"], capsys)[0] == 0
+    # a file of that name in the working directory wins over the shipped card
+    (tmp_path / "sm_Knunu.toml").write_text('[process]\nmodel = "sm"\ndecay = "B0 -> K*0 nu nubar"\n')
+    rc, out, _ = run(["validate", "sm_Knunu.toml"], capsys)
+    assert rc == 0 and "B0 -> K*0" in out
+    rc, _, err = run(["validate", "no_such_card"], capsys)
+    assert rc == 2 and err.count("\n") == 1 and "'no_such_card'" in err and "bkgen cards" in err
+
+
+def test_cards_list_and_copy(tmp_path, capsys):
+    rc, out, _ = run(["cards"], capsys)
+    assert rc == 0
+    for name in catalog.names():
+        assert f"\n{name} " in "\n" + out
+    assert "B+ -> K+ nu nubar" in out
+    target = tmp_path / "my_cards"
+    rc, out, _ = run(["cards", "--copy", target], capsys)
+    assert rc == 0 and sorted(p.stem for p in target.glob("*.toml")) == catalog.names()
+    assert (target / "sm_Knunu.toml").read_bytes() == (catalog.CARDS_DIR / "sm_Knunu.toml").read_bytes()
+    (target / "sm_Knunu.toml").write_text("# edited\n")
+    rc, _, err = run(["cards", "--copy", target], capsys)  # never overwrites without --force
+    assert rc == 2 and err.count("\n") == 1 and "--force" in err
+    assert (target / "sm_Knunu.toml").read_text() == "# edited\n"
+    assert run(["cards", "--copy", target, "--force"], capsys)[0] == 0
+    assert (target / "sm_Knunu.toml").read_bytes() == (catalog.CARDS_DIR / "sm_Knunu.toml").read_bytes()
+
+
+def test_missing_extra_is_one_line_with_its_install_command(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyhepmc", None)  # import pyhepmc -> ImportError
+    with pytest.raises(MissingExtra, match=r"pip install 'bkgen\[hepmc\]'"):
+        require("hepmc", "HepMC3 output")
+    out = tmp_path / "x.hepmc"
+    rc, _, err = run(["generate", "sm_Knunu", "-n", 1000, "-o", out, "--format", "hepmc3", "--no-progress"], capsys)
+    assert rc == 2 and err.count("\n") == 1 and "pip install 'bkgen[hepmc]'" in err
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    rc, _, err = run(["scan", "dark_photon_KQQ_massless", "--grid", "alpha_D=0.5:1:2", "--plot", tmp_path / "s.png"],
+                     capsys)
+    assert rc == 2 and err.count("\n") == 1 and "pip install 'bkgen[plot]'" in err
+    monkeypatch.setitem(sys.modules, "dask.distributed", None)
+    rc, _, err = run(["generate", "sm_Knunu", "-n", 1000, "-o", tmp_path / "d.root", "--workers", 2], capsys)
+    assert rc == 2 and err.count("\n") == 1 and "pip install 'bkgen[dask]'" in err
+
+
+def test_bad_input_is_one_line_a_bug_is_a_traceback(monkeypatch, capsys):
+    def bad_input(args):
+        raise InputError("model.x = 1: allowed: 2")
+
+    def bug(args):
+        return int("not a number")  # a ValueError from inside Python: a bug, not bad input
+
+    monkeypatch.setitem(cli.COMMANDS, "list", bad_input)
+    rc, _, err = run(["list"], capsys)
+    assert rc == 2 and err == "bkgen: error: model.x = 1: allowed: 2\n"
+    monkeypatch.setitem(cli.COMMANDS, "list", bug)
+    with pytest.raises(ValueError, match="invalid literal"):
+        cli.main(["list"])
+
+
+@pytest.mark.cli
+def test_internal_value_error_exits_1_with_traceback(tmp_path):
+    code = ("import sys, bkgen.cli as c\n"
+            "c.COMMANDS['list'] = lambda a: int('x')\n"
+            "sys.exit(c.main(['list']))\n")
+    res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 1
+    assert "Traceback (most recent call last)" in res.stderr and "ValueError: invalid literal" in res.stderr
+
+
+def test_typed_constants_equal_codata_via_scipy():
+    """The SI and CODATA 2022 values typed in bkgen.physics.inputs (so that reading a card does not
+    import scipy) are those of scipy.constants."""
+    import math
+
+    import scipy.constants as sc
+
+    from bkgen.physics import inputs
+
+    assert inputs.C_MM_PER_NS == sc.c * 1e-6
+    assert math.isclose(inputs.HBAR_GEV_NS, sc.hbar / sc.e, rel_tol=1e-15)
+    assert inputs.G_FERMI == sc.physical_constants["Fermi coupling constant"][0]
+    assert inputs.ALPHA_EM_0 == sc.physical_constants["fine-structure constant"][0]
+
+
+@pytest.mark.cli
+@pytest.mark.parametrize("argv", [["validate", "sm_Knunu"], ["list"], ["cards"]])
+def test_light_commands_do_not_import_numba(argv, tmp_path):
+    code = ("import sys\nfrom bkgen.cli import main\nrc = main(sys.argv[1:])\n"
+            "heavy = [m for m in ('numba', 'uproot', 'awkward', 'scipy.integrate') if m in sys.modules]\n"
+            "assert not heavy, heavy\nsys.exit(rc)\n")
+    res = subprocess.run([sys.executable, "-c", code, *argv], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+
+
+def test_no_recompilation_for_event_count_threads_or_format(tmp_path, capsys):
+    """After one run of a card, runs with a partial last chunk (N > one chunk of 131072 events), one
+    thread, or another output format compile nothing."""
+    import numba
+    from numba.core import event
+
+    from bkgen.generate.compile_status import CompileTimer
+
+    base = ["generate", "sm_Knunu", "--no-progress", "--force", "--set", "generation.block_size=4096"]
+    assert cli.main(base + ["-n", "1000", "-o", str(tmp_path / "a.root")]) == 0
+    timer = CompileTimer()
+    event.register("numba:compile", timer)
+    try:
+        assert cli.main(base + ["-n", "140000", "-o", str(tmp_path / "b.root")]) == 0
+        assert cli.main(base + ["-n", "5000", "-o", str(tmp_path / "c.root"), "--threads", "1"]) == 0
+        assert cli.main(base + ["-n", "5000", "-o", str(tmp_path / "d.lhe"), "--format", "lhe"]) == 0
+    finally:
+        event.unregister("numba:compile", timer)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+    capsys.readouterr()
+    assert timer.count == 0, f"{timer.count} compilations"
