@@ -16,6 +16,7 @@ import numba
 import numpy as np
 
 from .. import __version__
+from ..errors import InputError
 from ..kernels import cascade as K
 from ..kernels import record as R
 from ..kernels.rng import block_states
@@ -98,7 +99,8 @@ class Generator:
         self.width = float(sum(widths))
         self.width_error = float(math.sqrt(sum(i.width_error**2 for i in self.info)))
         if not self.width > 0:
-            raise ValueError(f"process.decay = {self.decay.name!r} has zero width at these parameters")
+            raise InputError(f"process.decay = {self.decay.name!r} has zero width at these parameters; allowed: "
+                             "parameters that open the decay")
         self.tables = build_tables(self.channels, widths)
         self.lab = self._lab_vector()
         charge = card["process"]["charge"]
