@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputError
+
 BUILTIN = ("ITA", "HTA")
 
 
@@ -52,11 +54,11 @@ def _validated(edges, values, name: str, key: str) -> EfficiencyMap:
     edges = np.asarray(edges, dtype=float)
     values = np.asarray(values, dtype=float)
     if edges.ndim != 1 or values.ndim != 1 or edges.size != values.size + 1 or values.size == 0:
-        raise ValueError(f"{key} = {name!r}: allowed: n + 1 bin edges and n efficiencies (got {edges.size} and {values.size})")
+        raise InputError(f"{key} = {name!r}: allowed: n + 1 bin edges and n efficiencies (got {edges.size} and {values.size})")
     if not np.all(np.isfinite(edges)) or np.any(np.diff(edges) <= 0):
-        raise ValueError(f"{key} = {name!r}: allowed: finite, strictly increasing q2 edges [GeV^2]")
+        raise InputError(f"{key} = {name!r}: allowed: finite, strictly increasing q2 edges [GeV^2]")
     if not np.all(np.isfinite(values)) or np.any(values < 0) or np.any(values > 1):
-        raise ValueError(f"{key} = {name!r}: allowed: efficiencies in [0, 1]")
+        raise InputError(f"{key} = {name!r}: allowed: efficiencies in [0, 1]")
     edges.setflags(write=False)
     values.setflags(write=False)
     return EfficiencyMap(edges, values, name)
@@ -72,13 +74,13 @@ def builtin(name: str) -> EfficiencyMap:
     elif name == "HTA":
         eff = tab.eff_hta
     else:
-        raise ValueError(f"efficiency map {name!r}: allowed: {', '.join(BUILTIN)} or a file")
+        raise InputError(f"efficiency map {name!r}: allowed: {', '.join(BUILTIN)} or a file")
     return _validated(np.append(tab.lo, tab.hi[-1]), eff, name, "detector.efficiency")
 
 
 def _read_csv(path: Path, key: str) -> EfficiencyMap:
     rows = []
-    for i, line in enumerate(path.read_text().splitlines()):
+    for i, line in enumerate(_text(path, key).splitlines()):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
@@ -88,24 +90,26 @@ def _read_csv(path: Path, key: str) -> EfficiencyMap:
         except ValueError:
             if not rows and i == 0:
                 continue
-            raise ValueError(f"{key} = {str(path)!r}: line {i + 1} is not numeric; allowed: q2_lo, q2_hi, efficiency") from None
+            raise InputError(f"{key} = {str(path)!r}: line {i + 1} is not numeric; allowed: q2_lo, q2_hi, efficiency") from None
         if len(vals) != 3:
-            raise ValueError(f"{key} = {str(path)!r}: line {i + 1} has {len(vals)} columns; allowed: q2_lo, q2_hi, efficiency")
+            raise InputError(f"{key} = {str(path)!r}: line {i + 1} has {len(vals)} columns; allowed: q2_lo, q2_hi, efficiency")
         rows.append(vals)
     if not rows:
-        raise ValueError(f"{key} = {str(path)!r}: no data rows; allowed: q2_lo, q2_hi, efficiency")
+        raise InputError(f"{key} = {str(path)!r}: no data rows; allowed: q2_lo, q2_hi, efficiency")
     a = np.asarray(rows)
     if np.any(np.abs(a[1:, 0] - a[:-1, 1]) > 1e-9):
-        raise ValueError(f"{key} = {str(path)!r}: allowed: contiguous bins (q2_lo of each row = q2_hi of the previous)")
+        raise InputError(f"{key} = {str(path)!r}: allowed: contiguous bins (q2_lo of each row = q2_hi of the previous)")
     return _validated(np.append(a[:, 0], a[-1, 1]), a[:, 2], str(path), key)
 
 
 def _read_json(path: Path, key: str) -> EfficiencyMap:
     try:
-        d = json.loads(path.read_text())
+        d = json.loads(_text(path, key))
         return _validated(d["edges"], d["efficiency"], str(path), key)
-    except (json.JSONDecodeError, KeyError, TypeError):
-        raise ValueError(f"{key} = {str(path)!r}: allowed: JSON {{\"edges\": [...], \"efficiency\": [...]}}") from None
+    except InputError:
+        raise
+    except (ValueError, RecursionError, KeyError, TypeError):  # malformed JSON, nesting, keys, non-numbers
+        raise InputError(f"{key} = {str(path)!r}: allowed: JSON {{\"edges\": [...], \"efficiency\": [...]}}") from None
 
 
 def _read_root(spec: str, key: str) -> EfficiencyMap:
@@ -117,13 +121,23 @@ def _read_root(spec: str, key: str) -> EfficiencyMap:
             if not name:
                 hists = [k for k, c in f.classnames().items() if c.startswith("TH1")]
                 if len(hists) != 1:
-                    raise ValueError(f"{key} = {spec!r}: {len(hists)} TH1 histograms in the file; allowed: file.root:name")
+                    raise InputError(f"{key} = {spec!r}: {len(hists)} TH1 histograms in the file; allowed: file.root:name")
                 name = hists[0]
-            h = f[name]
-            values, edges = h.to_numpy()
-    except (OSError, KeyError, AttributeError):
-        raise ValueError(f"{key} = {spec!r}: allowed: a ROOT file with a TH1, as file.root or file.root:name") from None
+            if not f.classname_of(name).startswith("TH1"):
+                raise InputError(f"{key} = {spec!r}: {name!r} is a {f.classname_of(name)}; allowed: a TH1")
+            values, edges = f[name].to_numpy()
+    except InputError:
+        raise
+    except Exception:  # not ROOT, damaged, no such key: uproot's messages span lines
+        raise InputError(f"{key} = {spec!r}: allowed: a ROOT file with a TH1, as file.root or file.root:name") from None
     return _validated(edges, values, spec, key)
+
+
+def _text(path: Path, key: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{key} = {str(path)!r}: not UTF-8 text; allowed: a .csv or .json map") from None
 
 
 def _split_root(spec: str) -> tuple[str, str]:
@@ -137,7 +151,7 @@ def load(spec: str, key: str = "detector.efficiency_map") -> EfficiencyMap:
         return builtin(spec)
     p = Path(_split_root(spec)[0])
     if not p.is_file():
-        raise ValueError(f"{key} = {spec!r}: no such file; allowed: {', '.join(BUILTIN)} or a .csv, .json or .root map")
+        raise InputError(f"{key} = {spec!r}: no such file; allowed: {', '.join(BUILTIN)} or a .csv, .json or .root map")
     suffix = p.suffix.lower()
     if suffix == ".csv":
         return _read_csv(p, key)
@@ -145,4 +159,4 @@ def load(spec: str, key: str = "detector.efficiency_map") -> EfficiencyMap:
         return _read_json(p, key)
     if suffix == ".root":
         return _read_root(spec, key)
-    raise ValueError(f"{key} = {spec!r}: allowed: a .csv, .json or .root map")
+    raise InputError(f"{key} = {spec!r}: allowed: a .csv, .json or .root map")
