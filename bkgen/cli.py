@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from . import __version__
+from .errors import InputError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -336,7 +337,7 @@ def _cmd_recast(args) -> int:
     from .recast.fit import Recast, reweight_factors
 
     if args.bootstrap < 0:
-        raise ValueError(f"--bootstrap = {args.bootstrap}; allowed: an integer >= 0")
+        raise InputError(f"--bootstrap = {args.bootstrap}; allowed: an integer >= 0")
     if args.scan:
         return _recast_scan(args)
     sp, _ = report.load_spectrum(args.input, args.set)
@@ -348,7 +349,7 @@ def _cmd_recast(args) -> int:
         res["published_fit"] = rc.run_published()
     if args.export_workspace or args.plot:
         if not res.get("fits"):
-            raise ValueError(f"{args.input!r} has no B+ -> K+ channel; allowed with --plot/--export-workspace: a K+ model")
+            raise InputError(f"{args.input!r} has no B+ -> K+ channel; allowed with --plot/--export-workspace: a K+ model")
         factors = reweight_factors(sp.kplus, sp.kplus_br)
     if args.export_workspace:
         _write_text(args.export_workspace, json.dumps(rc.pyhf_workspace(factors), indent=1))
@@ -383,7 +384,7 @@ def _recast_scan(args) -> int:
     from .recast.scan import parse_scan, run_scan, to_csv
 
     if args.input.lower().endswith(".root"):
-        raise ValueError(f"--scan with {args.input!r}: allowed: a card (scans need the q2 density of a card)")
+        raise InputError(f"--scan with {args.input!r}: allowed: a card (scans need the q2 density of a card)")
     scans = [parse_scan(t) for t in args.scan]
     n_points = 1
     for _, v in scans:
@@ -419,7 +420,7 @@ def _cmd_plot(args) -> int:
         paths = plot.scan(plot.read_scan_table(args.input), args.output)
     elif args.what == "spectra":
         if args.events < 1000:
-            raise ValueError(f"--events = {args.events}; allowed: >= 1000")
+            raise InputError(f"--events = {args.events}; allowed: >= 1000")
         paths = plot.spectra(args.input, args.set, args.output, n_events=args.events)
     else:
         from .recast import report
@@ -427,7 +428,7 @@ def _cmd_plot(args) -> int:
 
         sp, _ = report.load_spectrum(args.input, args.set)
         if not sp.kplus_br > 0:
-            raise ValueError(f"{args.input!r} has no B+ -> K+ channel; allowed for 'bins': a K+ model")
+            raise InputError(f"{args.input!r} has no B+ -> K+ channel; allowed for 'bins': a K+ model")
         rc = Recast(analyses=("combined",))
         paths = plot.bins(rc, reweight_factors(sp.kplus, sp.kplus_br), sp.kplus_br / rc.bf_ref, args.output)
     print("wrote " + ", ".join(paths))

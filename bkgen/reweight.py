@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .config.card import CardError, apply_overrides, parse_axis, parse_override, resolve
+from .errors import InputError
 from .generate.tables import ChannelGrid, channel_width
 from .kernels import cascade as K
 from .kernels.jit import jit
@@ -117,20 +118,20 @@ class Density:
 def check_support(old: Density, new: Density, key_hint: str) -> None:
     """The new density must vanish wherever the old one does (the sample cannot populate it)."""
     if len(old.channels) != len(new.channels):
-        raise ValueError(f"{key_hint}: changes the number of channels ({len(old.channels)} -> "
+        raise InputError(f"{key_hint}: changes the number of channels ({len(old.channels)} -> "
                          f"{len(new.channels)}); allowed: the same channels as the sample")
     for a, b in zip(old.channels, new.channels):
         if (a.j_meson, a.y_mode, a.q2_fixed is None) != (b.j_meson, b.y_mode, b.q2_fixed is None):
-            raise ValueError(f"{key_hint}: changes the decay topology of {a.label!r}; allowed: the sample's")
+            raise InputError(f"{key_hint}: changes the decay topology of {a.label!r}; allowed: the sample's")
         if a.q2_fixed is not None and not math.isclose(a.q2_fixed, b.q2_fixed, abs_tol=1e-12):
-            raise ValueError(f"{key_hint}: moves the fixed q2 of {a.label!r}; allowed: q2 = {a.q2_fixed:g} GeV^2")
+            raise InputError(f"{key_hint}: moves the fixed q2 of {a.label!r}; allowed: q2 = {a.q2_fixed:g} GeV^2")
         if b.q2_lo < a.q2_lo * (1.0 - 1e-12) - 1e-15:
-            raise ValueError(
+            raise InputError(
                 f"{key_hint}: lowers the q2 threshold of {a.label!r} from {a.q2_lo:.6g} to {b.q2_lo:.6g} GeV^2, "
                 f"outside the sample's support; allowed: parameter points with q2_lo >= {a.q2_lo:.6g} GeV^2")
         la, lb = a.line_shape, b.line_shape
         if la is not None and lb is not None and (lb.m_lo < la.m_lo - 1e-12 or lb.m_hi > la.m_hi + 1e-12):
-            raise ValueError(f"{key_hint}: widens the meson mass window of {a.label!r}; allowed: within "
+            raise InputError(f"{key_hint}: widens the meson mass window of {a.label!r}; allowed: within "
                              f"[{la.m_lo:.6g}, {la.m_hi:.6g}] GeV")
 
 
@@ -290,7 +291,7 @@ def scan(card_path: str, grids: list[str], sets: list[str] | None = None) -> dic
     resolve(raw)  # the base card must be valid
     axes = [parse_grid(g) for g in grids]
     if not axes:
-        raise ValueError("scan needs at least one --grid key=start:stop:n")
+        raise InputError("scan needs at least one --grid key=start:stop:n")
     names = [k for k, _ in axes]
     shape = tuple(len(v) for _, v in axes)
     width = np.full(shape, np.nan)

@@ -233,10 +233,10 @@ def parse_override(text: str) -> tuple[list[str], object]:
 
 def parse_axis(text: str, option: str) -> tuple[str, np.ndarray]:
     """A scan axis 'section.key=start:stop:n' (linear) or '...:n:log' -> (key, values); a key without a
-    section is a model parameter. One-line ValueError naming ``option`` and the text otherwise."""
+    section is a model parameter. One-line InputError naming ``option`` and the text otherwise."""
     form = "section.key=start:stop:n[:log]"
     if "=" not in text:
-        raise ValueError(f"{option} {text!r}: allowed: {form}")
+        raise InputError(f"{option} {text!r}: allowed: {form}")
     key, spec = (part.strip() for part in text.split("=", 1))
     if "." not in key:
         key = f"model.{key}"
@@ -246,14 +246,14 @@ def parse_axis(text: str, option: str) -> tuple[str, np.ndarray]:
             raise ValueError
         start, stop, n = float(parts[0]), float(parts[1]), int(parts[2])
     except ValueError:
-        raise ValueError(f"{option} {text!r}: allowed: {form} with numbers start, stop and an integer n") from None
+        raise InputError(f"{option} {text!r}: allowed: {form} with numbers start, stop and an integer n") from None
     if not (math.isfinite(start) and math.isfinite(stop)):
-        raise ValueError(f"{option} {text!r}: allowed: finite start and stop")
+        raise InputError(f"{option} {text!r}: allowed: finite start and stop")
     if not 1 <= n <= 10000:
-        raise ValueError(f"{option} {text!r}: n = {n}; allowed: 1..10000")
+        raise InputError(f"{option} {text!r}: n = {n}; allowed: 1..10000")
     if len(parts) == 4:
         if start <= 0 or stop <= 0:
-            raise ValueError(f"{option} {text!r}: allowed: positive start and stop for a log axis")
+            raise InputError(f"{option} {text!r}: allowed: positive start and stop for a log axis")
         return key, np.geomspace(start, stop, n)
     return key, np.linspace(start, stop, n)
 

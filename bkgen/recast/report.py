@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..detector.efficiency import builtin
+from ..errors import InputError
 from . import belle2
 from . import spectrum as spec_mod
 from .fit import Recast, reweight_factors
@@ -20,7 +21,7 @@ def load_spectrum(path: str, overrides: list[str]) -> tuple[spec_mod.Spectrum, d
     """A spectrum from a ROOT sample (path ending in .root) or from a card."""
     if path.lower().endswith(".root"):
         if overrides:
-            raise ValueError(f"--set {overrides[0]!r}: allowed: only with a card, not with a sample")
+            raise InputError(f"--set {overrides[0]!r}: allowed: only with a card, not with a sample")
         return spec_mod.from_sample(path), None
     from ..config.card import load
 
