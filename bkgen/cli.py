@@ -450,13 +450,7 @@ def _cmd_plot(args) -> int:
     from . import plot
 
     if args.what == "scan":
-        try:
-            with open(args.input) as fh:
-                table = json.load(fh)
-            table["keys"], table["points"]
-        except (json.JSONDecodeError, KeyError, TypeError):
-            raise InputError(f"{args.input!r}: allowed: a JSON table written by bkgen recast --scan") from None
-        paths = plot.scan(table, args.output)
+        paths = plot.scan(plot.read_scan_table(args.input), args.output)
     elif args.what == "spectra":
         if args.events < 1000:
             raise InputError(f"--events = {args.events}; allowed: >= 1000")

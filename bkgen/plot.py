@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import math
 import os
 
 import numpy as np
@@ -55,25 +55,20 @@ def _events(card: dict, n: int, seed: int):
 
 def spectra(path: str, overrides: list[str], prefix: str, n_events: int = 200_000, seed: int = 1) -> list[str]:
     """True q2 (dBF/dq2) of the model and the SM, the reconstructed q2_rec, and q2_rec after the ITA map."""
-    import tomllib
-
-    from .config.card import load, resolve
+    from .config.card import load
     from .detector.efficiency import builtin
     from .recast import spectrum as spec_mod
 
     plt, mplhep = _plt()
     if path.lower().endswith(".root"):
-        import uproot
+        from .io.sample import EVENT_BRANCHES, open_sample
 
-        from .io.root import read_metadata
-
-        meta = read_metadata(path)
-        card = resolve(tomllib.loads(meta["card"]))
-        sp = spec_mod.from_sample(path)
-        with uproot.open(path) as f:
-            a = f["events"].arrays(["q2", "q2_rec"], library="np")
+        smp = open_sample(path, (*EVENT_BRANCHES, "q2_rec"))
+        card = smp.source_card
+        sp = spec_mod.from_sample(path, sample=smp)
+        a = smp.arrays(["q2", "q2_rec"])
         q2, q2r = a["q2"], a["q2_rec"]
-        br = json.loads(meta["run_info"])["br"]
+        br = smp.info["br"]
     else:
         card = load(path, overrides)
         sp = spec_mod.from_card(card)
@@ -182,6 +177,72 @@ def bins(rc, factors: dict, r_model: float | None, prefix: str, analysis: str = 
 
 
 # -- scans ----------------------------------------------------------------------------------------
+#: per-analysis numbers of a scan point that :func:`scan` draws
+_SCAN_NUMBERS = ("bf_np_hat", "bf_np_ul95_cls", "minus2_dlnl_model_vs_sm", "minus2_dlnl_model_vs_best")
+
+
+def read_scan_table(path: str) -> dict:
+    """The JSON table of ``bkgen recast --scan`` at ``path``, checked for everything :func:`scan` draws;
+    one-line :class:`~bkgen.errors.InputError` otherwise."""
+    import json
+
+    from .errors import InputError
+
+    allowed = "allowed: a JSON table written by bkgen recast --scan"
+    try:
+        with open(path, encoding="utf-8") as fh:
+            table = json.load(fh)
+    except UnicodeDecodeError:
+        raise InputError(f"{path!r} is not UTF-8 text; {allowed}") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path!r} is not valid JSON ({exc.msg} at line {exc.lineno}); {allowed}") from None
+    except RecursionError:
+        raise InputError(f"{path!r}: arrays or objects nested too deeply; {allowed}") from None
+    except OSError as exc:
+        raise InputError(f"{path!r} cannot be read ({exc.strerror or type(exc).__name__}); {allowed}") from None
+
+    def bad(where, value, what):
+        text = repr(value)
+        text = text[:60] + ("..." if len(text) > 60 else "")
+        return InputError(f"{path!r}: {where} = {text}; allowed: {what} ({allowed[9:]})")
+
+    def number(v, finite=True):
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and (math.isfinite(v) or (not finite and v != v))
+
+    if not isinstance(table, dict):
+        raise bad("the table", table, "a JSON object")
+    keys = table.get("keys")
+    if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys) or len(set(keys)) < len(keys):
+        raise bad("keys", keys, "a list of the scanned keys (distinct strings)")
+    if not isinstance(table.get("card"), str):
+        raise bad("card", table.get("card"), "the path of the scanned card")
+    points = table.get("points")
+    if not isinstance(points, list) or not points:
+        raise bad("points", points, "a non-empty list of scan points")
+    for i, pt in enumerate(points):
+        where = f"points[{i}]"
+        if not isinstance(pt, dict) or not isinstance(pt.get("params"), dict):
+            raise bad(where, pt, "an object with 'params' and 'bf_model'")
+        for k in keys:
+            if not number(pt["params"].get(k)):
+                raise bad(f"{where}.params[{k!r}]", pt["params"].get(k), "a finite number")
+        if not number(pt.get("bf_model")) or pt["bf_model"] < 0:
+            raise bad(f"{where}.bf_model", pt.get("bf_model"), "a finite branching fraction >= 0")
+        for a in ("combined", "ITA", "HTA"):
+            res = pt.get(a)
+            if res is None:
+                continue
+            if not isinstance(res, dict):
+                raise bad(f"{where}.{a}", res, "an object of fit results, or null")
+            for name in _SCAN_NUMBERS:
+                if res.get(name) is not None and not number(res[name], finite=False):
+                    raise bad(f"{where}.{a}.{name}", res[name], "a finite number, NaN or null")
+            iv = res.get("bf_np_interval68")
+            if iv is not None and not (isinstance(iv, list) and len(iv) == 2 and all(number(v, False) for v in iv)):
+                raise bad(f"{where}.{a}.bf_np_interval68", iv, "[lower, upper] or null")
+    return table
+
+
 def _series(points, analysis, key):
     return np.array([p.get(analysis, {}).get(key, np.nan) if p.get(analysis) else np.nan for p in points], dtype=float)
 

@@ -166,21 +166,17 @@ def form_factor_parameters(card: dict) -> list[str]:
 def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_variations: bool = True,
                   overwrite: bool = False, step: int = 1 << 18, log=None) -> dict:
     """Write ``out``: the events of ``sample`` with weights for the card of ``sample`` plus ``sets``."""
-    import uproot
-
     from .config.card import dumps
-    from .io.root import COUNTER_BRANCH, TREE_NAME, RootEventWriter, read_metadata
+    from .io.root import COUNTER_BRANCH, RootEventWriter
+    from .io.sample import open_sample
 
     sample, out = Path(sample), Path(out)
-    if not sample.is_file():
-        raise InputError(f"sample {str(sample)!r} does not exist; allowed: a ROOT file written by bkgen")
     if out.exists() and not overwrite:
         raise FileExistsError(f"output {str(out)!r} exists; allowed: a new path, or --force to overwrite")
-    meta = read_metadata(sample)
-    if "card" not in meta:
-        raise InputError(f"sample {str(sample)!r} has no 'card' metadata; allowed: a ROOT file written by bkgen")
+    smp = open_sample(sample)  # checks the events against the card that produced them
+    meta = smp.meta
     old_raw = tomllib.loads(meta["card"])
-    old_card = resolve(old_raw)
+    old_card = smp.card
     for text in sets:
         keys, _ = parse_override(text)
         if keys[0] != "model":
@@ -195,13 +191,11 @@ def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_va
             for tag, sig in (("up", 1.0), ("down", -1.0)):
                 with form_factor_shift(p, sig):
                     variations.append((f"weight_ff_{p}_{tag}", Density(new_card)))
-    needed = ["q2", "m_meson", "cos_theta_meson", "cos_theta_pair", "chi", "channel", "weight"]
     summary = {"events": 0, "sum_w": 0.0, "sum_w2": 0.0}
+    import uproot
+
     with uproot.open(sample) as f:
-        tree = f[TREE_NAME]
-        missing = [b for b in needed if b not in tree]
-        if missing:
-            raise InputError(f"sample {str(sample)!r} lacks branches {missing}; allowed: a bkgen event file")
+        tree = f["events"]
         # particle branches: fixed-size arrays of n_particles entries per event, or the jagged branches
         # counted by n_particles of files from earlier versions (written out as fixed-size arrays)
         jagged = {b.name for b in tree.branches if getattr(b, "count_branch", None) is not None}
@@ -210,9 +204,18 @@ def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_va
         scalar_names = [b.name for b in tree.branches if b.name not in particle_names and b.name != COUNTER_BRANCH]
         writer = None
         try:
-            for arrays in tree.iterate(step_size=step, library="np"):
+            for arrays in smp.iterate(step=step):
                 n = len(arrays["q2"])
                 p_old = old(arrays)
+                # in range, yet of zero density under the card: not an event it produces (an event of a
+                # reweighted file may have weight 0 outside the support of the file's card)
+                zero = ~(p_old > 0) & (arrays["weight"] != 0)
+                if zero.any():
+                    i = int(np.flatnonzero(zero)[0])
+                    raise smp.error(
+                        f"event {summary['events'] + i} (channel {int(arrays['channel'][i])}, q2 = "
+                        f"{float(arrays['q2'][i])!r}) has density {float(p_old[i])!r} under the sample's card; "
+                        "allowed: events the sample's card can produce")
                 with np.errstate(divide="ignore", invalid="ignore"):
                     ratio = np.where(p_old > 0, new(arrays) / p_old, 0.0)
                     extra = {name: np.where(p_old > 0, d(arrays) / p_old, 0.0) for name, d in variations}
@@ -232,13 +235,13 @@ def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_va
                 summary["sum_w"] += float(ratio.sum())
                 summary["sum_w2"] += float((ratio * ratio).sum())
             if writer is None:
-                raise InputError(f"sample {str(sample)!r} has no events")
+                raise smp.error("no events; allowed: a sample with at least one event")
             info = json.loads(meta.get("run_info", "{}") or "{}")
             n_ev = summary["events"]
             info["reweighting"] = {
                 "source": str(sample),
                 "sets": list(sets),
-                "source_card": meta["card"],
+                "source_card": smp.info["reweighting"]["source_card"] if "reweighting" in smp.info else meta["card"],
                 "width_old_GeV": old.width,
                 "width_new_GeV": new.width,
                 "br_old": old.br,

@@ -70,6 +70,128 @@ def test_cli_validate_never_tracebacks(overrides, capsys):
         assert "Traceback" not in err
 
 
+# ------------------------------------------------------------------ samples for reweight, recast and plot
+
+
+@pytest.fixture(scope="module")
+def kqq_sample(tmp_path_factory):
+    """(arrays, metadata) of a 600-event B+ -> K+ Q Qbar benchmark sample."""
+    import uproot
+
+    from bkgen.config.card import load
+    from bkgen.generate.pipeline import write_root
+
+    path = tmp_path_factory.mktemp("robust") / "kqq.root"
+    write_root(Generator(load("cards/dark_photon_KQQ_benchmark.toml", ["generation.block_size=256"])), path, 9, 600)
+    with uproot.open(path) as f:
+        arrays = f["events"].arrays(library="np")
+        meta = {k.split(";")[0]: str(f[k]) for k, c in f.classnames().items() if c == "TObjString"}
+    return arrays, meta, path.read_bytes()
+
+
+EVENT_KEYS = ["q2", "m_meson", "cos_theta_meson", "cos_theta_pair", "chi", "channel", "weight", "q2_rec"]
+json_values = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.floats(), st.text(max_size=6),
+                        st.lists(st.integers(), max_size=2))
+# changes that make a sample unusable however they are drawn (commands that fit or plot are slow when valid)
+damage = st.one_of(
+    st.tuples(st.just("value"), st.sampled_from(EVENT_KEYS), st.integers(0, 599),
+              st.sampled_from([float("nan"), float("inf"), -float("inf"), -1e300, 1e300, -7.0, 40.0])),
+    st.tuples(st.just("drop_branch"), st.sampled_from(EVENT_KEYS[:-1])),
+    st.tuples(st.just("meta"), st.sampled_from(["card", "run_info"]),
+              st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["[" * 3000, "{}", "[process]", "null"]))),
+    st.tuples(st.just("info"), st.sampled_from(["br", "channels", "model", "decay", "events"]), json_values),
+    st.tuples(st.just("tree"), st.sampled_from(["none", "RNTuple"])),
+    st.tuples(st.just("truncate"), st.floats(0.0, 0.9)),
+)
+# changes that may leave the sample valid (any value of a per-event quantity)
+any_change = st.one_of(
+    damage, st.tuples(st.just("none")),
+    st.tuples(st.just("value"), st.sampled_from(EVENT_KEYS), st.integers(0, 599),
+              st.one_of(st.floats(-2.0, 30.0), st.integers(-2, 4))),
+)
+reweight_sets = st.lists(st.sampled_from([
+    "model.alpha_D=0.5", "model.alpha_D=-1", "model.alpha_D=1e400", "beam.E_HER=3", "model.dark_fermions.mass=0.6",
+    "model.dark_fermions.mass=0.3", "model.dark_fermions.charge=1e308", "model.Lambda_TeV=" + "[" * 2000, "nonsense",
+]), max_size=2)
+sample_runs = st.one_of(
+    st.tuples(st.just("reweight"), any_change, reweight_sets),
+    st.tuples(st.sampled_from(["recast", "plot_spectra", "plot_bins"]), damage, st.just([])),
+)
+
+
+def _write_mutated(path, arrays, meta, raw, change):
+    import json as _json
+
+    import uproot
+
+    kind = change[0]
+    if kind == "truncate":
+        path.write_bytes(raw[: int(change[1] * len(raw))])
+        return
+    arrays = {k: v.copy() for k, v in arrays.items()}
+    meta = dict(meta)
+    tree = "TTree"
+    if kind == "value":
+        _, key, i, v = change
+        arrays[key] = arrays[key].astype(np.float64) if isinstance(v, float) and key == "channel" else arrays[key]
+        arrays[key][i] = v
+    elif kind == "drop_branch":
+        del arrays[change[1]]
+    elif kind == "meta":
+        meta[change[1]] = change[2]
+    elif kind == "info":
+        info = _json.loads(meta["run_info"])
+        info[change[1]] = change[2]
+        meta["run_info"] = _json.dumps(info)
+    elif kind == "tree":
+        tree = change[1]
+    with uproot.recreate(path) as f:
+        if tree == "TTree":
+            f.mktree("events", {k: (v.dtype, v.shape[1:]) if v.ndim > 1 else v.dtype for k, v in arrays.items()})
+            f["events"].extend(arrays)
+        elif tree == "RNTuple":
+            f.mkrntuple("events", {k: v for k, v in arrays.items() if v.ndim == 1})
+        for k, v in meta.items():
+            if v is not None:
+                f[k] = v
+
+
+@settings(max_examples=16, derandomize=True, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(run=sample_runs)
+def test_sample_commands_never_traceback(run, kqq_sample, tmp_path_factory, capsys):
+    """reweight / recast / plot on mutated samples and arguments, in process: exit 0 with a complete output,
+    or exit 2 with one line on stderr and no output file."""
+    import uproot
+
+    command, change, sets = run
+    arrays, meta, raw = kqq_sample
+    d = tmp_path_factory.mktemp("ex")
+    sample = d / "s.root"
+    _write_mutated(sample, arrays, meta, raw, change)
+    out = d / "out"
+    argv = {
+        "reweight": ["reweight", sample, "-o", out / "rw.root", "--no-ff-variations", *sum((["--set", t] for t in sets), [])],
+        "recast": ["recast", sample, "--no-intervals", "--no-limit", "--bootstrap", "0", "-o", out / "rc"],
+        "plot_spectra": ["plot", "spectra", sample, "-o", out / "sp", "-n", "1000"],
+        "plot_bins": ["plot", "bins", sample, "-o", out / "bins"],
+    }[command]
+    code = main([str(a) for a in argv])
+    err = capsys.readouterr().err
+    written = sorted(p.name for p in out.iterdir()) if out.exists() else []
+    if code == 0:
+        expected = {"reweight": ["rw.root"], "recast": ["rc.json"], "plot_spectra": ["sp.pdf", "sp.png"],
+                    "plot_bins": ["bins.pdf", "bins.png"]}[command]
+        assert written == expected, (change, written)
+        if command == "reweight":
+            with uproot.open(out / "rw.root") as f:
+                assert f["events"].num_entries == 600 and "run_info" in f
+    else:
+        assert code == 2, (change, sets, err)
+        assert err.count("\n") == 1 and err.startswith("bkgen: error: "), (change, sets, err)
+        assert written == [], (change, written)
+
+
 def make(decay="B+ -> K+ Q Qbar", **model):
     card = {"process": {"model": "massless_dark_photon", "decay": decay}, "model": model,
             "beam": {"frame": "lab"}, "generation": {"block_size": 512}, "output": {"precision": "float64"}}

@@ -262,7 +262,14 @@ def _typed(card: dict) -> Card:
 
 
 def _fmt(v):
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 10**15:
+        return f"{'-' if v < 0 else ''}{str(abs(v))[:1]}...(an integer of {_digits(v)} digits)"
     return repr(v) if isinstance(v, str) else str(v).lower() if isinstance(v, bool) else repr(v)
+
+
+def _digits(v: int) -> int:
+    """Number of decimal digits of an integer (str() refuses ints above 4300 digits)."""
+    return len(str(abs(v))) if abs(v).bit_length() < 14000 else int(abs(v).bit_length() * math.log10(2)) + 1
 
 
 def _check_value(key: str, value, kind: str, constraint):
@@ -282,14 +289,17 @@ def _check_value(key: str, value, kind: str, constraint):
         if isinstance(constraint, tuple) and len(constraint) == 2 and constraint[0] in (0, 1, 256):
             lo, hi = constraint
             if not lo <= value <= hi:
-                raise CardError(f"{key} = {value}: allowed: an integer in [{lo}, {hi}]")
+                raise CardError(f"{key} = {_fmt(value)}: allowed: an integer in [{lo}, {hi}]")
         elif isinstance(constraint, tuple) and value not in constraint:
-            raise CardError(f"{key} = {value}: allowed: one of {', '.join(map(str, constraint))}")
+            raise CardError(f"{key} = {_fmt(value)}: allowed: one of {', '.join(map(str, constraint))}")
         return value
     if kind == "float":
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise CardError(f"{key} = {_fmt(value)}: allowed: a number")
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer beyond the largest double
+            raise CardError(f"{key} = {_fmt(value)}: allowed: a finite number (within +-1.8e308)") from None
         if not math.isfinite(value):
             raise CardError(f"{key} = {value}: allowed: a finite number")
         if constraint is not None:
@@ -337,15 +347,41 @@ def _model_section(model, given: dict) -> dict:
         if p.kind is list:
             if not isinstance(v, list) or not all(isinstance(e, dict) for e in v):
                 raise CardError(f"{key} = {_fmt(v)}: allowed: an array of tables")
-            out[name] = copy.deepcopy(v)
-        elif p.kind is bool:
-            out[name] = _check_value(key, v, "bool", None)
-        elif p.kind is str:
-            out[name] = _check_value(key, v, "str", p.choices)
-        elif p.kind is int:
-            out[name] = _check_value(key, v, "int", None)
+            out[name] = [_item_table(f"{key}[{i}]", e, p.items) for i, e in enumerate(v)] if p.items else copy.deepcopy(v)
         else:
-            out[name] = _check_value(key, v, "float", _num(p.lo, p.hi))
+            out[name] = _check_parameter(key, p, v)
+    return out
+
+
+def _check_parameter(key: str, p, v):
+    """One model parameter (or one key of an array-of-tables entry) against its declared kind and range."""
+    if p.kind is bool:
+        return _check_value(key, v, "bool", None)
+    if p.kind is str:
+        return _check_value(key, v, "str", p.choices)
+    if p.kind is int:
+        v = _check_value(key, v, "int", None)
+        if (p.lo is not None and v < p.lo) or (p.hi is not None and v > p.hi):
+            raise CardError(f"{key} = {_fmt(v)}: allowed: an integer in [{p.lo}, {p.hi}]")
+        return v
+    return _check_value(key, v, "float", _num(p.lo, p.hi))
+
+
+def _item_table(key: str, given: dict, items: tuple) -> dict:
+    """One table of an array-of-tables parameter: known keys, declared kinds and ranges, defaults filled
+    (a default of None marks a required key)."""
+    known = {p.name: p for p in items}
+    for k in given:
+        if k not in known:
+            raise CardError(f"{key}.{k} is not a known key; allowed: {', '.join(known)}")
+    out = {}
+    for name, p in known.items():
+        if name in given:
+            out[name] = _check_parameter(f"{key}.{name}", p, given[name])
+        elif p.default is None:
+            raise CardError(f"{key}.{name} is missing; it is required ({p.doc})")
+        else:
+            out[name] = p.default
     return out
 
 
@@ -361,12 +397,18 @@ def parse_override(text: str) -> tuple[list[str], object]:
         value = tomllib.loads(f"v = {raw}")["v"]
     except tomllib.TOMLDecodeError:
         value = raw
+    except RecursionError:
+        raise CardError(f"--set {path.strip()}=...: the value is nested too deeply; allowed: a TOML value "
+                        "(numbers, strings, booleans, arrays and tables nested a few levels)") from None
+    except ValueError:  # tomllib: an integer literal beyond Python's int-string conversion limit
+        raise CardError(f"--set {path.strip()}=...: an integer literal of more than 4300 digits; allowed: a "
+                        "finite number") from None
     return keys, value
 
 
 def parse_axis(text: str, option: str) -> tuple[str, np.ndarray]:
     """A scan axis 'section.key=start:stop:n' (linear) or '...:n:log' -> (key, values); a key without a
-    section is a model parameter. One-line ValueError naming ``option`` and the text otherwise."""
+    section is a model parameter. One-line InputError naming ``option`` and the text otherwise."""
     form = "section.key=start:stop:n[:log]"
     if "=" not in text:
         raise InputError(f"{option} {text!r}: allowed: {form}")
@@ -439,6 +481,17 @@ def load_raw(path: str | Path) -> dict:
         raise CardError(f"card {str(p)!r} is not valid TOML: {exc}") from None
     except UnicodeDecodeError:
         raise CardError(f"card {str(p)!r} is not UTF-8 text") from None
+    except RecursionError:
+        raise CardError(f"card {str(p)!r}: arrays or tables nested too deeply; allowed: a TOML card "
+                        "(tables and arrays nested a few levels)") from None
+    except ValueError as exc:  # tomllib: an integer literal beyond Python's int-string conversion limit
+        raise CardError(f"card {str(p)!r} is not a valid card: {_one_line(exc)}; allowed: numbers within "
+                        "+-1.8e308") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:200] + ("..." if len(text) > 200 else "")
 
 
 def resolve(raw: dict) -> Card:

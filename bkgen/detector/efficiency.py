@@ -80,7 +80,7 @@ def builtin(name: str) -> EfficiencyMap:
 
 def _read_csv(path: Path, key: str) -> EfficiencyMap:
     rows = []
-    for i, line in enumerate(path.read_text().splitlines()):
+    for i, line in enumerate(_text(path, key).splitlines()):
         line = line.split("#", 1)[0].strip()
         if not line:
             continue
@@ -104,9 +104,11 @@ def _read_csv(path: Path, key: str) -> EfficiencyMap:
 
 def _read_json(path: Path, key: str) -> EfficiencyMap:
     try:
-        d = json.loads(path.read_text())
+        d = json.loads(_text(path, key))
         return _validated(d["edges"], d["efficiency"], str(path), key)
-    except (json.JSONDecodeError, KeyError, TypeError):
+    except InputError:
+        raise
+    except (ValueError, RecursionError, KeyError, TypeError):  # malformed JSON, nesting, keys, non-numbers
         raise InputError(f"{key} = {str(path)!r}: allowed: JSON {{\"edges\": [...], \"efficiency\": [...]}}") from None
 
 
@@ -121,11 +123,21 @@ def _read_root(spec: str, key: str) -> EfficiencyMap:
                 if len(hists) != 1:
                     raise InputError(f"{key} = {spec!r}: {len(hists)} TH1 histograms in the file; allowed: file.root:name")
                 name = hists[0]
-            h = f[name]
-            values, edges = h.to_numpy()
-    except (OSError, KeyError, AttributeError):
+            if not f.classname_of(name).startswith("TH1"):
+                raise InputError(f"{key} = {spec!r}: {name!r} is a {f.classname_of(name)}; allowed: a TH1")
+            values, edges = f[name].to_numpy()
+    except InputError:
+        raise
+    except Exception:  # not ROOT, damaged, no such key: uproot's messages span lines
         raise InputError(f"{key} = {spec!r}: allowed: a ROOT file with a TH1, as file.root or file.root:name") from None
     return _validated(edges, values, spec, key)
+
+
+def _text(path: Path, key: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{key} = {str(path)!r}: not UTF-8 text; allowed: a .csv or .json map") from None
 
 
 def _split_root(spec: str) -> tuple[str, str]:

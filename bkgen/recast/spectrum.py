@@ -8,15 +8,12 @@ From a ROOT sample: a histogram of the ``q2`` branch normalised to the sample's 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import InputError
 from ..generate.decay import DecayPhysics
 from ..generate.widths import ChannelGrid, _gauss_legendre, adaptive_width
-from ..physics.models import get as get_model
 from ..physics.models.base import parent_width
 from . import belle2
 
@@ -129,32 +126,24 @@ def from_card(card: dict, edges: np.ndarray | None = None) -> Spectrum:
     return from_channels(phys.channels, edges, source=f"{phys.model.name}: {phys.decay.name}", widths=phys.widths)
 
 
-def from_sample(path: str, edges: np.ndarray | None = None) -> Spectrum:
-    """Histogram of the true q2 of a generated ROOT sample, normalised to its BR (run_info)."""
-    from ..config.card import resolve
-    from ..io.root import read_metadata
-    import tomllib
-    import uproot
+def from_sample(path: str, edges: np.ndarray | None = None, sample=None) -> Spectrum:
+    """Histogram of the true q2 of a generated ROOT sample, normalised to its BR (run_info). The sample
+    is opened and checked against its card by :func:`bkgen.io.sample.open_sample` (or passed opened)."""
+    from ..io.sample import open_sample
 
     edges = belle2.Q2_GEN_EDGES[1:] if edges is None else edges
-    meta = read_metadata(path)
-    if "run_info" not in meta or "card" not in meta:
-        raise InputError(f"sample {path!r} has no run_info/card metadata; allowed: a file written by bkgen generate")
-    info = json.loads(meta["run_info"])
-    card = resolve(tomllib.loads(meta["card"]))
+    smp = open_sample(path) if sample is None else sample
+    info, card = smp.info, smp.source_card
+    if "reweighting" in info:
+        raise smp.error("run_info.reweighting is present (a reweighted file); allowed: a sample written by bkgen generate "
+                        "(a recast counts events, it does not apply weights)")
     if card.get("detector", {}).get("efficiency", "none") != "none" and card["detector"]["efficiency_mode"] == "accept_reject":
-        raise InputError(
-            f"sample {path!r}: detector.efficiency_mode = 'accept_reject' was applied; allowed: a generator-level "
-            "sample (detector.efficiency = 'none' or efficiency_mode = 'weight')"
-        )
-    model = get_model(card["process"]["model"])
-    channels = model.decay(card["process"]["decay"]).channels(card["model"])
-    with uproot.open(path) as f:
-        arr = f["events"].arrays(["q2", "channel"], library="np")
+        raise smp.error("detector.efficiency_mode = 'accept_reject' was applied; allowed: a generator-level "
+                        "sample (detector.efficiency = 'none' or efficiency_mode = 'weight')")
+    channels = smp.channels
+    arr = smp.arrays(["q2", "channel"])
     q2, chan = arr["q2"], arr["channel"].astype(int)
     n_total = q2.size
-    if n_total == 0:
-        raise InputError(f"sample {path!r} has no events")
     br = float(info["br"])
     kmask = np.array([is_kplus(c) for c in channels])[chan]
     counts = np.histogram(q2[kmask], bins=edges)[0].astype(float)

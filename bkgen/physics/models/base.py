@@ -39,7 +39,9 @@ Y_STABLE, Y_VECTOR, Y_SCALAR = 0, 1, 2
 
 @dataclass(frozen=True)
 class Parameter:
-    """A model parameter: name, default, unit, allowed closed range, description."""
+    """A model parameter: name, default, unit, allowed closed range, description. A ``list``
+    parameter (an array of tables) declares the keys of each table in ``items`` (default None:
+    required)."""
 
     name: str
     default: Any
@@ -49,6 +51,7 @@ class Parameter:
     lo: float | None = None
     hi: float | None = None
     choices: tuple | None = None
+    items: tuple = ()
 
 
 @dataclass(frozen=True)

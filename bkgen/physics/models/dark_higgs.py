@@ -193,6 +193,10 @@ def build_kxx(p: dict) -> list[Channel]:
 
 def _validate(p: dict, decay: str) -> None:
     q2_max = (mass(521) - mass(321)) ** 2
+    # both decays are proportional to (kappa_cb sin theta)^2; B -> K X Xbar also to lambda_PhiX^2
+    for key in ("sin_theta", "kappa_cb", *(("lambda_PhiX",) if decay == "B+ -> K+ X Xbar" else ())):
+        if p[key] == 0.0:
+            raise ValueError(f"model.{key} = 0 switches {decay} off; allowed: a non-zero {key}")
     if total_width(p) <= 0.0:
         raise InputError(f"model.m_H1 = {p['m_H1']!r}: H1 has no open decay (needs m_H1 > 2 m_Zp or 2 m_DM); "
                          "allowed: m_H1 > 2 min(m_Zp, m_DM)")

@@ -39,6 +39,11 @@ from .base import (
 )
 
 TEV = 1e3  # GeV
+#: largest alpha_D and alpha_D q^2 (the perturbative bound 4 pi of the alpha_D parameter)
+ALPHA_MAX = 4 * np.pi
+#: dark-fermion charges |q|: O(1) by seed 000 footnote 1 (the overall strength is alpha_D); these
+#: bounds keep alpha_D q^2 within the double range of every rate (3 decades either side of 1)
+CHARGE_MIN, CHARGE_MAX = 1e-3, 1e3
 
 
 def sommerfeld_beta(s, m_q):
@@ -194,6 +199,8 @@ def build_phi_gamma_d(p: dict) -> list[Channel]:
 
 
 def _validate(p: dict, decay: str) -> None:
+    """Joint conditions; kinds and per-key ranges of the dark-fermion tables are checked by the card
+    against ``Parameter.items``."""
     if decay != "B+ -> K+ Q Qbar":
         return
     fermions = p["dark_fermions"]
@@ -213,9 +220,14 @@ def _validate(p: dict, decay: str) -> None:
             raise InputError(
                 f"model.dark_fermions[{i}].mass = {m!r} closes B+ -> K+ Q Qbar; allowed: 2 m_Q < m_B - m_K = {np.sqrt(q2_max):.4f} GeV"
             )
-        q = f.get("charge", 1.0)
-        if not isinstance(q, (int, float)) or isinstance(q, bool) or not np.isfinite(q) or q == 0:
-            raise InputError(f"model.dark_fermions[{i}].charge = {q!r}; allowed: a finite non-zero U(1)_D charge")
+        q = f["charge"]
+        if not CHARGE_MIN <= abs(q) <= CHARGE_MAX:
+            raise ValueError(f"model.dark_fermions[{i}].charge = {q!r}; allowed: {CHARGE_MIN:g} <= |q| <= {CHARGE_MAX:g}")
+        if p["alpha_D"] * q * q > ALPHA_MAX:
+            raise ValueError(
+                f"model.dark_fermions[{i}].charge = {q!r} with model.alpha_D = {p['alpha_D']!r} gives alpha_D q^2 = "
+                f"{p['alpha_D'] * q * q:.4g}; allowed: alpha_D q^2 <= 4 pi (the perturbative bound of alpha_D)"
+            )
 
 
 MODEL = Model(
@@ -223,11 +235,18 @@ MODEL = Model(
     doc="Massless dark photon with a dark chromomagnetic-dipole b -> s gamma_D operator",
     source="seed 000: Gabrielli, Marzola, Muursepp, Raidal, EPJC (2024)",
     parameters=(
-        Parameter("alpha_D", 1.0, "", "dark fine-structure constant e_D^2/4pi (eq. 2.2)", float, 1e-12, 4 * np.pi),
+        Parameter("alpha_D", 1.0, "", "dark fine-structure constant e_D^2/4pi (eq. 2.2)", float, 1e-12, ALPHA_MAX),
         Parameter("Lambda_TeV", 9.56e4, "TeV", "effective scale of the dipole operator (eq. 2.1)", float, 1e-3, 1e12),
         Parameter(
             "dark_fermions", [{"mass": 0.5, "charge": 1.0}] * 3, "GeV",
             "dark-fermion generations: list of {mass [GeV], charge}", list,
+            items=(
+                # kinematic limit 2 m_Q <= m_B - m_K (the open channel, 2 m_Q < m_B - m_K, in _validate)
+                Parameter("mass", None, "GeV", "dark-fermion mass", float, 0.0, 0.5 * (mass(521) - mass(321))),
+                # footnote 1 of seed 000: charges of the same order, the overall strength is alpha_D;
+                # |q| in [CHARGE_MIN, CHARGE_MAX] and alpha_D q^2 <= 4 pi in _validate
+                Parameter("charge", 1.0, "", "U(1)_D charge q (enters as alpha_D q^2)", float, -CHARGE_MAX, CHARGE_MAX),
+            ),
         ),
         Parameter("sommerfeld", True, "", "include the Sommerfeld-Fermi factor (eq. 3.13-3.14)", bool),
         Parameter("dipole_correction", False, "", "include the dark magnetic-dipole correction (eq. 3.15-3.17)", bool),
