@@ -40,6 +40,7 @@ class RunStats:
     trials: int = 0
     overweight: int = 0
     seconds: float = 0.0
+    sha256: str | None = None  # of the file written (write_root, write_events)
 
     @property
     def efficiency(self) -> float:
@@ -157,6 +158,45 @@ def write_root(gen: Generator, path, seed: int, n_events: int, *, first_block: i
         metadata.update(metadata_extra or {})
         writer.close(metadata)
     stats.seconds = time.perf_counter() - t0
+    stats.sha256 = writer.sha256
+    return stats
+
+
+def open_writer(gen: Generator, path, overwrite: bool = False):
+    """The event writer of the card's ``output.format`` (root, hepmc3, lhe) for ``path``."""
+    card = gen.card
+    fmt = card["output"]["format"]
+    if fmt == "hepmc3":
+        from ..io.hepmc import HepMC3Writer
+
+        return HepMC3Writer(path, overwrite=overwrite)
+    if fmt == "lhe":
+        from ..io.lhe import LHEWriter
+
+        weighted = (card["detector"]["efficiency"] != "none" and card["detector"]["efficiency_mode"] == "weight") or (
+            card["displacement"]["force_region"] != "none")
+        return LHEWriter(path, beam=card["beam"], br=gen.br, card_text=dumps(card), overwrite=overwrite,
+                         weighted=weighted)
+    scalar_types, particle_types = gen.branch_types()
+    return RootEventWriter(
+        path, scalar_branches=scalar_types, particle_branches=particle_types,
+        compression=card["output"]["compression"], overwrite=overwrite, n_particles=len(gen.record.slots),
+    )
+
+
+def write_events(gen: Generator, path, seed: int, n_events: int, *, first_block: int = 0,
+                 n_blocks: int | None = None, overwrite: bool = False, metadata_extra: dict | None = None) -> RunStats:
+    """Blocks ``first_block ..`` of a run into ``path`` in the card's output format, atomically
+    (ROOT: :func:`write_root`; HepMC3 and LHE carry no metadata keys)."""
+    if gen.card["output"]["format"] == "root":
+        return write_root(gen, path, seed, n_events, first_block=first_block, n_blocks=n_blocks,
+                          overwrite=overwrite, metadata_extra=metadata_extra)
+    t0 = time.perf_counter()
+    with open_writer(gen, path, overwrite) as writer:
+        stats = run_to_writer(gen, writer, seed, n_events, first_block=first_block, n_blocks=n_blocks)
+        writer.close()
+    stats.seconds = time.perf_counter() - t0
+    stats.sha256 = writer.sha256
     return stats
 
 
