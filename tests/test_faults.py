@@ -166,8 +166,9 @@ def test_second_chunked_run_on_a_running_target_fails(tmp_path, capsys, monkeypa
     def chunk_then_intrude(*a, **k):
         record = real(*a, **k)
         if not second:
-            second.append(run_cli("generate", CARD, "-n", 2000, "--seed", 2, "--chunks", 2, "-o", out, "--force",
-                                      *SMALL))
+            second.append(None)  # the intruder's own chunks do not intrude again
+            second[0] = run_cli("generate", CARD, "-n", 2000, "--seed", 2, "--chunks", 2, "-o", out, "--force",
+                                *SMALL)
         return record
 
     monkeypatch.setattr(distributed, "run_chunk", chunk_then_intrude)
