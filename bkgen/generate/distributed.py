@@ -465,6 +465,7 @@ def _merge_root(manifest: dict, gen: Generator, paths: list[Path], out, overwrit
     with RootEventWriter(out, scalar_branches=scalar_types, particle_branches=particle_types,
                          compression=gen.card["output"]["compression"], overwrite=overwrite,
                          n_particles=len(gen.record.slots)) as writer:
+        writer._target.digest = True
         for c, path in zip(manifest["chunks"], paths):
             with uproot.open(path) as f:
                 tree = f[TREE_NAME]
@@ -487,7 +488,7 @@ def _merge_lhe(gen: Generator, paths: list[Path], out, overwrite: bool) -> str:
     then the <event> blocks of every chunk in order."""
     from .pipeline import open_writer
 
-    with open_writer(gen, out, overwrite) as writer:
+    with open_writer(gen, out, overwrite, digest=True) as writer:
         for path in paths:
             with open(path) as f:
                 inside = False

@@ -135,11 +135,13 @@ def write_failed(path, exc: BaseException) -> OutputError:
 class AtomicPath:
     """A target path and its temporary sibling; :meth:`commit` renames, :meth:`discard` removes.
 
-    The target is checked (:func:`check_target`) at creation and again at commit."""
+    The target is checked (:func:`check_target`) at creation and again at commit. With ``digest``
+    the commit also records the SHA-256 of the file (read back from the page cache before the rename)."""
 
-    def __init__(self, path, *, overwrite: bool = False):
+    def __init__(self, path, *, overwrite: bool = False, digest: bool = False):
         self.path = Path(path)
         self.overwrite = overwrite
+        self.digest = digest
         check_target(self.path, overwrite=overwrite)
         self.tmp = temporary_name(self.path)
         self.committed = False
@@ -147,9 +149,9 @@ class AtomicPath:
         _LIVE.add(self.tmp)
 
     def commit(self) -> None:
-        """fsync and hash the temporary file, rename it onto the target, fsync the directory."""
+        """fsync (and hash) the temporary file, rename it onto the target, fsync the directory."""
         try:
-            self.sha256 = _fsync_and_hash(self.tmp)
+            self.sha256 = _fsync_and_hash(self.tmp, self.digest)
             check_target(self.path, overwrite=self.overwrite)
             os.replace(self.tmp, self.path)
         except OSError as exc:
@@ -182,12 +184,14 @@ def discard_all() -> None:
             pass
 
 
-def _fsync_and_hash(path: Path) -> str:
-    """fsync ``path`` (errors raised) and return its SHA-256 (read back from the page cache)."""
+def _fsync_and_hash(path: Path, digest: bool = True) -> str | None:
+    """fsync ``path`` (errors raised); with ``digest`` return its SHA-256 (read back from the page cache)."""
     h = hashlib.sha256()
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
+        if not digest:
+            return None
         with os.fdopen(os.dup(fd), "rb") as f:
             for block in iter(lambda: f.read(1 << 22), b""):
                 h.update(block)
@@ -237,7 +241,7 @@ def write_text(path, text: str, *, overwrite: bool = False) -> str:
 
 def write_bytes(path, data: bytes, *, overwrite: bool = False) -> str:
     """Write ``data`` to ``path`` atomically; returns the file's SHA-256."""
-    target = AtomicPath(path, overwrite=overwrite)
+    target = AtomicPath(path, overwrite=overwrite, digest=True)
     try:
         with open(target.tmp, "wb") as f:
             f.write(data)
