@@ -633,11 +633,11 @@ def main(args) -> int:
     res = run(cards, n, repeats, peers, memory, args.smoke, memory_events=memory_events)
     text = report(res)
     if args.results:
-        target = Path(args.results)
-        tmp = target.with_name(f".{target.name}.partial-{os.getpid()}")
-        tmp.write_text(text)
-        os.replace(tmp, target)
-        target.with_suffix(".json").write_text(json.dumps(res, indent=1, default=str))
+        from .io._atomic import write_text
+
+        target = Path(args.results)  # a results file is meant to be refreshed: overwritten
+        write_text(target, text, overwrite=True)
+        write_text(target.with_suffix(".json"), json.dumps(res, indent=1, default=str), overwrite=True)
         print(f"wrote {target}")
     else:
         print(text)

@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a scan axis (repeatable), e.g. --grid model.alpha_D=0.1:1:10")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.add_argument("--plot", metavar="FILE", help="plot BR over the grid (matplotlib)")
+    s.add_argument("--force", action="store_true", help="overwrite an existing plot file")
     _add_set(s)
 
     b = sub.add_parser("bench", help="throughput benchmarks (see benchmarks/)")
@@ -112,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
                     help="resamplings for the MC-statistical error of a sample's result (default 20, 0: none)")
     rc.add_argument("--published", action="store_true", help="also fit the published model (mu on the SM template)")
     rc.add_argument("--export-workspace", metavar="FILE", help="write the pyhf workspace of the hypothesis (POI mu_np)")
+    rc.add_argument("--force", action="store_true", help="overwrite existing output files")
     _add_set(rc)
 
     pl = sub.add_parser("plot", help="figures: q2 spectra, Belle II bins, recast scans (PNG and PDF)")
@@ -119,6 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("input", help="spectra, bins: a card or a ROOT sample; scan: a recast scan JSON table")
     pl.add_argument("-o", "--output", required=True, metavar="PREFIX", help="writes PREFIX.png and PREFIX.pdf")
     pl.add_argument("-n", "--events", type=int, default=200_000, help="events generated for q2_rec from a card")
+    pl.add_argument("--force", action="store_true", help="overwrite existing output files")
     _add_set(pl)
     return parser
 
@@ -218,33 +221,18 @@ def _print_extra(d: dict, prefix: str) -> None:
 
 def _open_writer(card, gen, out, force):
     """The event writer of the card's output format."""
-    fmt = card["output"]["format"]
-    if fmt == "hepmc3":
-        from .io.hepmc import HepMC3Writer
+    from .generate.pipeline import open_writer
 
-        return HepMC3Writer(out, overwrite=force)
-    if fmt == "lhe":
-        from .config.card import dumps
-        from .io.lhe import LHEWriter
-
-        weighted = (card["detector"]["efficiency"] != "none" and card["detector"]["efficiency_mode"] == "weight") or (
-            card["displacement"]["force_region"] != "none")
-        return LHEWriter(out, beam=card["beam"], br=gen.br, card_text=dumps(card), overwrite=force, weighted=weighted)
-    from .io.root import RootEventWriter
-
-    scalar_types, particle_types = gen.branch_types()
-    return RootEventWriter(
-        out, scalar_branches=scalar_types, particle_branches=particle_types,
-        compression=card["output"]["compression"], overwrite=force, n_particles=len(gen.record.slots),
-    )
+    return open_writer(gen, out, force)
 
 
 #: bytes written per particle entry and per event (uncompressed), for the disk-space check
 _TEXT_FORMAT_FACTOR = 3.0
 
 
-def _check_disk_space(card, out, n_events) -> None:
-    """Refuse a run whose uncompressed output would not fit on the target's file system."""
+def _check_disk_space(card, out, n_events, copies: int = 1) -> None:
+    """Refuse a run whose uncompressed output would not fit on the target's file system;
+    ``copies`` = 2 for a chunked run with --merge (the chunk files and the merged file)."""
     import shutil
 
     from .generate.generator import PARTICLE_BRANCHES, SCALAR_BRANCHES
@@ -253,7 +241,7 @@ def _check_disk_space(card, out, n_events) -> None:
     per_event = sum(np.dtype(t).itemsize for t in SCALAR_BRANCHES.values()) + 12 * per_particle
     if card["output"]["format"] != "root":
         per_event *= _TEXT_FORMAT_FACTOR
-    need = per_event * n_events
+    need = per_event * n_events * copies
     parent = os.path.dirname(os.path.abspath(out))
     probe = parent
     while not os.path.exists(probe):
@@ -261,7 +249,8 @@ def _check_disk_space(card, out, n_events) -> None:
     free = shutil.disk_usage(probe).free
     if need > free:
         raise InputError(
-            f"generation.events = {n_events} needs up to {need / 1e9:.3g} GB at {parent!r}, {free / 1e9:.3g} GB free; "
+            f"generation.events = {n_events} needs up to {need / 1e9:.3g} GB at {parent!r}"
+            + (" (chunk files and the merged file)" if copies > 1 else "") + f", {free / 1e9:.3g} GB free; "
             "allowed: fewer events, another output.file, or more space"
         )
 
@@ -272,6 +261,7 @@ def _cmd_generate(args) -> int:
     from .config.card import dumps, load
     from .generate.generator import Generator
     from .generate.pipeline import run_to_writer
+    from .io._atomic import check_target
 
     overrides = list(args.set)
     if args.events is not None:
@@ -286,15 +276,15 @@ def _cmd_generate(args) -> int:
     out = card["output"]["file"]
     if not out:
         raise InputError("output.file is empty; allowed: a path, given in the card or with -o FILE")
-    if os.path.exists(out) and not args.force:
-        raise FileExistsError(f"output {out!r} exists; allowed: a new path, or --force to overwrite")
+    # an existing file (without --force; --resume finishes a chunked run), a special file, the card itself
+    check_target(out, overwrite=args.force or args.resume)
     if args.threads is not None:
         if not 1 <= args.threads <= numba.config.NUMBA_NUM_THREADS:
             raise InputError(f"--threads = {args.threads}; allowed: 1..{numba.config.NUMBA_NUM_THREADS}")
         numba.set_num_threads(args.threads)
     n_events = card["generation"]["events"]
     seed = card["generation"]["seed"]
-    _check_disk_space(card, out, n_events)
+    _check_disk_space(card, out, n_events, copies=2 if args.merge else 1)
     if args.workers is not None or args.scheduler is not None or args.chunks is not None or args.merge or args.resume:
         # chunked run: one file per chunk plus a manifest; in this process unless a cluster is given
         from .generate.distributed import run_cli
@@ -344,7 +334,7 @@ def _cmd_scan(args) -> int:
 
     res = scan(args.card, args.grid, args.set)
     if args.plot:
-        plot_scan(res, args.plot)
+        plot_scan(res, args.plot, overwrite=args.force)
     if args.json:
         print(json.dumps(res, indent=1))
         return 0
@@ -371,6 +361,9 @@ def _cmd_recast(args) -> int:
 
     if args.bootstrap < 0:
         raise InputError(f"--bootstrap = {args.bootstrap}; allowed: an integer >= 0")
+    # every output refused (existing without --force, special file, an input) before the fit runs
+    _check_outputs(args.force, args.export_workspace, args.output and f"{args.output}.json",
+                   *_figures(args.plot))
     if args.scan:
         return _recast_scan(args)
     sp, _ = report.load_spectrum(args.input, args.set)
@@ -385,13 +378,13 @@ def _cmd_recast(args) -> int:
             raise InputError(f"{args.input!r} has no B+ -> K+ channel; allowed with --plot/--export-workspace: a K+ model")
         factors = reweight_factors(sp.kplus, sp.kplus_br)
     if args.export_workspace:
-        _write_text(args.export_workspace, json.dumps(rc.pyhf_workspace(factors), indent=1))
+        _write_text(args.export_workspace, json.dumps(rc.pyhf_workspace(factors), indent=1), args.force)
     if args.plot:
         from .plot import bins
 
-        res["plots"] = bins(rc, factors, sp.kplus_br / rc.bf_ref, args.plot)
+        res["plots"] = bins(rc, factors, sp.kplus_br / rc.bf_ref, args.plot, overwrite=args.force)
     if args.output:
-        _write_text(f"{args.output}.json", json.dumps(res, indent=1, default=float))
+        _write_text(f"{args.output}.json", json.dumps(res, indent=1, default=float), args.force)
     if args.json:
         print(json.dumps(res, indent=1, default=float))
     else:
@@ -404,13 +397,24 @@ def _cmd_recast(args) -> int:
     return 0
 
 
-def _write_text(path: str, text: str) -> None:
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, exist_ok=True)
-    tmp = f"{path}.partial-{os.getpid()}"
-    with open(tmp, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+def _write_text(path: str, text: str, overwrite: bool = False) -> None:
+    from .io._atomic import write_text
+
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    write_text(path, text, overwrite=overwrite)
+
+
+def _figures(prefix: str | None) -> list[str]:
+    return [f"{prefix}.png", f"{prefix}.pdf"] if prefix else []
+
+
+def _check_outputs(overwrite: bool, *paths) -> None:
+    """Refuse the outputs of a command before it computes anything (bkgen.io._atomic.check_target)."""
+    from .io._atomic import check_target
+
+    for path in paths:
+        if path:
+            check_target(path, overwrite=overwrite)
 
 
 def _recast_scan(args) -> int:
@@ -423,6 +427,7 @@ def _recast_scan(args) -> int:
     for _, v in scans:
         n_points *= v.size
     prefix = args.output or "outputs/recast_scan"
+    _check_outputs(args.force, f"{prefix}.json", f"{prefix}.csv", *_figures(prefix))
     progress = None
     if sys.stderr.isatty():
         from tqdm import tqdm
@@ -436,9 +441,9 @@ def _recast_scan(args) -> int:
         progress.close()
     from .plot import scan as plot_scan
 
-    _write_text(f"{prefix}.json", json.dumps(table, indent=1, default=float))
-    _write_text(f"{prefix}.csv", to_csv(table))
-    paths = plot_scan(table, prefix)
+    _write_text(f"{prefix}.json", json.dumps(table, indent=1, default=float), args.force)
+    _write_text(f"{prefix}.csv", to_csv(table), args.force)
+    paths = plot_scan(table, prefix, overwrite=args.force)
     if args.json:
         print(json.dumps(table, indent=1, default=float))
     else:
@@ -449,12 +454,13 @@ def _recast_scan(args) -> int:
 def _cmd_plot(args) -> int:
     from . import plot
 
+    _check_outputs(args.force, *_figures(args.output))
     if args.what == "scan":
-        paths = plot.scan(plot.read_scan_table(args.input), args.output)
+        paths = plot.scan(plot.read_scan_table(args.input), args.output, overwrite=args.force)
     elif args.what == "spectra":
         if args.events < 1000:
             raise InputError(f"--events = {args.events}; allowed: >= 1000")
-        paths = plot.spectra(args.input, args.set, args.output, n_events=args.events)
+        paths = plot.spectra(args.input, args.set, args.output, n_events=args.events, overwrite=args.force)
     else:
         from .recast import report
         from .recast.fit import Recast, reweight_factors
@@ -463,7 +469,8 @@ def _cmd_plot(args) -> int:
         if not sp.kplus_br > 0:
             raise InputError(f"{args.input!r} has no B+ -> K+ channel; allowed for 'bins': a K+ model")
         rc = Recast(analyses=("combined",))
-        paths = plot.bins(rc, reweight_factors(sp.kplus, sp.kplus_br), sp.kplus_br / rc.bf_ref, args.output)
+        paths = plot.bins(rc, reweight_factors(sp.kplus, sp.kplus_br), sp.kplus_br / rc.bf_ref, args.output,
+                          overwrite=args.force)
     print("wrote " + ", ".join(paths))
     return 0
 
@@ -480,12 +487,17 @@ def _terminate(signum, frame):
 def main(argv=None) -> int:
     import signal
 
+    from .io import _atomic
+
     args = build_parser().parse_args(argv)
+    # no output of this command may replace one of its inputs, even with --force
+    _atomic.protect(*(getattr(args, name, None) for name in ("card", "sample", "input")))
     if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
         signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C
     try:
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
+        _atomic.discard_all()
         print("bkgen: interrupted; no output file was written", file=sys.stderr)
         return 130
     except (InputError, FileExistsError, OSError) as exc:

@@ -23,15 +23,21 @@ def _plt():
     return plt, mplhep
 
 
-def save(fig, prefix: str) -> list[str]:
+def save(fig, prefix: str, overwrite: bool = False) -> list[str]:
+    """PREFIX.png and PREFIX.pdf, each written atomically (bkgen.io._atomic)."""
+    from .io._atomic import atomic_output, check_target
+
     parent = os.path.dirname(os.path.abspath(prefix))
+    paths = [f"{prefix}.{ext}" for ext in ("png", "pdf")]
+    for path in paths:  # both refused before either is written
+        check_target(path, overwrite=overwrite)
     os.makedirs(parent, exist_ok=True)
-    paths = []
-    for ext in ("png", "pdf"):
-        path = f"{prefix}.{ext}"
-        fig.savefig(path, dpi=120 if ext == "png" else None, bbox_inches="tight")
-        paths.append(path)
+    for path in paths:
+        ext = path.rpartition(".")[2]
+        with atomic_output(path, overwrite=overwrite) as tmp:
+            fig.savefig(tmp, format=ext, dpi=120 if ext == "png" else None, bbox_inches="tight")
     return paths
+
 
 
 # -- spectra --------------------------------------------------------------------------------------
@@ -53,7 +59,8 @@ def _events(card: dict, n: int, seed: int):
     return np.concatenate(q2), np.concatenate(q2r), gen.br
 
 
-def spectra(path: str, overrides: list[str], prefix: str, n_events: int = 200_000, seed: int = 1) -> list[str]:
+def spectra(path: str, overrides: list[str], prefix: str, n_events: int = 200_000, seed: int = 1,
+            overwrite: bool = False) -> list[str]:
     """True q2 (dBF/dq2) of the model and the SM, the reconstructed q2_rec, and q2_rec after the ITA map."""
     from .config.card import load
     from .detector.efficiency import builtin
@@ -117,13 +124,14 @@ def spectra(path: str, overrides: list[str], prefix: str, n_events: int = 200_00
     ax.legend(loc="upper right")
     fig.suptitle(f"{card['process']['model']}: {card['process']['decay']}   (frame: {card['beam']['frame']})", fontsize=14)
     fig.tight_layout()
-    paths = save(fig, prefix)
+    paths = save(fig, prefix, overwrite)
     plt.close(fig)
     return paths
 
 
 # -- Belle II bins --------------------------------------------------------------------------------
-def bins(rc, factors: dict, r_model: float | None, prefix: str, analysis: str = "combined") -> list[str]:
+def bins(rc, factors: dict, r_model: float | None, prefix: str, analysis: str = "combined",
+         overwrite: bool = False) -> list[str]:
     """Observed counts, post-fit background, SM signal and the fitted new physics in every likelihood bin."""
     plt, mplhep = _plt()
     from .recast.fit import single_threaded
@@ -171,7 +179,7 @@ def bins(rc, factors: dict, r_model: float | None, prefix: str, analysis: str = 
                 ha="center", fontsize=10)
     ax.set_title(f"Belle II B+ -> K+ nu nubar likelihood ({analysis}), 362 fb$^{{-1}}$", fontsize=13)
     fig.tight_layout()
-    paths = save(fig, prefix)
+    paths = save(fig, prefix, overwrite)
     plt.close(fig)
     return paths
 
@@ -247,7 +255,7 @@ def _series(points, analysis, key):
     return np.array([p.get(analysis, {}).get(key, np.nan) if p.get(analysis) else np.nan for p in points], dtype=float)
 
 
-def scan(table: dict, prefix: str) -> list[str]:
+def scan(table: dict, prefix: str, overwrite: bool = False) -> list[str]:
     plt, mplhep = _plt()
     keys = table["keys"]
     pts = table["points"]
@@ -317,6 +325,6 @@ def scan(table: dict, prefix: str) -> list[str]:
                 ax.set_yscale("log")
     fig.suptitle(f"recast scan of {os.path.basename(table['card'])}", fontsize=13)
     fig.tight_layout()
-    paths = save(fig, prefix)
+    paths = save(fig, prefix, overwrite)
     plt.close(fig)
     return paths

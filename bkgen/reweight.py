@@ -304,7 +304,11 @@ def scan(card_path: str, grids: list[str], sets: list[str] | None = None) -> dic
             "br": br.tolist(), "br_visible": br_vis.tolist(), "channels": channels, "channel_br": ch_br.tolist()}
 
 
-def plot_scan(result: dict, path: str | Path) -> None:
+def plot_scan(result: dict, path: str | Path, overwrite: bool = False) -> None:
+    """BR over the scan grid, written atomically to ``path`` (format from its extension, default PNG)."""
+    from .io._atomic import atomic_output, check_target
+
+    check_target(path, overwrite=overwrite)
     from .errors import require
 
     matplotlib = require("plot", "--plot", ("matplotlib",))
@@ -327,5 +331,8 @@ def plot_scan(result: dict, path: str | Path) -> None:
         ax.set_ylabel(names[0])
     ax.set_title("bkgen scan")
     fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    try:
+        with atomic_output(path, overwrite=overwrite) as tmp:
+            fig.savefig(tmp, format=Path(path).suffix[1:].lower() or "png")
+    finally:
+        plt.close(fig)

@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
+import re
+import sys
 import threading
 import time
 from pathlib import Path
 
-from ..errors import InputError, require
+from ..errors import InputError
 from .. import __version__
 from ..config.card import dumps
+from ..io._atomic import TargetLock, check_target, partial_files, write_text
 from .generator import Generator
 
 #: default chunks per worker (load balance against per-file overhead)
@@ -43,14 +47,30 @@ def plan_chunks(n_events: int, block_size: int, n_chunks: int) -> list[tuple[int
     return [(b, min(per, n_blocks - b)) for b in range(0, n_blocks, per)]
 
 
-def chunk_path(out: str | Path, index: int) -> Path:
+#: file suffix of each output format (chunk files of an output without a suffix)
+SUFFIXES = {"root": ".root", "hepmc3": ".hepmc3", "lhe": ".lhe"}
+
+
+def chunk_path(out: str | Path, index: int, fmt: str = "root") -> Path:
     out = Path(out)
-    return out.with_name(f"{out.stem}.chunk{index:04d}{out.suffix or '.root'}")
+    return out.with_name(f"{out.stem}.chunk{index:04d}{out.suffix or SUFFIXES[fmt]}")
 
 
 def manifest_path(out: str | Path) -> Path:
     out = Path(out)
     return out.with_name(f"{out.stem}.manifest.json")
+
+
+def existing_chunks(out: str | Path, fmt: str = "root") -> dict[int, Path]:
+    """Chunk files of ``out`` on disk (any plan), by index."""
+    out = Path(out)
+    pattern = re.compile(re.escape(out.stem) + r"\.chunk(\d{4,})" + re.escape(out.suffix or SUFFIXES[fmt]) + "$")
+    found = {}
+    for p in out.parent.iterdir() if out.parent.is_dir() else ():
+        m = pattern.match(p.name)
+        if m:
+            found[int(m.group(1))] = p
+    return found
 
 
 def sha256(path: str | Path) -> str:
@@ -75,10 +95,11 @@ def _generator(card_text: str) -> Generator:
 
 def run_chunk(card_text: str, seed: int, n_events: int, index: int, first_block: int, n_blocks: int, path: str,
               threads: int | None = None) -> dict:
-    """Task: generate blocks first_block .. first_block + n_blocks - 1 of the run into ``path``."""
+    """Task: generate blocks first_block .. first_block + n_blocks - 1 of the run into ``path``, in the
+    card's output format; the record carries the SHA-256 the writer computed of the file it committed."""
     import numba
 
-    from .pipeline import write_root
+    from .pipeline import write_events
 
     with _KERNEL_LOCK:
         if threads:
@@ -87,16 +108,17 @@ def run_chunk(card_text: str, seed: int, n_events: int, index: int, first_block:
         bs = gen.block_size()
         info = {"index": index, "first_block": first_block, "n_blocks": n_blocks, "block_size": bs,
                 "first_event": first_block * bs}
-        stats = write_root(gen, path, seed, n_events, first_block=first_block, n_blocks=n_blocks, overwrite=True,
-                           metadata_extra={"chunk": json.dumps(info)})
+        stats = write_events(gen, path, seed, n_events, first_block=first_block, n_blocks=n_blocks, overwrite=True,
+                             metadata_extra={"chunk": json.dumps(info)})
     return {**info, "file": os.path.basename(path), "events": stats.events, "generated": stats.generated,
             "trials": stats.trials,
-            "overweight": stats.overweight, "seconds": stats.seconds, "sha256": sha256(path)}
+            "overweight": stats.overweight, "seconds": stats.seconds, "sha256": stats.sha256}
 
 
 def completed_chunk(path: str | Path, card_text: str, seed: int, first_block: int, n_blocks: int) -> dict | None:
-    """The chunk record of an existing, complete chunk file of this run (same card, seed and blocks),
-    or None. Chunk files are renamed into place only when complete, so one that exists is whole."""
+    """The chunk record of an existing, complete ROOT chunk file of this run (same card, seed and blocks),
+    read from its metadata, or None. Chunk files are renamed into place only when complete, so one
+    that exists is whole."""
     path = Path(path)
     if not path.exists():
         return None
@@ -117,132 +139,335 @@ def completed_chunk(path: str | Path, card_text: str, seed: int, first_block: in
             "overweight": unw["overweight_events"], "seconds": 0.0, "sha256": sha256(path), "resumed": True}
 
 
+def _kept_chunk(path: Path, record: dict | None, card_text: str, seed: int, fmt: str, b0: int, nb: int,
+                warn) -> dict | None:
+    """--resume: the record of a chunk file that may be kept, or None (regenerate). A chunk recorded
+    in the interrupted run's manifest must still have its recorded SHA-256 (a mismatch is reported
+    and the chunk regenerated); an unrecorded ROOT chunk is recognised by its metadata."""
+    if not path.exists():
+        return None
+    if record is not None and record.get("sha256"):
+        if record.get("first_block") == b0 and record.get("n_blocks") == nb:
+            if sha256(path) == record["sha256"]:
+                return {**record, "seconds": 0.0, "resumed": True}
+            warn(f"bkgen: warning: chunk file {str(path)!r} differs from its SHA-256 in the manifest; regenerating it")
+            return None
+    if fmt != "root":
+        return None  # HepMC3/LHE chunks carry no metadata: only a manifest record vouches for them
+    return completed_chunk(path, card_text, seed, b0, nb)
+
+
+def _previous_records(mpath: Path, card_text: str, seed: int, n_events: int) -> tuple[dict, int | None]:
+    """Chunk records (by index) and plan size of the manifest of an earlier run of the same card,
+    seed and event count, if any."""
+    try:
+        old = json.loads(mpath.read_text())
+    except (OSError, ValueError):
+        return {}, None
+    if not isinstance(old, dict) or old.get("card") != card_text or old.get("seed") != seed \
+            or old.get("events") != n_events:
+        return {}, None
+    records = {c["index"]: c for c in old.get("chunks", []) if isinstance(c, dict) and "index" in c}
+    plan = old.get("plan")
+    return records, (len(plan) if isinstance(plan, list) else None)
+
+
+class _Manifest:
+    """The manifest of a chunked run, written first with the plan (``complete`` false) and rewritten,
+    atomically, as each chunk completes; :func:`verify` refuses an incomplete one."""
+
+    def __init__(self, path: Path, card_text: str, seed: int, n_events: int, bs: int, fmt: str,
+                 plan: list[tuple[int, int]], out: Path):
+        self.path = path
+        self.chunks: dict[int, dict] = {}
+        self.data = {
+            "bkgen_version": __version__, "card": card_text, "seed": seed, "events": n_events, "block_size": bs,
+            "format": fmt,
+            "rng": "block b: xoshiro256++ seeded by numpy.random.SeedSequence(seed, spawn_key=(b,))",
+            "plan": [{"index": i, "first_block": b0, "n_blocks": nb, "file": chunk_path(out, i, fmt).name}
+                     for i, (b0, nb) in enumerate(plan)],
+            "complete": False, "chunks": [],
+        }
+
+    def add(self, record: dict) -> None:
+        self.chunks[record["index"]] = record
+        self.write()
+
+    def write(self) -> None:
+        self.data["chunks"] = [self.chunks[i] for i in sorted(self.chunks)]
+        write_text(self.path, json.dumps(self.data, indent=1), overwrite=True)
+
+
 def run(card: dict, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
         n_chunks: int | None = None, threads: int | None = None, merge: bool = False, overwrite: bool = False,
-        processes: bool = True, client=None, log=None, resume: bool = False, sequential: bool = False) -> dict:
-    """Run the card's events on a dask cluster; returns the manifest (also written next to ``out``).
+        processes: bool = True, client=None, log=None, resume: bool = False, sequential: bool = False,
+        warn=None) -> dict:
+    """Run the card's events in chunks; returns the manifest (also written next to ``out``).
 
     ``workers``: start a LocalCluster with that many single-threaded workers (``processes`` selects
-    processes or threads); ``scheduler``: connect to a running scheduler; ``client``: use this
-    dask Client; ``sequential``: no dask, the chunks one after the other in this process.
-    ``threads``: numba threads per task (default 1 on a LocalCluster, else all cores).
-    ``resume``: keep the complete chunk files of an interrupted run with the same card and seed
-    and generate only the missing chunks (same RNG blocks, hence the same events)."""
+    processes or threads; processes talk TLS with a temporary certificate); ``scheduler``: connect
+    to a running scheduler; ``client``: use this dask Client; ``sequential``: no dask, the chunks one
+    after the other in this process. ``threads``: numba threads per task (default 1 on a
+    LocalCluster, else all cores). Chunk files are written in the card's ``output.format``.
 
+    The target is locked for the run (a second run on it fails at once); chunk files already there
+    are refused unless ``overwrite`` or ``resume``, and any a different plan left are removed.
+    ``resume``: keep the complete chunk files of an interrupted run with the same card and seed
+    (checked against the SHA-256 recorded in its manifest; a mismatch is regenerated with a warning)
+    and generate only the missing chunks (same RNG blocks, hence the same events); without
+    ``n_chunks`` the interrupted run's plan is taken from its manifest."""
     out = Path(out)
+    warn = warn or (lambda text: print(text, file=sys.stderr))
     n_events = card["generation"]["events"]
     seed = card["generation"]["seed"]
     bs = card["generation"]["block_size"]
+    fmt = card["output"]["format"]
     card_text = dumps(card)
     Generator(card)  # validates the physics (closed channels etc.) before any cluster starts
     mpath = manifest_path(out)
-    targets = [mpath] + ([out] if merge else [])
-    for t in targets:
-        if t.exists() and not (overwrite or resume):
-            raise FileExistsError(f"output {str(t)!r} exists; allowed: a new path, or --force to overwrite")
+    for t in [mpath] + ([out] if merge else []):
+        check_target(t, overwrite=overwrite or resume)
     out.parent.mkdir(parents=True, exist_ok=True)
+    with TargetLock(out):
+        on_disk = existing_chunks(out, fmt)
+        if on_disk and not (overwrite or resume):
+            first = on_disk[min(on_disk)]
+            raise InputError(f"output {str(out)!r}: chunk file {str(first)!r} exists"
+                             + ("" if mpath.exists() else " without a manifest")
+                             + "; allowed: --resume to keep the chunks of the same card and seed, --force to "
+                             "replace them, or another output path")
+        records, old_plan = _previous_records(mpath, card_text, seed, n_events) if resume else ({}, None)
+        if resume and n_chunks is None:
+            if old_plan is None:
+                raise InputError(f"--resume without --chunks: no manifest of this card and seed at {str(mpath)!r} "
+                                 "to take the plan from; allowed: --chunks K (the chunk count of the interrupted "
+                                 "run)")
+            n_chunks = old_plan
+        cluster = client_ = None
+        own = False
+        chunks_wanted = n_chunks or 1
+        # our own LocalCluster: dask's log lines in this process at ERROR and above only, so that a
+        # stopped run ends with one line (bkgen itself reports failures and interruptions)
+        quiet = _LogLevel(logging.ERROR if not sequential and client is None and scheduler is None else None)
+        try:
+            if not sequential:
+                cluster, client_, own = _connect(client, scheduler, workers, processes)
+                if own and threads is None and scheduler is None:
+                    threads = 1
+                n_workers = max(1, len(client_.scheduler_info().get("workers", {})) or (workers or 1))
+                chunks_wanted = n_chunks or CHUNKS_PER_WORKER * n_workers
+            result = _run_chunks(card_text, seed, n_events, bs, fmt, out, mpath, on_disk, records, chunks_wanted,
+                                 client_, threads, merge, overwrite or resume, resume, log, warn)
+            if own:
+                own = False
+                _close(cluster, client_)
+        except BaseException:
+            if own:
+                quiet.set(logging.CRITICAL + 1)
+                _close(cluster, client_, quiet=True)
+            # temporaries of tasks stopped with the run (workers are gone now)
+            for i in range(len(plan_chunks(n_events, bs, chunks_wanted))):
+                for tmp in partial_files(chunk_path(out, i, fmt)):
+                    tmp.unlink(missing_ok=True)
+            for tmp in partial_files(out):
+                tmp.unlink(missing_ok=True)
+            raise
+        finally:
+            quiet.restore()
+        return result
 
-    if sequential:
-        plan = plan_chunks(n_events, bs, n_chunks or 1)
-        t0 = time.perf_counter()
-        chunks = []
-        for i, (b0, nb) in enumerate(plan):
-            path = chunk_path(out, i)
-            done = completed_chunk(path, card_text, seed, b0, nb) if resume else None
-            chunks.append(done or run_chunk(card_text, seed, n_events, i, b0, nb, str(path), threads))
-        seconds = time.perf_counter() - t0
-        return _finish(card_text, seed, n_events, bs, chunks, seconds, out, mpath, merge, overwrite or resume, log)
-    require("dask", "a dask run", ("dask.distributed",))
-    from dask.distributed import Client, LocalCluster
 
-    cluster = own_client = None
+class _LogLevel:
+    """Set the level of dask's loggers in this process (None: leave them); :meth:`restore` undoes it."""
+
+    NAMES = ("distributed", "tornado", "asyncio")
+
+    def __init__(self, level: int | None):
+        self.saved = {name: logging.getLogger(name).level for name in self.NAMES}
+        if level is not None:
+            self.set(level)
+
+    def set(self, level: int) -> None:
+        for name in self.NAMES:
+            logging.getLogger(name).setLevel(level)
+
+    def restore(self) -> None:
+        for name, level in self.saved.items():
+            logging.getLogger(name).setLevel(level)
+
+
+def _run_chunks(card_text, seed, n_events, bs, fmt, out, mpath, on_disk, records, n_chunks, client, threads,
+                merge, overwrite, resume, log, warn) -> dict:
+    """Generate the missing chunks of the plan (in this process, or on ``client``) under the lock."""
+    plan = plan_chunks(n_events, bs, n_chunks)
+    paths = [chunk_path(out, i, fmt) for i in range(len(plan))]
+    # what an earlier plan left: chunk files beyond this plan, temporaries of killed runs
+    for i, p in on_disk.items():
+        if i >= len(plan):
+            p.unlink(missing_ok=True)
+    for p in paths + [out, mpath]:
+        for tmp in partial_files(p):
+            tmp.unlink(missing_ok=True)
+    done = [(_kept_chunk(paths[i], records.get(i), card_text, seed, fmt, b0, nb, warn) if resume else None)
+            for i, (b0, nb) in enumerate(plan)]
+    manifest = _Manifest(mpath, card_text, seed, n_events, bs, fmt, plan, out)
+    for d in done:
+        if d is not None:
+            manifest.chunks[d["index"]] = d
+    manifest.write()
+    t0 = time.perf_counter()
+    todo = [(i, b0, nb) for i, (b0, nb) in enumerate(plan) if done[i] is None]
     if client is None:
-        if scheduler is not None:
-            client = own_client = Client(scheduler)
-        else:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes,
-                                   dashboard_address=None)
-            client = own_client = Client(cluster)
-            if threads is None:
-                threads = 1
+        for i, b0, nb in todo:
+            manifest.add(run_chunk(card_text, seed, n_events, i, b0, nb, str(paths[i]), threads))
+    else:
+        from dask.distributed import as_completed
+
+        key = hashlib.sha1(card_text.encode()).hexdigest()[:12]
+        futures = [client.submit(run_chunk, card_text, seed, n_events, i, b0, nb, str(paths[i]), threads,
+                                 key=f"bkgen-chunk-{seed}-{i}-{key}", retries=RETRIES, pure=False)
+                   for i, b0, nb in todo]
+        for future in as_completed(futures):
+            manifest.add(future.result())
+    seconds = time.perf_counter() - t0
+    return _finish(manifest, seconds, out, merge, overwrite, log)
+
+
+def _connect(client, scheduler, workers, processes):
+    """(cluster or None, client, whether the client is ours to close)."""
+    if client is not None:
+        return None, client, False
+    from dask.distributed import Client
+
+    if scheduler is not None:
+        return None, Client(scheduler), True
+    cluster = local_cluster(workers, processes)
+    return cluster, Client(cluster, security=cluster.security), True
+
+
+#: dask configuration by environment (read when a worker process imports distributed)
+_WORKER_LOG_ENV = "DASK_LOGGING__DISTRIBUTED"
+
+
+def local_cluster(workers: int | None, processes: bool = True):
+    """A LocalCluster of single-threaded workers for ``--workers``.
+
+    * With processes, scheduler, workers and clients talk TLS with a temporary self-signed
+      certificate (``distributed.security.Security.temporary()``, mutual authentication): a process
+      without that certificate, or with another one, is refused. Without processes everything
+      stays in this process (``inproc://``).
+    * No dashboard or other HTTP route: the scheduler's and workers' HTTP servers get no routes,
+      and the scheduler's listens on a random loopback port only until it is stopped here.
+    * The workers ignore Ctrl-C (SIGINT is ignored while they are spawned): the driver stops them."""
+    import signal
+
+    import dask
+    from dask.distributed import LocalCluster
+
+    kwargs = {"n_workers": workers, "threads_per_worker": 1, "processes": processes, "dashboard_address": None,
+              "scheduler_kwargs": {"dashboard": False, "dashboard_address": "127.0.0.1:0"}}
+    if processes:
+        from distributed.security import Security
+
+        kwargs.update(security=Security.temporary(), protocol="tls://", host="127.0.0.1")
+    # inherited by the spawned workers: SIGINT ignored, dask's own log lines at ERROR and above only
+    # (a task's exception reaches the driver; a run stopped by Ctrl-C then ends with one line)
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN) if processes else None
+    old_env = os.environ.get(_WORKER_LOG_ENV)
+    os.environ[_WORKER_LOG_ENV] = "error"
     try:
-        n_workers = max(1, len(client.scheduler_info().get("workers", {})) or (workers or 1))
-        plan = plan_chunks(n_events, bs, n_chunks or CHUNKS_PER_WORKER * n_workers)
-        t0 = time.perf_counter()
-        done = [completed_chunk(chunk_path(out, i), card_text, seed, b0, nb) if resume else None
-                for i, (b0, nb) in enumerate(plan)]
-        futures = [
-            client.submit(run_chunk, card_text, seed, n_events, i, b0, nb, str(chunk_path(out, i)), threads,
-                          key=f"bkgen-chunk-{seed}-{i}-{hashlib.sha1(card_text.encode()).hexdigest()[:12]}",
-                          retries=RETRIES, pure=False)
-            for i, (b0, nb) in enumerate(plan) if done[i] is None
-        ]
-        chunks = sorted([d for d in done if d is not None] + client.gather(futures), key=lambda c: c["index"])
-        seconds = time.perf_counter() - t0
+        with dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}):
+            cluster = LocalCluster(**kwargs)
     finally:
-        if own_client is not None:
-            own_client.close()
+        if old is not None:
+            signal.signal(signal.SIGINT, old)
+        if old_env is None:
+            os.environ.pop(_WORKER_LOG_ENV, None)
+        else:
+            os.environ[_WORKER_LOG_ENV] = old_env
+    http = getattr(cluster.scheduler, "http_server", None)
+    if http is not None:
+        cluster.sync(_stop_http, http)
+    return cluster
+
+
+async def _stop_http(server) -> None:
+    server.stop()
+
+
+def _close(cluster, client, quiet: bool = False) -> None:
+    """Close our client and cluster (after an interruption, errors of the shutdown are ignored)."""
+    try:
+        if client is not None:
+            client.close()
         if cluster is not None:
             cluster.close()
-    return _finish(card_text, seed, n_events, bs, chunks, seconds, out, mpath, merge, overwrite or resume, log)
+    except Exception:
+        if not quiet:
+            raise
 
 
-def _finish(card_text, seed, n_events, bs, chunks, seconds, out, mpath, merge, overwrite, log) -> dict:
-    """Manifest (and optional merge) of a chunked run."""
+def _finish(manifest: _Manifest, seconds, out, merge, overwrite, log) -> dict:
+    """Complete manifest (and optional merge) of a chunked run."""
+    m = manifest.data
+    manifest.data["chunks"] = chunks = [manifest.chunks[i] for i in sorted(manifest.chunks)]
+    n_events = m["events"]
     trials = sum(c["trials"] for c in chunks)
-    manifest = {
-        "bkgen_version": __version__,
-        "card": card_text,
-        "seed": seed,
-        "events": n_events,
-        "block_size": bs,
-        "rng": "block b: xoshiro256++ seeded by numpy.random.SeedSequence(seed, spawn_key=(b,))",
-        "chunks": chunks,
+    m.update({
         "trials": trials,
         "efficiency": n_events / trials if trials else None,
         "overweight": sum(c["overweight"] for c in chunks),
         "seconds": seconds,
         "merged": None,
-    }
+    })
+    mpath = manifest.path
+    m["complete"] = True
     if merge:
-        merge_chunks(manifest, out, mpath.parent, overwrite=overwrite)
-        manifest["merged"] = {"file": out.name, "sha256": sha256(out)}
-    tmp = mpath.with_name(f".{mpath.name}.partial-{os.getpid()}")
-    tmp.write_text(json.dumps(manifest, indent=1))
-    os.replace(tmp, mpath)
+        m["merged"] = {"file": out.name, "sha256": merge_chunks(m, out, mpath.parent, overwrite=overwrite)}
+    manifest.write()
     if log is not None:
         log(f"wrote {n_events} events in {len(chunks)} chunk files and {mpath} in {seconds:.2f} s "
             f"({n_events / seconds:.3g} ev/s)" + (f"; merged into {out}" if merge else ""))
-    return manifest
+    return m
 
 
 def verify(manifest: dict, directory: str | Path) -> None:
-    """Check every chunk file against its recorded checksum (ValueError on mismatch)."""
+    """Check that a manifest is complete and every chunk file has its recorded checksum (ValueError)."""
+    if not manifest.get("complete", True):
+        raise InputError("manifest of an unfinished chunked run; allowed: finish it with --resume")
     for c in manifest["chunks"]:
         path = Path(directory) / c["file"]
         if not path.exists() or sha256(path) != c["sha256"]:
             raise InputError(f"chunk file {str(path)!r} is missing or its checksum differs from the manifest")
 
 
-def merge_chunks(manifest: dict, out: str | Path, directory: str | Path, overwrite: bool = False) -> None:
-    """Concatenate the chunk files of a manifest, in block order, into one ROOT file."""
-    import tomllib
+def merge_chunks(manifest: dict, out: str | Path, directory: str | Path, overwrite: bool = False) -> str:
+    """Merge the chunk files of a manifest, in block order, into one file of the run's format (the
+    same events, header and event numbers as a single-process run); returns its SHA-256."""
+    verify(manifest, directory)
+    paths = [Path(directory) / c["file"] for c in manifest["chunks"]]
+    fmt = manifest.get("format", "root")
+    gen = _generator(manifest["card"])
+    if fmt == "lhe":
+        return _merge_lhe(gen, paths, out, overwrite)
+    if fmt == "hepmc3":
+        return _merge_hepmc3(paths, out, overwrite)
+    return _merge_root(manifest, gen, paths, out, overwrite)
 
+
+def _merge_root(manifest: dict, gen: Generator, paths: list[Path], out, overwrite: bool) -> str:
     import uproot
 
-    from ..config.card import resolve
     from ..io.root import TREE_NAME, RootEventWriter
 
-    verify(manifest, directory)
-    card = resolve(tomllib.loads(manifest["card"]))
-    gen = _generator(manifest["card"])
     scalar_types, particle_types = gen.branch_types()
     trials = overweight = 0
     with RootEventWriter(out, scalar_branches=scalar_types, particle_branches=particle_types,
-                         compression=card["output"]["compression"], overwrite=overwrite,
+                         compression=gen.card["output"]["compression"], overwrite=overwrite,
                          n_particles=len(gen.record.slots)) as writer:
-        for c in manifest["chunks"]:
-            with uproot.open(Path(directory) / c["file"]) as f:
+        writer._target.digest = True
+        for c, path in zip(manifest["chunks"], paths):
+            with uproot.open(path) as f:
                 tree = f[TREE_NAME]
                 # particle branches read as (n, n_particles) arrays, written as they are
                 for arrays in tree.iterate(list(scalar_types) + list(particle_types), step_size=1 << 18,
@@ -251,15 +476,69 @@ def merge_chunks(manifest: dict, out: str | Path, directory: str | Path, overwri
             trials += c["trials"]
             overweight += c["overweight"]
         written = sum(c["events"] for c in manifest["chunks"])
+        generated = sum(c.get("generated", c["events"]) for c in manifest["chunks"])
         writer.close({"card": manifest["card"], "run_info": gen.run_info(manifest["seed"], written, trials,
-                                                                         overweight, manifest["events"]),
+                                                                         overweight, generated),
                       "manifest": json.dumps({k: v for k, v in manifest.items() if k != "card"})})
+    return writer.sha256
+
+
+def _merge_lhe(gen: Generator, paths: list[Path], out, overwrite: bool) -> str:
+    """One header and init block (written afresh: the card and its branching fraction as XSECUP),
+    then the <event> blocks of every chunk in order."""
+    from .pipeline import open_writer
+
+    with open_writer(gen, out, overwrite, digest=True) as writer:
+        for path in paths:
+            with open(path) as f:
+                inside = False
+                for line in f:
+                    if not inside:
+                        inside = line == "<event>\n"
+                    if inside:
+                        if line == "</LesHouchesEvents>\n":
+                            break
+                        writer._f.write(line)
+        writer.close()
+    return writer.sha256
+
+
+def _merge_hepmc3(paths: list[Path], out, overwrite: bool) -> str:
+    """HepMC3 ASCII: the header of the first chunk (version, listing start, run info), the event
+    records (``E`` lines and what follows) of every chunk in order, one end-of-listing line.
+    Event numbers are the run's (first_block * block_size + i), continuous across chunks."""
+    from ..io._atomic import atomic_output
+
+    end = "HepMC::Asciiv3-END_EVENT_LISTING"
+    with atomic_output(out, overwrite=overwrite) as tmp, open(tmp, "w") as dst:
+        tail = ""
+        for k, path in enumerate(paths):
+            with open(path) as f:
+                inside = False
+                for line in f:
+                    if line.startswith(end):
+                        tail = line + f.read()
+                        break
+                    if not inside:
+                        inside = line.startswith("E ")
+                        if not inside and k > 0:
+                            continue
+                    dst.write(line)
+        dst.write(tail)
+        dst.flush()
+    return sha256(out)
 
 
 def run_cli(card: dict, args) -> int:
     """``bkgen generate ... --workers N | --scheduler ADDRESS [--chunks K] [--merge]``."""
-    if args.workers is not None or args.scheduler is not None:
-        require("dask", "--workers/--scheduler", ("dask.distributed",))
+    try:
+        if args.workers is not None or args.scheduler is not None:
+            import dask.distributed  # noqa: F401
+        if args.workers is not None:
+            import cryptography  # noqa: F401  (the local cluster's TLS certificate)
+    except ImportError:
+        raise InputError("--workers/--scheduler need dask.distributed and cryptography; allowed: install them "
+                         "with pip install 'bkgen[dask]'") from None
     if args.workers is not None and args.scheduler is not None:
         raise InputError(f"--workers = {args.workers} and --scheduler = {args.scheduler!r}; allowed: one of them")
     if args.workers is not None and args.workers < 1:
@@ -268,6 +547,11 @@ def run_cli(card: dict, args) -> int:
         raise InputError(f"--chunks = {args.chunks}; allowed: an integer >= 1")
     if args.threads is not None and args.threads < 1:
         raise InputError(f"--threads = {args.threads}; allowed: an integer >= 1")
+    if args.resume and args.chunks is None and args.workers is None and args.scheduler is None \
+            and not manifest_path(card["output"]["file"]).exists():
+        raise InputError("--resume without --chunks: no manifest of an interrupted chunked run at "
+                         f"{str(manifest_path(card['output']['file']))!r}; allowed: --chunks K (the chunk count of "
+                         "that run), or no --resume for a single-file run")
     sequential = args.workers is None and args.scheduler is None
     run(card, card["output"]["file"], workers=args.workers, scheduler=args.scheduler, n_chunks=args.chunks,
         threads=args.threads, merge=args.merge, overwrite=args.force, log=print,

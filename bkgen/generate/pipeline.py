@@ -40,6 +40,7 @@ class RunStats:
     trials: int = 0
     overweight: int = 0
     seconds: float = 0.0
+    sha256: str | None = None  # of the file written (write_root, write_events)
 
     @property
     def efficiency(self) -> float:
@@ -140,7 +141,7 @@ def run_to_writer(gen: Generator, writer, seed: int, n_events: int, *, first_blo
 
 def write_root(gen: Generator, path, seed: int, n_events: int, *, first_block: int = 0, n_blocks: int | None = None,
                overwrite: bool = False, progress=None, metadata_extra: dict | None = None,
-               blocks_per_chunk: int | None = None) -> RunStats:
+               blocks_per_chunk: int | None = None, digest: bool = False) -> RunStats:
     """Generate blocks ``first_block ..`` (all blocks of the run by default) into the ROOT file ``path``,
     atomically. ``run_info`` holds the counts of the blocks written; ``metadata_extra`` adds string keys
     (e.g. the block range of a distributed chunk)."""
@@ -150,6 +151,7 @@ def write_root(gen: Generator, path, seed: int, n_events: int, *, first_block: i
         path, scalar_branches=scalar_types, particle_branches=particle_types,
         compression=gen.card["output"]["compression"], overwrite=overwrite, n_particles=len(gen.record.slots),
     ) as writer:
+        writer._target.digest = digest
         stats = run_to_writer(gen, writer, seed, n_events, first_block=first_block, n_blocks=n_blocks,
                               progress=progress, blocks_per_chunk=blocks_per_chunk)
         metadata = {"card": dumps(gen.card), "run_info": gen.run_info(seed, stats.events, stats.trials, stats.overweight,
@@ -157,6 +159,49 @@ def write_root(gen: Generator, path, seed: int, n_events: int, *, first_block: i
         metadata.update(metadata_extra or {})
         writer.close(metadata)
     stats.seconds = time.perf_counter() - t0
+    stats.sha256 = writer.sha256
+    return stats
+
+
+def open_writer(gen: Generator, path, overwrite: bool = False, digest: bool = False):
+    """The event writer of the card's ``output.format`` (root, hepmc3, lhe) for ``path``; with
+    ``digest`` its ``sha256`` holds the SHA-256 of the committed file after ``close``."""
+    card = gen.card
+    fmt = card["output"]["format"]
+    if fmt == "hepmc3":
+        from ..io.hepmc import HepMC3Writer
+
+        writer = HepMC3Writer(path, overwrite=overwrite)
+    elif fmt == "lhe":
+        from ..io.lhe import LHEWriter
+
+        weighted = (card["detector"]["efficiency"] != "none" and card["detector"]["efficiency_mode"] == "weight") or (
+            card["displacement"]["force_region"] != "none")
+        writer = LHEWriter(path, beam=card["beam"], br=gen.br, card_text=dumps(card), overwrite=overwrite,
+                           weighted=weighted)
+    else:
+        scalar_types, particle_types = gen.branch_types()
+        writer = RootEventWriter(
+            path, scalar_branches=scalar_types, particle_branches=particle_types,
+            compression=card["output"]["compression"], overwrite=overwrite, n_particles=len(gen.record.slots),
+        )
+    writer._target.digest = digest
+    return writer
+
+
+def write_events(gen: Generator, path, seed: int, n_events: int, *, first_block: int = 0,
+                 n_blocks: int | None = None, overwrite: bool = False, metadata_extra: dict | None = None) -> RunStats:
+    """Blocks ``first_block ..`` of a run into ``path`` in the card's output format, atomically, with
+    the SHA-256 of the file in ``sha256`` (ROOT: :func:`write_root`; HepMC3 and LHE carry no metadata keys)."""
+    if gen.card["output"]["format"] == "root":
+        return write_root(gen, path, seed, n_events, first_block=first_block, n_blocks=n_blocks,
+                          overwrite=overwrite, metadata_extra=metadata_extra, digest=True)
+    t0 = time.perf_counter()
+    with open_writer(gen, path, overwrite, digest=True) as writer:
+        stats = run_to_writer(gen, writer, seed, n_events, first_block=first_block, n_blocks=n_blocks)
+        writer.close()
+    stats.seconds = time.perf_counter() - t0
+    stats.sha256 = writer.sha256
     return stats
 
 

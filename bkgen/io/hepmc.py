@@ -3,15 +3,19 @@
 Each event is the full decay chain: mothers from the record's ``mother`` index,
 production vertices (x, y, z in mm and c*t in mm, the HepMC3 convention), status
 codes 1 (final) and 2 (decayed), event weight 1, momenta in GeV. Written to a
-temporary file beside the target and renamed on success, like the ROOT output.
+temporary file beside the target and renamed on success, like the ROOT output. pyhepmc's
+writer reports a failed write (full disk, I/O error) only through ``failed()``, which is checked
+after every batch of events and after closing.
 """
 
 from __future__ import annotations
 
+import errno
+
 import numpy as np
 
 from ..physics.inputs import C_MM_PER_NS
-from ._atomic import AtomicPath, AtomicWriter
+from ._atomic import AtomicPath, AtomicWriter, write_failed
 
 
 def _require_pyhepmc():
@@ -27,6 +31,9 @@ class HepMC3Writer(AtomicWriter):
         self._pyhepmc = _require_pyhepmc()
         self._target = AtomicPath(path, overwrite=overwrite)
         self._writer = self._pyhepmc.io.WriterAscii(str(self._target.tmp))
+        if self._writer.failed():
+            self._target.discard()
+            raise write_failed(path, OSError(errno.EIO, "the HepMC3 writer cannot open its temporary file"))
         self._run_info = run_info or {}
         self.n_events = 0
 
@@ -53,10 +60,21 @@ class HepMC3Writer(AtomicWriter):
             )
             evt.weights = [float(scalars["weight"][i])]
             self._writer.write(evt)
+        self._check()
         self.n_events += n
 
+    def _check(self) -> None:
+        if self._writer.failed():
+            raise OSError(errno.EIO, "the HepMC3 writer reported a failed write (full disk or I/O error)")
+
     def _close_stream(self) -> None:
-        self._writer.close()
+        if self._writer is None:
+            return
+        writer, self._writer = self._writer, None
+        failed = writer.failed()
+        writer.close()
+        if failed or writer.failed():
+            raise OSError(errno.EIO, "the HepMC3 writer reported a failed write (full disk or I/O error)")
 
 
 def read_hepmc3(path) -> list:

@@ -10,7 +10,7 @@ vertices. The full production vertex of every particle follows the particle line
 comment lines ``#vertex i x y z t`` (mm, mm, mm, ns). The init block has IDWTUP = 3 (unweighted
 events of weight +1), or 4 when the card weights events (efficiency as a weight, forced decays),
 and XSECUP = the branching fraction of the card (there is no cross section
-for a decay); the resolved card is stored in the header.
+for a decay); the resolved card is stored in the header (CDATA, with ``]]>`` split, see :func:`cdata`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,13 @@ import numpy as np
 
 from ..physics.inputs import mass as pdg_mass
 from ._atomic import AtomicPath, AtomicWriter
+
+
+def cdata(text: str) -> str:
+    """``text`` for the inside of a CDATA section: each ``]]>`` is split across two sections
+    (``]]]]><![CDATA[>``), so an XML parser reads back exactly ``text`` and nothing in it
+    can end the section early."""
+    return text.replace("]]>", "]]]]><![CDATA[>")
 
 
 class LHEWriter(AtomicWriter):
@@ -37,7 +44,7 @@ class LHEWriter(AtomicWriter):
         self.n_events = 0
         f = self._f
         f.write('<LesHouchesEvents version="3.0">\n<header>\n<bkgen_card><![CDATA[\n')
-        f.write(card_text)
+        f.write(cdata(card_text))
         f.write("]]></bkgen_card>\n</header>\n<init>\n")
         # IDWTUP = 3: unweighted events of weight +1; 4: weighted events (XWGTUP = the event weight)
         idwtup = 4 if weighted else 3

@@ -36,7 +36,7 @@ import numpy as np
 import uproot
 
 from . import compression
-from ._atomic import AtomicPath
+from ._atomic import AtomicPath, is_write_error, write_failed
 
 __all__ = [
     "COUNTER_BRANCH",
@@ -257,9 +257,8 @@ class RootEventWriter:
         if codec is not None and threads > 1:
             codec = self._parallel = _parallel_codec(codec, threads)
 
-        self._target = AtomicPath(self.path, overwrite=overwrite)  # refuses an existing target
-        if self.path.is_dir():
-            raise IsADirectoryError(f"{self.path} is a directory")
+        # refuses an existing target (unless overwrite), special files and the run's inputs
+        self._target = AtomicPath(self.path, overwrite=overwrite)
         self.overwrite = overwrite
         self.tmp_path = self._target.tmp
         self.n_events = 0
@@ -286,6 +285,11 @@ class RootEventWriter:
         self._tree = self._file.mktree(TREE_NAME, types)
 
     # ------------------------------------------------------------------ writing
+
+    @property
+    def sha256(self) -> str | None:
+        """SHA-256 of the committed file (computed from the temporary file just before the rename)."""
+        return self._target.sha256
 
     @property
     def closed(self) -> bool:
@@ -464,6 +468,8 @@ class RootEventWriter:
     ) -> None:
         if exc_type is not None:
             self.abort()
+            if is_write_error(exc):
+                raise write_failed(self.path, exc) from None
             return
         if not self._closed:
             self.abort()
