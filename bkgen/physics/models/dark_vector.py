@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import form_factors, hadrons
+from .. import amplitudes, form_factors, hadrons
 from ..inputs import (
     ALPHA_EM_0,
     BR_KSTAR0_KPPIM,
@@ -394,12 +394,7 @@ def build_kstar(p: dict) -> list[Channel]:
         q2 = np.asarray(q2, dtype=float)
         m_v = np.asarray(m_v, dtype=float)
         lam = np.clip(kallen(m_b**2, m_v**2, q2), 0.0, None)
-        rs = np.sqrt(np.clip(q2, 0.0, None))
-        h = np.empty(np.broadcast(q2, m_v).shape + (3,))
-        a1, vv, a12 = ff.A1(q2), ff.V(q2), ff.A12(q2)
-        h[..., 0] = rs * ((m_b + m_v) * a1 + np.sqrt(lam) * vv / (m_b + m_v)) / m_b**2
-        h[..., 1] = 8.0 * m_b * m_v * a12 / m_b**2
-        h[..., 2] = rs * ((m_b + m_v) * a1 - np.sqrt(lam) * vv / (m_b + m_v)) / m_b**2
+        h = amplitudes.vector_current(ff, q2, m_b, m_v, 2.0, 0.0, times_sqrt_q2=True)[..., 1:] / m_b**2
         return h, lam / m_b**4
 
     channels = []
