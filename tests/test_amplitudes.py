@@ -186,7 +186,9 @@ def test_scalar_pair_is_singlet_scalar_shape():
     m_h = inputs.mass(25)
     c = p["kappa_cb"] * p["lambda_HS"] * singlet_scalar.v_ew() / m_h**2
     q2 = np.linspace(4 * p["m_S"] ** 2 + 0.01, (M_B - M_K) ** 2 - 0.01, 27)
-    ours = A.scalar_pair(ff, q2, M_B, M_K, p["m_S"], c_s=(c / 2, c / 2), real=True).rate()
+    # the singlet model's quark masses (m_b(m_b), m_s(2 GeV) of seed 002's C = (m_B^2 - m_K^2)/(m_b - m_s))
+    ours = A.scalar_pair(ff, q2, M_B, M_K, p["m_S"], c_s=(c / 2, c / 2), real=True, m_bq=inputs.mass(5),
+                         m_sq=inputs.mass(3)).rate()
     theirs = singlet_scalar.rate_kss(p, ff)(q2)
     assert np.allclose(ours * (m_h**2 / (q2 - m_h**2)) ** 2, theirs, rtol=1e-12)
     assert np.allclose(ours / ours.sum(), theirs / theirs.sum(), rtol=5e-3)

@@ -15,8 +15,8 @@ Conventions (stated once)
   parity-even (V, T_1) and parity-odd (A_1, T_2) pieces inside H_-+ is physical; it is fixed so that a
   left-handed s quark (s gamma^mu P_L b) gives |H_-| > |H_+| (helicity suppression of lambda = +1 at
   large recoil), as in the two copies these functions replace (seed 003 eq. 44-45).
-* Quark masses in the scalar/pseudoscalar matrix elements (equations of motion): the MS-bar masses
-  of bkgen.physics.inputs.quark_mass_msbar unless given.
+* Quark masses in the scalar/pseudoscalar matrix elements (equations of motion): MS-bar m_b(m_b) and
+  m_s(m_b) (:func:`default_quark_masses`) unless given; scalar coefficients are defined at mu = m_b.
 
 Normalised amplitudes and the kernel
 ------------------------------------
@@ -59,6 +59,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import qcd
 from .inputs import quark_mass_msbar
 
 
@@ -71,8 +72,22 @@ def _lam(q2, m_b, m_m):
     return np.clip(kallen(m_b**2, np.asarray(m_m, dtype=float) ** 2, q2), 0.0, None)
 
 
+def strange_mass_at_mb() -> float:
+    """m_s(m_b) [GeV]: the PDG m_s(2 GeV) run to mu = m_b(m_b) at leading order,
+    m(mu) = m(mu_0) [alpha_s(mu)/alpha_s(mu_0)]^{12/25} (n_f = 4; Chetyrkin-Kuhn-Steinhauser
+    hep-ph/0004189 eq. 7 at one loop), alpha_s from bkgen.physics.qcd."""
+    m_b = quark_mass_msbar(5)
+    return quark_mass_msbar(3) * (qcd.alpha_s(m_b) / qcd.alpha_s(2.0)) ** (12.0 / 25.0)
+
+
+def default_quark_masses() -> tuple[float, float]:
+    """(m_b, m_s) [GeV] of the scalar and pseudoscalar currents: both MS-bar at mu = m_b(m_b)."""
+    return quark_mass_msbar(5), strange_mass_at_mb()
+
+
 def _quark_masses(m_bq, m_sq):
-    return (quark_mass_msbar(5) if m_bq is None else m_bq), (quark_mass_msbar(3) if m_sq is None else m_sq)
+    mb, ms = default_quark_masses()
+    return (mb if m_bq is None else m_bq), (ms if m_sq is None else m_sq)
 
 
 # =============================================================================================
@@ -225,9 +240,9 @@ def nunu(ff, q2, m_b, m_m, norm, c_vl, c_vr=0.0, c_sl=0.0, c_sr=0.0, c_tl=0.0, s
     q2 = np.asarray(q2, dtype=float)
     shape = np.broadcast(q2, np.asarray(m_m, dtype=float)).shape
     a = np.zeros(shape + (4, 3))
-    rs = np.sqrt(np.clip(q2, 0.0, None))
     if c_vl != 0.0 or c_vr != 0.0:
-        a[..., 0, :] = norm * _j1(vector_current(ff, q2, m_b, m_m, c_vl, c_vr)) * (np.sqrt(2.0 / 3.0) * rs)[..., None]
+        h = vector_current(ff, q2, m_b, m_m, c_vl, c_vr, times_sqrt_q2=True)
+        a[..., 0, :] = norm * np.sqrt(2.0 / 3.0) * _j1(h)
     if c_tl != 0.0:
         a[..., 1, :] = np.sqrt(st_factor) * norm * c_tl * tensor_nunu(ff, q2, m_b, m_m)
     j0 = np.zeros(shape)
@@ -257,18 +272,19 @@ def fermion_pair(ff, q2, m_b, m_m, m_chi, c_v=(0.0, 0.0), c_a=(0.0, 0.0), c_s=(0
     rs = np.sqrt(np.clip(q2, 1e-300, None))
     beta = np.sqrt(np.clip(1.0 - 4.0 * m_chi**2 / np.clip(q2, 1e-300, None), 0.0, None))
 
-    def hadronic(c):  # s gamma^mu (c_V + c_A gamma5) b = s gamma^mu ((c_V - c_A) P_L + (c_V + c_A) P_R) b
-        return vector_current(ff, q2, m_b, m_m, c[0] - c[1], c[0] + c[1])
+    def hadronic(c, scaled=False):  # s gamma^mu (c_V + c_A gamma5) b = s gamma^mu ((c_V - c_A) P_L + (c_V + c_A) P_R) b
+        return vector_current(ff, q2, m_b, m_m, c[0] - c[1], c[0] + c[1], times_sqrt_q2=scaled)
 
     def hadronic_s(c):
         return scalar_current(ff, q2, m_b, m_m, c[0] - c[1], c[0] + c[1], m_bq, m_sq)
 
     hv, ha = hadronic(c_v), hadronic(c_a)
+    hv_s, ha_s = _j1(hadronic(c_v, True)), _j1(hadronic(c_a, True))  # sqrt(q^2) H, finite at q^2 = 0
     a = np.zeros(shape + (4, 3))
-    lv = np.sqrt(2.0 * q2 / 3.0)[..., None]
-    la = (beta * np.sqrt(2.0 * q2 / 3.0))[..., None]
-    a[..., 0, :] = _j1(hv) * lv - _j1(ha) * la  # sigma = -1
-    a[..., 3, :] = _j1(hv) * lv + _j1(ha) * la  # sigma = +1
+    lv = np.sqrt(2.0 / 3.0)
+    la = (beta * np.sqrt(2.0 / 3.0))[..., None]
+    a[..., 0, :] = hv_s * lv - ha_s * la  # sigma = -1
+    a[..., 3, :] = hv_s * lv + ha_s * la  # sigma = +1
     a[..., 1, :] = _j1(hv) * (2.0 * m_chi / np.sqrt(3.0))
     a[..., 2, :] = a[..., 1, :]
     j0 = hadronic_s(c_s) ** 2 * 2.0 * q2 * beta**2
@@ -291,8 +307,8 @@ def scalar_pair(ff, q2, m_b, m_m, m_phi, c_s=(0.0, 0.0), c_v=(0.0, 0.0), real=Fa
         raise ValueError("the current phi i d<->_mu phi vanishes for a real scalar")
     beta = np.sqrt(np.clip(1.0 - 4.0 * m_phi**2 / np.clip(q2, 1e-300, None), 0.0, None))
     a = np.zeros(shape + (4, 3))
-    hv = vector_current(ff, q2, m_b, m_m, c_v[0] - c_v[1], c_v[0] + c_v[1])
-    a[..., 1, :] = _j1(hv) * (beta * np.sqrt(np.clip(q2, 0.0, None) / 3.0))[..., None]
+    hv = vector_current(ff, q2, m_b, m_m, c_v[0] - c_v[1], c_v[0] + c_v[1], times_sqrt_q2=True)
+    a[..., 1, :] = _j1(hv) * (beta / np.sqrt(3.0))[..., None]
     j0 = scalar_current(ff, q2, m_b, m_m, c_s[0] - c_s[1], c_s[0] + c_s[1], m_bq, m_sq) ** 2 + np.zeros(shape)
     factor = 2.0 if real else 1.0
     return PairAmplitudes(a, factor * j0, phase_space_k(q2, m_b, m_m, m_phi) + np.zeros(shape))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import alp, dark_higgs, dark_vector, massless_dark_photon, singlet_scalar, sm_nunu
+from . import alp, dark_higgs, dark_vector, eft, massless_dark_photon, singlet_scalar, sm_nunu
 from .base import Model
 
 MODELS: dict[str, Model] = {
@@ -12,6 +12,7 @@ MODELS: dict[str, Model] = {
     dark_higgs.MODEL.name: dark_higgs.MODEL,
     singlet_scalar.MODEL.name: singlet_scalar.MODEL,
     alp.MODEL.name: alp.MODEL,
+    eft.MODEL.name: eft.MODEL,
 }
 
 

@@ -23,7 +23,7 @@ import eos
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[2]))  # the bkgen checkout, for its form-factor coefficients
-from bkgen.physics.form_factors import bsz  # noqa: E402
+from bkgen.physics.form_factors import bsz
 
 POINTS = {  # name -> EOS sbnunu coefficients (all others zero)
     "SM": {"cVL": None},  # EOS's own SM value
@@ -53,17 +53,15 @@ FF_SETS = {
 
 
 def set_form_factors(p: eos.Parameters) -> dict:
+    known = {str(x.name()) for x in p}
     done = {}
     for prefix, (table, names) in FF_SETS.items():
         for ours, theirs in names.items():
             for k, entry in enumerate(table[ours]):
                 name = f"{prefix}::alpha^{theirs}_{k}@BSZ2015"
-                if entry is None:
+                if entry is None or name not in known:  # constrained a0 (f0, A12, T2): no EOS parameter
                     continue
-                try:
-                    p[name].set(entry[0])
-                except Exception:  # constrained a0 (f0, A12, T2): EOS has no such parameter
-                    continue
+                p[name].set(entry[0])
                 done[name] = entry[0]
     return done
 
