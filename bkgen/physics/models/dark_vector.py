@@ -249,6 +249,13 @@ def g_bs(p: dict) -> float:
     return float(G_BS_PER_EPS_SEED003 * abs(eps_z(p)) / np.sqrt(s2 / c2))
 
 
+def eft_couplings(p: dict) -> dict:
+    """The b -> s X coupling as the dimension-4 left-handed Z' coupling of the operator basis (model eft):
+    g_bs s gamma^mu P_L b X_mu (seed 003 before eq. 41), so g_L^(4) = |g_bs| (g_V = -g_A), m_Z' = m_X. With
+    these, eft's B -> K Z', B -> K* Z' (and K*+, K_S, phi) widths are this model's Gamma(B -> M X)."""
+    return {"m_Zp": p["m_X"], "g4_L": g_bs(p), "g4_R": 0.0}
+
+
 def gamma_b_to_k_x(p: dict, m2, ff=None, m_b=None, m_k=None):
     """Gamma(B -> K X) [GeV] at m_X^2 = m2, seed 003 eq. (42):
     |g_bs|^2 m_B/(64 pi) lambda^{3/2}(1, y_K, y_X)/y_X |f_+(m_X^2)|^2."""
