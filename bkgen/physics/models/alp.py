@@ -43,6 +43,7 @@ from .base import (
     Decay,
     Model,
     Parameter,
+    kallen,  # noqa: F401  (re-exported: tests compute seed 003 eq. 9 with alp.kallen)
     meson_line_shape,
 )
 
