@@ -39,6 +39,7 @@ PDG_DARK_PHOTON = 55  #: dark photon gamma_D (seed 000), vector mediator
 PDG_SCALAR_DM = 51  #: scalar dark matter (seed 002: complex X of the Z3 model, real singlet S)
 PDG_SCALAR_MEDIATOR = 54  #: scalar mediator (seed 002: dark Higgs H1), a real field
 PDG_ALP = 54  #: axion-like particle a (seed 003 sec. II), a real (pseudo)scalar mediator
+PDG_VECTOR_DM = 53  #: vector dark matter X (He-Ma-Valencia arXiv:2309.12741 operators, model eft)
 
 #: self-conjugate codes used in the event record (charge conjugation keeps them)
 SELF_CONJUGATE = frozenset({21, 22, 23, 111, 113, 130, 221, 223, 310, 333, 300553, 9000553, PDG_DARK_PHOTON,

@@ -34,7 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import InputError
-from .. import form_factors
+from .. import amplitudes, form_factors
 from ..inputs import (
     C_MM_PER_NS,
     HBAR_GEV_NS,
@@ -67,11 +67,14 @@ def scalar_coupling_c(m_b: float, m_k: float) -> float:
 
 def gamma_b_to_k_scalar(q2, kappa: float, mixing: float, ff, m_b: float, m_k: float):
     """Gamma(B+ -> K+ S) [GeV] for a scalar of mass^2 q2 with h-s-b coupling kappa x mixing,
-    seed 002 slide "Belle II excess: 2-body decay"."""
+    seed 002 slide "Belle II excess: 2-body decay".
+    The h-s-b vertex kappa m_b s P_R b / (m_b) of the slide is the scalar current of the operator basis
+    (amplitudes.scalar_x_amplitude with g_R = kappa x mixing; for B -> K only its s b part, f_0), with the
+    slide's C = (m_B^2 - m_K^2)/(m_b - m_s) (quark masses of scalar_coupling_c)."""
     q2 = np.asarray(q2, dtype=float)
+    h = amplitudes.scalar_current(ff, q2, m_b, m_k, 0.0, kappa * mixing, m_bq=mass(5), m_sq=mass(3))
     lam = np.clip(kallen(m_b**2, m_k**2, q2), 0.0, None)
-    c = scalar_coupling_c(m_b, m_k)
-    return kappa**2 * mixing**2 * c**2 * ff.f_zero(q2) ** 2 * np.sqrt(lam) / (64.0 * np.pi * m_b**3)
+    return np.sqrt(lam) / (2.0 * m_b) * h**2 / (8.0 * np.pi * m_b**2)
 
 
 def v_phi(p: dict) -> float:
@@ -162,19 +165,21 @@ def three_body_rate(p: dict, ff=None):
     m1, m2h = p["m_H1"], mass(25)
     g1 = total_width(p)
     s2 = p["sin_theta"] ** 2
-    c = scalar_coupling_c(m_b, m_k)
-    pref = (p["lambda_PhiX"] * v_phi(p)) ** 2 * p["kappa_cb"] ** 2 * s2 * (1.0 - s2) * c**2 \
-        * (m1**2 - m2h**2) ** 2 / (1024.0 * np.pi**3 * m_b**3)
     lo, hi = 4.0 * p["m_DM"] ** 2, (m_b - m_k) ** 2
+    # the slide's formula through the operator basis: (s P_R b)(X^dag X) with the q^2-dependent coefficient
+    # |c| = lambda_PhiX v_Phi kappa sin(theta) cos(theta) |m_H1^2 - m_h^2| / |D_1 D_2| (complex X), i.e.
+    # amplitudes.scalar_pair with c_s = (c/2, c/2) and the slide's C = (m_B^2 - m_K^2)/(m_b - m_s)
+    coupling = p["lambda_PhiX"] * v_phi(p) * p["kappa_cb"] * np.sqrt(s2 * (1.0 - s2)) * abs(m1**2 - m2h**2)
 
     def rate(q2, m_meson=None):
         q2 = np.asarray(q2, dtype=float)
         inside = (q2 >= lo) & (q2 <= hi)
         q2c = np.clip(q2, max(lo, 1e-30), hi)
-        lam = np.clip(kallen(m_b**2, m_k**2, q2c), 0.0, None)
-        beta = np.sqrt(_beta2(q2c, p["m_DM"]))
         den = ((q2c - m1**2) ** 2 + (m1 * g1) ** 2) * (q2c - m2h**2) ** 2
-        return np.where(inside, pref * beta * np.sqrt(lam) * ff.f_zero(q2c) ** 2 / den, 0.0)
+        cq = coupling / np.sqrt(den)
+        amp = amplitudes.scalar_pair(ff, q2c, m_b, m_k, p["m_DM"], c_s=(cq / 2.0, cq / 2.0), m_bq=mass(5),
+                                     m_sq=mass(3))
+        return np.where(inside, amp.rate(), 0.0)
 
     return rate
 

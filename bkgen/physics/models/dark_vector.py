@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import InputError
-from .. import form_factors, hadrons
+from .. import amplitudes, form_factors, hadrons
 from ..inputs import (
     ALPHA_EM_0,
     BR_KSTAR0_KPPIM,
@@ -257,6 +257,13 @@ def g_bs(p: dict) -> float:
     return float(G_BS_PER_EPS_SEED003 * abs(eps_z(p)) / np.sqrt(s2 / c2))
 
 
+def eft_couplings(p: dict) -> dict:
+    """The b -> s X coupling as the dimension-4 left-handed Z' coupling of the operator basis (model eft):
+    g_bs s gamma^mu P_L b X_mu (seed 003 before eq. 41), so g_L^(4) = |g_bs| (g_V = -g_A), m_Z' = m_X. With
+    these, eft's B -> K Z', B -> K* Z' (and K*+, K_S, phi) widths are this model's Gamma(B -> M X)."""
+    return {"m_Zp": p["m_X"], "g4_L": g_bs(p), "g4_R": 0.0}
+
+
 def gamma_b_to_k_x(p: dict, m2, ff=None, m_b=None, m_k=None):
     """Gamma(B -> K X) [GeV] at m_X^2 = m2, seed 003 eq. (42):
     |g_bs|^2 m_B/(64 pi) lambda^{3/2}(1, y_K, y_X)/y_X |f_+(m_X^2)|^2."""
@@ -393,12 +400,7 @@ def build_kstar(p: dict) -> list[Channel]:
         q2 = np.asarray(q2, dtype=float)
         m_v = np.asarray(m_v, dtype=float)
         lam = np.clip(kallen(m_b**2, m_v**2, q2), 0.0, None)
-        rs = np.sqrt(np.clip(q2, 0.0, None))
-        h = np.empty(np.broadcast(q2, m_v).shape + (3,))
-        a1, vv, a12 = ff.A1(q2), ff.V(q2), ff.A12(q2)
-        h[..., 0] = rs * ((m_b + m_v) * a1 + np.sqrt(lam) * vv / (m_b + m_v)) / m_b**2
-        h[..., 1] = 8.0 * m_b * m_v * a12 / m_b**2
-        h[..., 2] = rs * ((m_b + m_v) * a1 - np.sqrt(lam) * vv / (m_b + m_v)) / m_b**2
+        h = amplitudes.vector_current(ff, q2, m_b, m_v, 2.0, 0.0, times_sqrt_q2=True)[..., 1:] / m_b**2
         return h, lam / m_b**4
 
     channels = []

@@ -20,10 +20,9 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import InputError
-from .. import form_factors
+from .. import amplitudes, form_factors
 from ..inputs import G_FERMI, KAPPA_CB, PDG_SCALAR_DM, mass
-from .base import Y_SCALAR, Channel, Decay, Model, Parameter, isotropic_pair_weights, kallen, scalar_meson_helicity
-from .dark_higgs import scalar_coupling_c
+from .base import Y_SCALAR, Channel, Decay, Model, Parameter, isotropic_pair_weights, scalar_meson_helicity
 
 
 def v_ew() -> float:
@@ -35,17 +34,20 @@ def rate_kss(p: dict, ff=None):
     """dGamma/dq^2(B+ -> K+ S S) [GeV^-1] (module docstring)."""
     ff = ff or form_factors.get("B->K", p["form_factors_BK"])
     m_b, m_k, m_h = mass(521), mass(321), mass(25)
-    c = scalar_coupling_c(m_b, m_k)
-    pref = p["kappa_cb"] ** 2 * c**2 * p["lambda_HS"] ** 2 * v_ew() ** 2 / (512.0 * np.pi**3 * m_b**3)
+    coupling = p["kappa_cb"] * p["lambda_HS"] * v_ew()
     lo, hi = 4.0 * p["m_S"] ** 2, (m_b - m_k) ** 2
 
     def rate(q2, m_meson=None):
+        # the operator basis: (s P_R b) S^2 of a real scalar with the coefficient
+        # kappa lambda v_EW/(m_h^2 - q^2) (amplitudes.scalar_pair, real = True; quark masses of
+        # scalar_coupling_c), which is the formula of the module docstring
         q2 = np.asarray(q2, dtype=float)
         inside = (q2 >= lo) & (q2 <= hi)
         q2c = np.clip(q2, max(lo, 1e-30), hi)
-        beta = np.sqrt(np.clip(1.0 - lo / q2c, 0.0, None))
-        lam = np.clip(kallen(m_b**2, m_k**2, q2c), 0.0, None)
-        return np.where(inside, pref * beta * np.sqrt(lam) * ff.f_zero(q2c) ** 2 / (q2c - m_h**2) ** 2, 0.0)
+        cq = coupling / np.abs(q2c - m_h**2)
+        amp = amplitudes.scalar_pair(ff, q2c, m_b, m_k, p["m_S"], c_s=(cq / 2.0, cq / 2.0), real=True,
+                                     m_bq=mass(5), m_sq=mass(3))
+        return np.where(inside, amp.rate(), 0.0)
 
     return rate
 

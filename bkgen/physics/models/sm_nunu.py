@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import form_factors
+from .. import amplitudes, form_factors
 from ..inputs import ALPHA_EW_INV_MT, BR_KSTAR0_KPPIM, G_FERMI, N_NU, SIN2_THETA_W, VTB_VTS, X_T, mass, particle
 from .base import LINE_SHAPE_PARAMETERS, Y_VECTOR, Channel, Decay, Model, Parameter, kallen, meson_line_shape
 
@@ -70,16 +70,12 @@ def build_kstar(p: dict) -> list[Channel]:
     c2 = short_distance_c2()
 
     def amplitudes_times_sqrt_s(s, m_v):
+        # (H_-, H_0, H_+) of the V - A current s gamma^mu (1 - gamma5) b (amplitudes.vector_current,
+        # c_L = 2) times sqrt(s)
         s = np.asarray(s, dtype=float)
         m_v = np.asarray(m_v, dtype=float)
         lam = np.clip(kallen(m_b**2, m_v**2, s), 0.0, None)
-        rs = np.sqrt(s)
-        a1, vv, a12 = ff.A1(s), ff.V(s), ff.A12(s)
-        h = np.empty(np.broadcast(s, m_v).shape + (3,))
-        h[..., 0] = rs * ((m_b + m_v) * a1 + np.sqrt(lam) * vv / (m_b + m_v))  # lambda = -1
-        h[..., 1] = 8.0 * m_b * m_v * a12  # lambda = 0 (times sqrt(s))
-        h[..., 2] = rs * ((m_b + m_v) * a1 - np.sqrt(lam) * vv / (m_b + m_v))  # lambda = +1
-        return h, lam
+        return amplitudes.vector_current(ff, s, m_b, m_v, 2.0, 0.0, times_sqrt_q2=True)[..., 1:], lam
 
     def rate(s, m_v):
         # per flavour: dGamma/ds = C^2 s sqrt(lambda) sum|H|^2 / (96 pi^3 m_B^3)

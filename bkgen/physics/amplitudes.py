@@ -1,0 +1,460 @@
+"""Hadronic matrix elements of b -> s currents as helicity amplitudes, contracted with the final
+states bkgen generates. Pure numpy; the one home of the B -> K, B -> K* and Bs -> phi amplitudes.
+
+Conventions (stated once)
+-------------------------
+* Metric (+,-,-,-); gamma5 = i gamma^0 gamma^1 gamma^2 gamma^3; P_{L,R} = (1 -+ gamma5)/2;
+  sigma^{mu nu} = (i/2)[gamma^mu, gamma^nu]; epsilon^{0123} = -1 (BSZ arXiv:1503.05534 convention).
+* Decays are written for b -> s (Bbar -> Kbar(*), as bkgen's amplitudes; the generator conjugates).
+  q = p_B - p_M, q^2 = invariant mass^2 of the system Y; lambda = lambda(m_B^2, m_M^2, q^2).
+* Form factors: B -> P f_+, f_0, f_T and B -> V V, A_0, A_1, A_12, T_1, T_2, T_23 as defined in
+  BSZ arXiv:1503.05534 eq. (2)-(6) and Gubernari-Kokulu-van Dyk arXiv:1811.00983 eq. (2.1)-(2.3).
+* Helicity amplitudes H_lambda = eps*_mu(lambda) <M(lambda_M)|J^mu|B>, lambda in {t, -1, 0, +1}, with
+  the polarisation vectors of q in the B rest frame (Korner-Schuler; Gratrex-Hopfer-Zwicky
+  arXiv:1506.03970 Sec. 2). Their overall phases are a convention: only the relative sign of the
+  parity-even (V, T_1) and parity-odd (A_1, T_2) pieces inside H_-+ is physical; it is fixed so that a
+  left-handed s quark (s gamma^mu P_L b) gives |H_-| > |H_+| (helicity suppression of lambda = +1 at
+  large recoil), as in the two copies these functions replace (seed 003 eq. 44-45).
+* Quark masses in the scalar/pseudoscalar matrix elements (equations of motion): MS-bar m_b(m_b) and
+  m_s(m_b) (:func:`default_quark_masses`) unless given; scalar coefficients are defined at mu = m_b.
+
+Normalised amplitudes and the kernel
+------------------------------------
+For a three-body final state B -> M y1 y2 through an operator (s Gamma b)(y Gamma' y) with
+coefficient c [GeV^-2], bkgen writes
+
+    dGamma/dq^2 = K(q^2) [ sum_s sum_{lambda=-1,0,1} |a_s,lambda|^2 + j0 ],
+    K = sqrt(lambda) beta / (256 pi^3 m_B^3),  beta = |p_y| 2/sqrt(q^2),
+
+where s runs over the pair's spin configurations (sigma = lambda_1 - lambda_2 = -1; two sigma = 0
+configurations (++), (--); sigma = +1), a_s,lambda is the spin-one (J = 1) amplitude of pair
+helicity sigma_s and meson helicity lambda, normalised so that its angular integral is |a|^2
+(3 |d^1|^2 integrates to 2 in each angle), and j0 is the spin-summed square of the spin-zero
+(J = 0, timelike and scalar) amplitudes. (1/(2 m_B)) (2 pi)^-1 dPhi_2 dPhi_2 gives K.
+
+The kernel samples sum_sigma w_sigma |sum_lambda H_lambda d^1_{lambda 0}(theta_M) d^1_{lambda sigma}
+(theta_Y) e^{i lambda chi}|^2, one H per channel. :func:`kernel_components` maps the amplitudes onto
+that form exactly, except for one term: the interference of J = 0 and J = 1 amplitudes of the same
+sigma = 0 configuration (scalar-tensor for nu nubar; scalar/pseudoscalar/timelike-axial with vector
+for massive pairs). That term is odd in cos(theta_Y) (it carries d^1_{lambda 0}(theta_Y) d^0_00), so it
+integrates to zero over the pair angle: the q^2 spectrum, the rates and the meson-angle distribution
+(F_L) stay exact; only the forward-backward asymmetry of the pair in its rest frame is not generated.
+B -> P: one component, H = (0, 1, 0), w_sigma = sum_{s: sigma_s = sigma} |a_s,0|^2 + j0/3.
+B -> V: one component per spin configuration (H = a_s, w = unit vector of sigma_s; the sigma = 0 pair
+merged when their amplitudes are equal), plus one for J = 0 with H = (0, sqrt(j0), 0), w = (1, 1, 1)
+(|H_0|^2 cos^2 theta_M, isotropic in theta_Y); each is a separate incoherent channel of the model.
+
+Neutrinos: the vector operators need only nu_L (pair sigma = -1). The scalar and tensor operators
+(nu P_L nu) flip chirality: the pair is (nu, nubar) with helicities (+1/2, +1/2), sigma = 0, which needs
+a right-handed neutrino state. Either a light Dirac nu_R (rate per flavour as for any massless Dirac
+fermion, ``st_factor = 1``) or Majorana nu_L with lepton-number-violating operators nu^T C P_L nu
+(Felkl-Li-Schmidt arXiv:2111.04327, the convention of EOS ``sbnunu``): the two identical-field
+contractions double the amplitude and the identical-particle phase space halves it, a net factor 2
+(``st_factor = 2``). Vector and scalar/tensor pairs are distinguishable final states: no interference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import qcd
+from .inputs import quark_mass_msbar
+
+
+def kallen(a, b, c):
+    """Kallen function lambda(a, b, c) = a^2 + b^2 + c^2 - 2ab - 2ac - 2bc."""
+    return a * a + b * b + c * c - 2.0 * (a * b + a * c + b * c)
+
+
+def _lam(q2, m_b, m_m):
+    return np.clip(kallen(m_b**2, np.asarray(m_m, dtype=float) ** 2, q2), 0.0, None)
+
+
+def strange_mass_at_mb() -> float:
+    """m_s(m_b) [GeV]: the PDG m_s(2 GeV) run to mu = m_b(m_b) at leading order,
+    m(mu) = m(mu_0) [alpha_s(mu)/alpha_s(mu_0)]^{12/25} (n_f = 4; Chetyrkin-Kuhn-Steinhauser
+    hep-ph/0004189 eq. 7 at one loop), alpha_s from bkgen.physics.qcd."""
+    m_b = quark_mass_msbar(5)
+    return quark_mass_msbar(3) * (qcd.alpha_s(m_b) / qcd.alpha_s(2.0)) ** (12.0 / 25.0)
+
+
+def default_quark_masses() -> tuple[float, float]:
+    """(m_b, m_s) [GeV] of the scalar and pseudoscalar currents: both MS-bar at mu = m_b(m_b)."""
+    return quark_mass_msbar(5), strange_mass_at_mb()
+
+
+def _quark_masses(m_bq, m_sq):
+    mb, ms = default_quark_masses()
+    return (mb if m_bq is None else m_bq), (ms if m_sq is None else m_sq)
+
+
+# =============================================================================================
+# Hadronic helicity amplitudes for unit chiral coefficients
+# =============================================================================================
+def vector_current(ff, q2, m_b, m_m, c_l=1.0, c_r=0.0, spin=None, times_sqrt_q2=False):
+    """(H_t, H_-, H_0, H_+) of s gamma^mu (c_L P_L + c_R P_R) b, shape (..., 4).
+
+    B -> P (BSZ eq. 2 / GKvD eq. 2.1): H_0 = (c_L + c_R)/2 sqrt(lambda/q^2) f_+,
+    H_t = (c_L + c_R)/2 (m_B^2 - m_P^2)/sqrt(q^2) f_0, H_-+ = 0.
+    B -> V (BSZ eq. 3-4, A_12 of BSZ eq. 5; Bobeth-Hiller-van Dyk arXiv:1006.5013 eq. 2.4-2.6 up to
+    overall phases): H_-+ = (c_L - c_R)/2 (m_B + m_V) A_1 +- (c_L + c_R)/2 sqrt(lambda) V/(m_B + m_V),
+    H_0 = (c_L - c_R)/2 8 m_B m_V A_12/sqrt(q^2), H_t = (c_L - c_R)/2 sqrt(lambda/q^2) A_0.
+    With c_L = 2 (the V - A current) these are the amplitudes of seed 003 eq. (44)-(45) times
+    sqrt(q^2)/m_B and of the former sm_nunu/dark_vector copies. ``spin`` = 0 or 1 (default: from ff).
+    ``times_sqrt_q2``: return sqrt(q^2) H, finite at q^2 = 0."""
+    q2 = np.asarray(q2, dtype=float)
+    m_m = np.asarray(m_m, dtype=float)
+    spin = _spin(ff) if spin is None else spin
+    lam = _lam(q2, m_b, m_m)
+    rs = np.sqrt(np.clip(q2, 0.0, None))
+    inv = 1.0 if times_sqrt_q2 else 1.0 / np.clip(rs, 1e-150, None)  # 1/sqrt(q^2) factors
+    one = rs if times_sqrt_q2 else 1.0  # factors without 1/sqrt(q^2)
+    cv, ca = 0.5 * (c_l + c_r), 0.5 * (c_l - c_r)
+    h = np.zeros(np.broadcast(q2, m_m).shape + (4,))
+    if spin == 0:
+        h[..., 0] = cv * (m_b**2 - m_m**2) * inv * ff.f_zero(q2)
+        h[..., 2] = cv * np.sqrt(lam) * inv * ff.f_plus(q2)
+        return h
+    a1, v = ff.A1(q2), ff.V(q2)
+    h[..., 0] = ca * np.sqrt(lam) * inv * ff.A0(q2)
+    h[..., 1] = (ca * (m_b + m_m) * a1 + cv * np.sqrt(lam) * v / (m_b + m_m)) * one
+    h[..., 2] = ca * 8.0 * m_b * m_m * ff.A12(q2) * inv
+    h[..., 3] = (ca * (m_b + m_m) * a1 - cv * np.sqrt(lam) * v / (m_b + m_m)) * one
+    return h
+
+
+def scalar_current(ff, q2, m_b, m_m, c_l=1.0, c_r=0.0, m_bq=None, m_sq=None, spin=None):
+    """<M| s (c_L P_L + c_R P_R) b |B> [GeV] (only the meson helicity 0), from the Ward identities
+    q_mu <s gamma^mu b> = (m_b - m_s) <s b>, q_mu <s gamma^mu gamma5 b> = (m_b + m_s) <s gamma5 b>
+    (phase absorbed), i.e. sqrt(q^2) H_t / (m_b -+ m_s):
+    B -> P: (c_L + c_R)/2 (m_B^2 - m_P^2)/(m_b - m_s) f_0 (seed 002 slide eq. for B -> K H_1; FLS
+    arXiv:2111.04327 eq. 8); B -> V: (c_R - c_L)/2 sqrt(lambda) A_0/(m_b + m_s) (FLS eq. 13)."""
+    q2 = np.asarray(q2, dtype=float)
+    m_m = np.asarray(m_m, dtype=float)
+    spin = _spin(ff) if spin is None else spin
+    mb, ms = _quark_masses(m_bq, m_sq)
+    if spin == 0:
+        return 0.5 * (c_l + c_r) * (m_b**2 - m_m**2) / (mb - ms) * ff.f_zero(q2) + 0.0 * m_m
+    return 0.5 * (c_r - c_l) * np.sqrt(_lam(q2, m_b, m_m)) / (mb + ms) * ff.A0(q2)
+
+
+def dipole_current(ff, q2, m_b, m_m, c_l=0.0, c_r=1.0, spin=None):
+    """(H_-, H_0, H_+) of s sigma^{mu nu} q_nu (c_L P_L + c_R P_R) b contracted with eps*(lambda), shape
+    (..., 3). With this normalisation a term c_7 of the dipole adds to the vector current c_9 as in
+    B -> K l l (Gratrex-Hopfer-Zwicky arXiv:1506.03970 Sec. 2; BSZ eq. 6-7 for T_1, T_2, T_23):
+    B -> P: H_0 = (c_L + c_R)/2 sqrt(lambda/q^2) q^2 f_T/(m_B + m_P);
+    B -> V: H_-+ = (c_R - c_L)/2 (m_B^2 - m_V^2) T_2 +- (c_R + c_L)/2 sqrt(lambda) T_1 (c_R: the s_L
+    quark of s sigma P_R b, larger H_-), H_0 = (c_R - c_L)/2 4 m_B m_V sqrt(q^2) T_23/(m_B + m_V)."""
+    q2 = np.asarray(q2, dtype=float)
+    m_m = np.asarray(m_m, dtype=float)
+    spin = _spin(ff) if spin is None else spin
+    lam = _lam(q2, m_b, m_m)
+    rs = np.sqrt(np.clip(q2, 0.0, None))
+    h = np.zeros(np.broadcast(q2, m_m).shape + (3,))
+    cp, cm = 0.5 * (c_r + c_l), 0.5 * (c_r - c_l)
+    if spin == 0:
+        h[..., 1] = cp * np.sqrt(lam) * rs * ff.f_T(q2) / (m_b + m_m)
+        return h
+    t1, t2 = ff.T1(q2), ff.T2(q2)
+    h[..., 0] = cm * (m_b**2 - m_m**2) * t2 + cp * np.sqrt(lam) * t1
+    h[..., 1] = cm * 4.0 * m_b * m_m * rs * ff.T23(q2) / (m_b + m_m)
+    h[..., 2] = cm * (m_b**2 - m_m**2) * t2 - cp * np.sqrt(lam) * t1
+    return h
+
+
+def tensor_nunu(ff, q2, m_b, m_m, spin=None):
+    """Normalised J = 1 amplitudes (a_-, a_0, a_+) of (s sigma^{mu nu} b)(nu sigma_{mu nu} P_L nu) per unit
+    coefficient, massless Dirac pair in the (++) configuration (sigma = 0), shape (..., 3).
+    B -> P: derived here: sigma_{mu nu} q^nu P_L between massless spinors is i (p_1 - p_2)_mu P_L, so
+    |M|^2 = 4 f_T^2 lambda q^2 cos^2(theta)/(m_B + m_P)^2 and a_0 = 2 f_T sqrt(lambda q^2/3)/(m_B + m_P).
+    B -> V: the same contraction through the tensor helicity amplitudes of Gratrex-Hopfer-Zwicky
+    arXiv:1506.03970 Sec. 2 (T_23 for lambda = 0, T_1 and T_2 for lambda = -+); summed over lambda this is
+    FLS arXiv:2111.04327 eq. (13) (checked against EOS in tests/test_eft.py). The s quark of
+    s sigma P_L b is right-handed: the larger amplitude is lambda = +1."""
+    q2 = np.asarray(q2, dtype=float)
+    m_m = np.asarray(m_m, dtype=float)
+    spin = _spin(ff) if spin is None else spin
+    lam = _lam(q2, m_b, m_m)
+    rs = np.sqrt(np.clip(q2, 0.0, None))
+    h = np.zeros(np.broadcast(q2, m_m).shape + (3,))
+    if spin == 0:
+        h[..., 1] = 2.0 * ff.f_T(q2) * np.sqrt(lam) * rs / (np.sqrt(3.0) * (m_b + m_m))
+        return h
+    t1, t2 = ff.T1(q2), ff.T2(q2)
+    d = (m_b**2 - m_m**2) * t2
+    h[..., 0] = 2.0 / np.sqrt(3.0) * (np.sqrt(lam) * t1 - d)
+    h[..., 1] = 8.0 * m_b * m_m * rs * ff.T23(q2) / (np.sqrt(3.0) * (m_b + m_m))
+    h[..., 2] = 2.0 / np.sqrt(3.0) * (np.sqrt(lam) * t1 + d)
+    return h
+
+
+def _spin(ff) -> int:
+    return 0 if hasattr(ff, "f_plus") else 1
+
+
+# =============================================================================================
+# Contraction with the final states
+# =============================================================================================
+#: spin configurations s of a pair: sigma_s for (sigma=-1, (++), (--), sigma=+1)
+PAIR_SIGMA = (-1, 0, 0, 1)
+
+
+@dataclass(frozen=True)
+class PairAmplitudes:
+    """Normalised amplitudes of B -> M y1 y2 at (q^2, m_M) (module docstring):
+    dGamma/dq^2 = k (sum |a|^2 + j0). a: (..., 4, 3) over (configuration s, lambda = -1, 0, +1);
+    j0: (...) spin-summed |J = 0 amplitude|^2; k: (...) phase-space factor [GeV^-3 x GeV^4/GeV^4]."""
+
+    a: np.ndarray
+    j0: np.ndarray
+    k: np.ndarray
+
+    def rate(self):
+        """dGamma/dq^2 [GeV^-1] (amplitudes in GeV^-2 x GeV^2: the coefficient included)."""
+        return self.k * ((self.a**2).sum(axis=(-2, -1)) + self.j0)
+
+
+def phase_space_k(q2, m_b, m_m, m_y):
+    """K = sqrt(lambda) beta/(256 pi^3 m_B^3) [GeV^-3], beta = sqrt(1 - 4 m_y^2/q^2) (equal masses)."""
+    q2 = np.asarray(q2, dtype=float)
+    beta = np.sqrt(np.clip(1.0 - 4.0 * m_y**2 / np.clip(q2, 1e-300, None), 0.0, None))
+    return np.sqrt(_lam(q2, m_b, m_m)) * beta / (256.0 * np.pi**3 * m_b**3)
+
+
+def _j1(h4):
+    """(H_-, H_0, H_+) from (H_t, H_-, H_0, H_+)."""
+    return h4[..., 1:]
+
+
+def nunu(ff, q2, m_b, m_m, norm, c_vl, c_vr=0.0, c_sl=0.0, c_sr=0.0, c_tl=0.0, st_factor=2.0,
+         m_bq=None, m_sq=None) -> PairAmplitudes:
+    """One neutrino flavour, H = norm sum_i C_i O_i with O_VL,R = (s gamma^mu P_L,R b)(nu gamma_mu P_L nu),
+    O_SL,R = (s P_L,R b)(nu P_L nu), O_TL = (s sigma^{mu nu} b)(nu sigma_mu nu P_L nu) (EOS sbnunu /
+    FLS arXiv:2111.04327 eq. 1; norm = 4 G_F/sqrt2 V_tb V_ts* alpha/(2 pi) [GeV^-2]).
+    Vector: sigma = -1, a = norm H_lambda sqrt(2 q^2/3) (sum over nu spins of the V - A pair:
+    (2/3)(q^mu q^nu - q^2 g^mu nu) after the angular average, derived here; reproduces seed 000
+    eq. 3.10). Scalar: J = 0, j0 = st_factor norm^2 |<s(C_SL P_L + C_SR P_R)b>|^2 q^2 (sum |u P_L v|^2
+    = q^2). Tensor: (++), a = sqrt(st_factor) norm C_TL tensor_nunu. st_factor: module docstring."""
+    q2 = np.asarray(q2, dtype=float)
+    shape = np.broadcast(q2, np.asarray(m_m, dtype=float)).shape
+    a = np.zeros(shape + (4, 3))
+    if c_vl != 0.0 or c_vr != 0.0:
+        h = vector_current(ff, q2, m_b, m_m, c_vl, c_vr, times_sqrt_q2=True)
+        a[..., 0, :] = norm * np.sqrt(2.0 / 3.0) * _j1(h)
+    if c_tl != 0.0:
+        a[..., 1, :] = np.sqrt(st_factor) * norm * c_tl * tensor_nunu(ff, q2, m_b, m_m)
+    j0 = np.zeros(shape)
+    if c_sl != 0.0 or c_sr != 0.0:
+        j0 = j0 + st_factor * norm**2 * scalar_current(ff, q2, m_b, m_m, c_sl, c_sr, m_bq, m_sq) ** 2 * q2
+    return PairAmplitudes(a, j0, phase_space_k(q2, m_b, m_m, 0.0) + np.zeros(shape))
+
+
+def fermion_pair(ff, q2, m_b, m_m, m_chi, c_v=(0.0, 0.0), c_a=(0.0, 0.0), c_s=(0.0, 0.0), c_p=(0.0, 0.0),
+                 majorana=False, m_bq=None, m_sq=None) -> PairAmplitudes:
+    """Fermion pair chi chibar of mass m_chi through H = sum_X (s Gamma_X^q b)(chi Gamma_X chi):
+    c_v = (C_VV, C_AV) for (s gamma^mu b, s gamma^mu gamma5 b) x (chi gamma_mu chi); c_a = (C_VA, C_AA)
+    x (chi gamma_mu gamma5 chi); c_s = (C_SS, C_PS) for (s b, s gamma5 b) x (chi chi); c_p = (C_SP, C_PP)
+    x (chi gamma5 chi) [GeV^-2] (He-Ma-Valencia arXiv:2309.12741 operators O_qchi^{S,V}: their
+    chi i gamma5 chi is i chi gamma5 chi, a relative phase that matters only against C_VA, C_AA).
+    Pair amplitudes (Dirac; derived here from the spin sums, beta = sqrt(1 - 4 m^2/q^2)):
+    vector current |l|^2 = 2 q^2 (sigma = -+1), 4 m^2 (each sigma = 0); axial current
+    |l|^2 = 2 q^2 beta^2 (sigma = -+1, with opposite signs: V - A populates sigma = -1), 0 (sigma = 0),
+    timelike 8 m^2; scalar sum|u v|^2 = 2 q^2 beta^2; pseudoscalar sum|u gamma5 v|^2 = 2 q^2, coherent with
+    the timelike axial part as (C_P + 2 m/sqrt(q^2) H_t) (Gratrex-Hopfer-Zwicky arXiv:1506.03970 Sec. 2,
+    the H_P combination). Majorana chi: the vector current vanishes (it must be zero here); S, P, A
+    amplitudes double, the identical-particle phase space halves: rate x 2."""
+    q2 = np.asarray(q2, dtype=float)
+    shape = np.broadcast(q2, np.asarray(m_m, dtype=float)).shape
+    if majorana and (c_v[0] != 0.0 or c_v[1] != 0.0):
+        raise ValueError("the vector current chi gamma^mu chi vanishes for a Majorana chi")
+    rs = np.sqrt(np.clip(q2, 1e-300, None))
+    beta = np.sqrt(np.clip(1.0 - 4.0 * m_chi**2 / np.clip(q2, 1e-300, None), 0.0, None))
+
+    def hadronic(c, scaled=False):  # s gamma^mu (c_V + c_A gamma5) b = s gamma^mu ((c_V - c_A) P_L + (c_V + c_A) P_R) b
+        return vector_current(ff, q2, m_b, m_m, c[0] - c[1], c[0] + c[1], times_sqrt_q2=scaled)
+
+    def hadronic_s(c):
+        return scalar_current(ff, q2, m_b, m_m, c[0] - c[1], c[0] + c[1], m_bq, m_sq)
+
+    hv, ha = hadronic(c_v), hadronic(c_a)
+    hv_s, ha_s = _j1(hadronic(c_v, True)), _j1(hadronic(c_a, True))  # sqrt(q^2) H, finite at q^2 = 0
+    a = np.zeros(shape + (4, 3))
+    lv = np.sqrt(2.0 / 3.0)
+    la = (beta * np.sqrt(2.0 / 3.0))[..., None]
+    a[..., 0, :] = hv_s * lv - ha_s * la  # sigma = -1
+    a[..., 3, :] = hv_s * lv + ha_s * la  # sigma = +1
+    a[..., 1, :] = _j1(hv) * (2.0 * m_chi / np.sqrt(3.0))
+    a[..., 2, :] = a[..., 1, :]
+    j0 = hadronic_s(c_s) ** 2 * 2.0 * q2 * beta**2
+    j0 = j0 + (hadronic_s(c_p) + 2.0 * m_chi / rs * ha[..., 0]) ** 2 * 2.0 * q2
+    factor = 2.0 if majorana else 1.0
+    return PairAmplitudes(np.sqrt(factor) * a, factor * j0, phase_space_k(q2, m_b, m_m, m_chi) + np.zeros(shape))
+
+
+def scalar_pair(ff, q2, m_b, m_m, m_phi, c_s=(0.0, 0.0), c_v=(0.0, 0.0), real=False, m_bq=None,
+                m_sq=None) -> PairAmplitudes:
+    """Scalar pair phi phi^dagger of mass m_phi through c_s = (C_S, C_P) for (s b, s gamma5 b)(phi^dagger phi)
+    and c_v = (C_V, C_A) for (s gamma^mu b, s gamma^mu gamma5 b)(phi^dagger i d<->_mu phi) [GeV^-2]
+    (He-Ma-Valencia arXiv:2309.12741 scalar-DM operators). Derived here: the scalar current is J = 0 with
+    |l|^2 = 1; the vector current gives (p_1 - p_2)_mu, J = 1 with sigma = 0 and |eps(lambda).(p_1 - p_2)|^2
+    averaging to beta^2 q^2/3 (eps(t).(p_1 - p_2) = 0 for equal masses). A real phi: the vector
+    current vanishes (must be zero), the scalar amplitude doubles and the phase space halves: x 2."""
+    q2 = np.asarray(q2, dtype=float)
+    shape = np.broadcast(q2, np.asarray(m_m, dtype=float)).shape
+    if real and (c_v[0] != 0.0 or c_v[1] != 0.0):
+        raise ValueError("the current phi i d<->_mu phi vanishes for a real scalar")
+    beta = np.sqrt(np.clip(1.0 - 4.0 * m_phi**2 / np.clip(q2, 1e-300, None), 0.0, None))
+    a = np.zeros(shape + (4, 3))
+    hv = vector_current(ff, q2, m_b, m_m, c_v[0] - c_v[1], c_v[0] + c_v[1], times_sqrt_q2=True)
+    a[..., 1, :] = _j1(hv) * (beta / np.sqrt(3.0))[..., None]
+    j0 = scalar_current(ff, q2, m_b, m_m, c_s[0] - c_s[1], c_s[0] + c_s[1], m_bq, m_sq) ** 2 + np.zeros(shape)
+    factor = 2.0 if real else 1.0
+    return PairAmplitudes(a, factor * j0, phase_space_k(q2, m_b, m_m, m_phi) + np.zeros(shape))
+
+
+def vector_pair_polarisation_sum(q2, m_x):
+    """sum over both X polarisations of |eps_1* . eps_2*|^2 = 2 + (q^2 - 2 m^2)^2/(4 m^4) (derived here:
+    the two transverse pairs give 1 each, the longitudinal pair (q^2/2 - m^2)^2/m^4 ... with
+    p_1.p_2 = q^2/2 - m^2)."""
+    q2 = np.asarray(q2, dtype=float)
+    return 2.0 + (q2 - 2.0 * m_x**2) ** 2 / (4.0 * m_x**4)
+
+
+def vector_pair(ff, q2, m_b, m_m, m_x, c_s=(0.0, 0.0), c_v=(0.0, 0.0), real=False, m_bq=None,
+                m_sq=None) -> PairAmplitudes:
+    """Vector pair X X^dagger of mass m_x through c_s = (C_S, C_P) for (s b, s gamma5 b)(X^dagger_mu X^mu)
+    (He-Ma-Valencia arXiv:2309.12741 O_qX^S) and c_v = (C_V, C_A) for
+    (s gamma^mu b, s gamma^mu gamma5 b)(X^dagger_nu i d<->_mu X^nu) (their O_qX5^V of the first slide list,
+    O_qX4^V of the second; seed 002 back-up slides). Both pair currents are eps_1*.eps_2* times the
+    scalar-pair currents, so they are scalar_pair times vector_pair_polarisation_sum; only helicity
+    configurations with lambda_1 = lambda_2 contribute, so the vector current stays sigma = 0.
+    A real X: the second operator vanishes, the first doubles in amplitude (rate x 2)."""
+    sp = scalar_pair(ff, q2, m_b, m_m, m_x, c_s, c_v, real, m_bq, m_sq)
+    pol = vector_pair_polarisation_sum(q2, m_x)
+    return PairAmplitudes(sp.a * np.sqrt(pol)[..., None, None], sp.j0 * pol, sp.k)
+
+
+# =============================================================================================
+# Kernel representation
+# =============================================================================================
+def kernel_components(amp_fn, spin: int, q2_probe, m_probe=None):
+    """Split normalised amplitudes into the kernel's incoherent components (module docstring).
+
+    ``amp_fn(q2, m_M)`` returns a PairAmplitudes. Returns a list of (name, rate, helicity,
+    pair_weights) with numpy callables of (q2, m_M): rate = dGamma/dq^2 of the component [GeV^-1],
+    helicity = H (..., 3), pair_weights = w (..., 3). Components whose rate vanishes on the probe
+    grid (q2_probe, m_probe) are left out."""
+    p = amp_fn(q2_probe, m_probe)
+    comps = []
+    if spin == 0:
+        def rate(q2, m=None):
+            return amp_fn(q2, m).rate()
+
+        def helicity(q2, m=None):
+            shape = np.broadcast(np.asarray(q2), np.asarray(0.0 if m is None else m)).shape
+            h = np.zeros(shape + (3,))
+            h[..., 1] = 1.0
+            return h
+
+        def weights(q2, m=None):
+            x = amp_fn(q2, m)
+            a0 = x.a[..., 1] ** 2  # (..., 4): |a_s,0|^2
+            w = np.empty(x.j0.shape + (3,))
+            w[..., 0] = a0[..., 0] + x.j0 / 3.0
+            w[..., 1] = a0[..., 1] + a0[..., 2] + x.j0 / 3.0
+            w[..., 2] = a0[..., 3] + x.j0 / 3.0
+            return w
+
+        if np.any(p.rate() > 0):
+            comps.append(("", rate, helicity, weights))
+        return comps
+
+    def unit(sigma):
+        def w(q2, m=None):
+            shape = np.broadcast(np.asarray(q2), np.asarray(0.0 if m is None else m)).shape
+            out = np.zeros(shape + (3,))
+            out[..., sigma + 1] = 1.0
+            return out
+        return w
+
+    merge_zero = np.allclose(p.a[..., 1, :], p.a[..., 2, :])
+    groups = [("sigma=-1", (0,), -1), ("sigma=0", (1, 2) if merge_zero else (1,), 0)]
+    if not merge_zero:
+        groups.append(("sigma=0 (--)", (2,), 0))
+    groups.append(("sigma=+1", (3,), 1))
+    for name, idx, sigma in groups:
+        if not np.any(p.a[..., idx, :] ** 2 > 0):
+            continue
+
+        def rate(q2, m=None, idx=idx):
+            x = amp_fn(q2, m)
+            return x.k * (x.a[..., idx, :] ** 2).sum(axis=(-2, -1))
+
+        def helicity(q2, m=None, s=idx[0]):
+            return amp_fn(q2, m).a[..., s, :]
+
+        comps.append((name, rate, helicity, unit(sigma)))
+    if np.any(p.j0 > 0):
+        def rate0(q2, m=None):
+            x = amp_fn(q2, m)
+            return x.k * x.j0
+
+        def helicity0(q2, m=None):
+            x = amp_fn(q2, m)
+            h = np.zeros(x.j0.shape + (3,))
+            h[..., 1] = np.sqrt(x.j0)
+            return h
+
+        def ones(q2, m=None):
+            shape = np.broadcast(np.asarray(q2), np.asarray(0.0 if m is None else m)).shape
+            return np.ones(shape + (3,))
+
+        comps.append(("J=0", rate0, helicity0, ones))
+    return comps
+
+
+# =============================================================================================
+# One on-shell state X: B -> M X
+# =============================================================================================
+def two_body_width(m_b, m_m, m_x, h):
+    """Gamma(B -> M X) = |p| sum_lambda |H_lambda|^2/(8 pi m_B^2) [GeV] for amplitudes H [GeV]."""
+    p = np.sqrt(_lam(m_x**2, m_b, m_m)) / (2.0 * m_b)
+    return p * (np.asarray(h) ** 2).sum(axis=-1) / (8.0 * np.pi * m_b**2)
+
+
+def vector_x_amplitudes(ff, m_b, m_m, m_x, g4=(0.0, 0.0), g5=(0.0, 0.0), g6=(0.0, 0.0), lam_np=1.0):
+    """(H_-, H_0, H_+) [GeV] of B -> M Z' for Altmannshofer et al. (seed 002 back-up slide, eq. 2):
+    L = g_L^(4) Z'_mu (s gamma^mu P_L b) + g_L^(5)/Lambda Z'_{mu nu}(s sigma^{mu nu} P_R b)
+        + g_L^(6)/Lambda^2 d^nu Z'_{mu nu}(s gamma^mu P_L b) + h.c. + (L <-> R), g = (g_L, g_R).
+    On shell d^nu Z'_{mu nu} = m_Z'^2 Z'_mu, so dimension 6 is dimension 4 with g -> g m_Z'^2/Lambda^2;
+    Z'_{mu nu} -> i(q_mu eps*_nu - q_nu eps*_mu) makes dimension 5 the dipole current with
+    (c_L, c_R) = 2 (g_R^(5), g_L^(5))/Lambda (dipole_current), added to the vector current with the sign
+    of the C_7 - C_9 combination. Reproduces the slide's Gamma^(4,5,6) for B -> K (tests/test_eft.py)."""
+    q2 = m_x**2
+    c_l = g4[0] + g6[0] * q2 / lam_np**2
+    c_r = g4[1] + g6[1] * q2 / lam_np**2
+    h = _j1(vector_current(ff, q2, m_b, m_m, c_l, c_r))
+    if g5[0] != 0.0 or g5[1] != 0.0:
+        h = h + dipole_current(ff, q2, m_b, m_m, 2.0 * g5[1] / lam_np, 2.0 * g5[0] / lam_np)
+    return h
+
+
+def scalar_x_amplitude(ff, m_b, m_m, m_x, g_s=(0.0, 0.0), g_d=(0.0, 0.0), lam_np=1.0, m_bq=None, m_sq=None):
+    """Helicity-0 amplitude [GeV] of B -> M S for a (pseudo)scalar S with
+    L = S s (g_L P_L + g_R P_R) b + (d_mu S)/Lambda s gamma^mu (g'_L P_L + g'_R P_R) b + h.c.
+    (g_s = (g_L, g_R), g_d = (g'_L, g'_R)). The derivative coupling is i q_mu <J^mu> = sqrt(q^2) H_t.
+    A scalar couples to B -> K through g_L + g_R (f_0), a pseudoscalar to B -> K* through g_R - g_L (A_0)."""
+    q2 = m_x**2
+    h = scalar_current(ff, q2, m_b, m_m, g_s[0], g_s[1], m_bq, m_sq)
+    if g_d[0] != 0.0 or g_d[1] != 0.0:
+        h = h + m_x * vector_current(ff, q2, m_b, m_m, g_d[0], g_d[1])[..., 0] / lam_np
+    return h
+
+
+__all__ = [
+    "PAIR_SIGMA", "PairAmplitudes", "dipole_current", "fermion_pair", "kallen", "kernel_components", "nunu",
+    "phase_space_k", "scalar_current", "scalar_pair", "scalar_x_amplitude", "tensor_nunu", "two_body_width",
+    "vector_current", "vector_pair", "vector_pair_polarisation_sum", "vector_x_amplitudes",
+]
