@@ -105,6 +105,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="resamplings for the MC-statistical error of a sample's result (default 20, 0: none)")
     rc.add_argument("--published", action="store_true", help="also fit the published model (mu on the SM template)")
     rc.add_argument("--export-workspace", metavar="FILE", help="write the pyhf workspace of the hypothesis (POI mu_np)")
+    rc.add_argument("--escape-beyond", choices=["klm", "calorimeter"], default="klm",
+                    help="a long-lived state with visible decays counts as invisible when it decays beyond this "
+                         "boundary of the [displacement] geometry (default klm: outside the detector)")
     _add_set(rc)
 
     pl = sub.add_parser("plot", help="figures: q2 spectra, Belle II bins, recast scans (PNG and PDF)")
@@ -339,7 +342,8 @@ def _cmd_recast(args) -> int:
         raise ValueError(f"--bootstrap = {args.bootstrap}; allowed: an integer >= 0")
     if args.scan:
         return _recast_scan(args)
-    sp, _ = report.load_spectrum(args.input, args.set)
+    sp, _ = report.load_spectrum(args.input, args.set, beyond=args.escape_beyond)
+    report.require_invisible(sp, args.input)
     rc = Recast()
     t0 = time.perf_counter()
     res = report.recast(sp, intervals=not args.no_intervals, limit=not args.no_limit, n_bootstrap=args.bootstrap, rc=rc)
@@ -432,6 +436,7 @@ def _cmd_plot(args) -> int:
         from .recast.fit import Recast, reweight_factors
 
         sp, _ = report.load_spectrum(args.input, args.set)
+        report.require_invisible(sp, args.input)
         if not sp.kplus_br > 0:
             raise ValueError(f"{args.input!r} has no B+ -> K+ channel; allowed for 'bins': a K+ model")
         rc = Recast(analyses=("combined",))
