@@ -105,6 +105,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="resamplings for the MC-statistical error of a sample's result (default 20, 0: none)")
     rc.add_argument("--published", action="store_true", help="also fit the published model (mu on the SM template)")
     rc.add_argument("--export-workspace", metavar="FILE", help="write the pyhf workspace of the hypothesis (POI mu_np)")
+    rc.add_argument("--analyses", default="combined", metavar="A[,B]",
+                    help="scan: analyses fitted at every point (ITA, HTA, combined; default combined)")
+    rc.add_argument("--no-shortcut", action="store_true",
+                    help="scan: refit every point (no profile shortcut along rate-only parameters)")
     rc.add_argument("--escape-beyond", choices=["klm", "calorimeter"], default="klm",
                     help="a long-lived state with visible decays counts as invisible when it decays beyond this "
                          "boundary of the [displacement] geometry (default klm: outside the detector)")
@@ -384,7 +388,7 @@ def _write_text(path: str, text: str) -> None:
 
 
 def _recast_scan(args) -> int:
-    from .recast.scan import parse_scan, run_scan, to_csv
+    from .recast.scan import parse_scan, run_scan, summary_text, to_csv
 
     if args.input.lower().endswith(".root"):
         raise ValueError(f"--scan with {args.input!r}: allowed: a card (scans need the q2 density of a card)")
@@ -399,8 +403,13 @@ def _recast_scan(args) -> int:
 
         progress = tqdm(total=n_points, unit="pt", file=sys.stderr)
     t0 = time.perf_counter()
+    analyses = tuple(a.strip() for a in args.analyses.split(",") if a.strip())
+    for a in analyses:
+        if a not in ("ITA", "HTA", "combined"):
+            raise ValueError(f"--analyses {args.analyses!r}: {a!r}; allowed: a comma-separated subset of ITA, HTA, combined")
     table = run_scan(args.input, args.set, scans, intervals=not args.no_intervals, limit=not args.no_limit,
-                     progress=progress)
+                     progress=progress, shortcut=not args.no_shortcut, analyses=analyses or ("combined",),
+                     beyond=args.escape_beyond)
     table["seconds"] = time.perf_counter() - t0
     if progress is not None:
         progress.close()
@@ -412,6 +421,7 @@ def _recast_scan(args) -> int:
     if args.json:
         print(json.dumps(table, indent=1, default=float))
     else:
+        print(summary_text(table))
         print(f"{n_points} points in {table['seconds']:.1f} s; wrote {prefix}.json, {prefix}.csv, {', '.join(paths)}")
     return 0
 

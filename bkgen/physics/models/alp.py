@@ -43,6 +43,7 @@ from .base import (
     Decay,
     Model,
     Parameter,
+    RateScaling,
     kallen,
     meson_line_shape,
 )
@@ -307,4 +308,9 @@ MODEL = Model(
               amplitude_conjugate=True, extension=_extension),
     ),
     validate=_validate,
+    # B -> K a ~ |C_sb^V|^2 (eq. 8), B -> K* a ~ |C_sb^A|^2 (eq. 9); the a widths do not involve them
+    rate_scaling=(RateScaling("C_sb_V", 2.0, ("B+ -> K+ a",)), RateScaling("C_sb_A", 2.0, ("B0 -> K*0 a",))),
+    symbols={"m_a": "$m_a$", "f_a": "$f_a$", "C_sb_V": "$C_{sb}^V$", "C_sb_A": "$C_{sb}^A$", "C_qq_A": "$C_{qq}^A$",
+             "C_ll_A": "$C_{\\ell\\ell}^A$", "C_gamma_UV": "$C_\\gamma^{UV}$", "C_G_UV": "$C_G^{UV}$",
+             "C_chichi_A": "$C_{\\chi\\chi}^A$", "m_chi": "$m_\\chi$", "alpha_s_2GeV": "$\\alpha_s(2\\,\\mathrm{GeV})$"},
 )

@@ -43,7 +43,7 @@ from ..inputs import (
     PDG_SCALAR_MEDIATOR,
     mass,
 )
-from .base import Y_SCALAR, Channel, Decay, Model, Parameter, isotropic_pair_weights, kallen, scalar_meson_helicity
+from .base import Y_SCALAR, Channel, Decay, Model, Parameter, RateScaling, isotropic_pair_weights, kallen, scalar_meson_helicity
 
 #: U(1) charge of the dark Higgs in the local Z3 model (seed 002, Q_X = 1, Q_Phi = 3)
 Q_PHI = 3.0
@@ -211,4 +211,8 @@ MODEL = Model(
         Decay("B+ -> K+ X Xbar", "three-body through off-shell H1 and H2 (seed 002)", build_kxx, 521),
     ),
     validate=_validate,
+    # every rate carries |kappa_cb|^2 (the h-s-b vertex); the H1 width does not involve kappa_cb
+    rate_scaling=(RateScaling("kappa_cb", 2.0),),
+    symbols={"m_H1": "$m_{H_1}$", "sin_theta": "$\\sin\\theta$", "kappa_cb": "$|\\kappa_{cb}|$", "m_Zp": "$m_{Z'}$",
+             "g_X": "$g_X$", "lambda_PhiX": "$\\lambda_{\\Phi X}$", "m_DM": "$m_X$"},
 )
