@@ -114,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--published", action="store_true", help="also fit the published model (mu on the SM template)")
     rc.add_argument("--export-workspace", metavar="FILE", help="write the pyhf workspace of the hypothesis (POI mu_np)")
     rc.add_argument("--force", action="store_true", help="overwrite existing output files")
+    rc.add_argument("--analyses", default="combined", metavar="A[,B]",
+                    help="scan: analyses fitted at every point (ITA, HTA, combined; default combined)")
+    rc.add_argument("--no-shortcut", action="store_true",
+                    help="scan: refit every point (no profile shortcut along rate-only parameters)")
+    rc.add_argument("--escape-beyond", choices=["klm", "calorimeter"], default="klm",
+                    help="a long-lived state with visible decays counts as invisible when it decays beyond this "
+                         "boundary of the [displacement] geometry (default klm: outside the detector)")
     _add_set(rc)
 
     pl = sub.add_parser("plot", help="figures: q2 spectra, Belle II bins, recast scans (PNG and PDF)")
@@ -366,7 +373,8 @@ def _cmd_recast(args) -> int:
                    *_figures(args.plot))
     if args.scan:
         return _recast_scan(args)
-    sp, _ = report.load_spectrum(args.input, args.set)
+    sp, _ = report.load_spectrum(args.input, args.set, beyond=args.escape_beyond)
+    report.require_invisible(sp, args.input)
     rc = Recast()
     t0 = time.perf_counter()
     res = report.recast(sp, intervals=not args.no_intervals, limit=not args.no_limit, n_bootstrap=args.bootstrap, rc=rc)
@@ -418,7 +426,7 @@ def _check_outputs(overwrite: bool, *paths) -> None:
 
 
 def _recast_scan(args) -> int:
-    from .recast.scan import parse_scan, run_scan, to_csv
+    from .recast.scan import parse_scan, run_scan, summary_text, to_csv
 
     if args.input.lower().endswith(".root"):
         raise InputError(f"--scan with {args.input!r}: allowed: a card (scans need the q2 density of a card)")
@@ -434,8 +442,13 @@ def _recast_scan(args) -> int:
 
         progress = tqdm(total=n_points, unit="pt", file=sys.stderr)
     t0 = time.perf_counter()
+    analyses = tuple(a.strip() for a in args.analyses.split(",") if a.strip())
+    for a in analyses:
+        if a not in ("ITA", "HTA", "combined"):
+            raise ValueError(f"--analyses {args.analyses!r}: {a!r}; allowed: a comma-separated subset of ITA, HTA, combined")
     table = run_scan(args.input, args.set, scans, intervals=not args.no_intervals, limit=not args.no_limit,
-                     progress=progress)
+                     progress=progress, shortcut=not args.no_shortcut, analyses=analyses or ("combined",),
+                     beyond=args.escape_beyond)
     table["seconds"] = time.perf_counter() - t0
     if progress is not None:
         progress.close()
@@ -447,6 +460,7 @@ def _recast_scan(args) -> int:
     if args.json:
         print(json.dumps(table, indent=1, default=float))
     else:
+        print(summary_text(table))
         print(f"{n_points} points in {table['seconds']:.1f} s; wrote {prefix}.json, {prefix}.csv, {', '.join(paths)}")
     return 0
 
@@ -466,6 +480,7 @@ def _cmd_plot(args) -> int:
         from .recast.fit import Recast, reweight_factors
 
         sp, _ = report.load_spectrum(args.input, args.set)
+        report.require_invisible(sp, args.input)
         if not sp.kplus_br > 0:
             raise InputError(f"{args.input!r} has no B+ -> K+ channel; allowed for 'bins': a K+ model")
         rc = Recast(analyses=("combined",))

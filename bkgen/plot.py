@@ -255,10 +255,15 @@ def _series(points, analysis, key):
     return np.array([p.get(analysis, {}).get(key, np.nan) if p.get(analysis) else np.nan for p in points], dtype=float)
 
 
+#: 2-D confidence regions: Delta chi^2 of two parameters at 68.27 % and 95.45 % (chi^2, 2 dof)
+CONTOURS_2D = (2.30, 6.18)
+
+
 def scan(table: dict, prefix: str, overwrite: bool = False) -> list[str]:
     plt, mplhep = _plt()
     keys = table["keys"]
     pts = table["points"]
+    labels = table.get("labels", {})
     if len(keys) == 1:
         k = keys[0]
         xv = np.array([p["params"][k] for p in pts])
@@ -292,7 +297,7 @@ def scan(table: dict, prefix: str, overwrite: bool = False) -> list[str]:
         bx.axhline(3.84, color="grey", lw=0.8, ls="--")
         bx.set_ylabel("$-2\\Delta\\ln L$")
         bx.set_yscale("symlog", linthresh=10)
-        bx.set_xlabel(k)
+        bx.set_xlabel(labels.get(k, k))
         bx.legend(loc="best", fontsize=10)
         if logx:
             bx.set_xscale("log")
@@ -306,18 +311,28 @@ def scan(table: dict, prefix: str, overwrite: bool = False) -> list[str]:
             i, j = x2.index(p["params"][k2]), x1.index(p["params"][k1])
             c = p.get("combined")
             if c:
-                z1[i, j] = c["minus2_dlnl_model_vs_sm"]
+                z1[i, j] = c.get("delta_chi2", np.nan)
                 ul = c.get("bf_np_ul95_cls")
                 z2[i, j] = p["bf_model"] / ul if ul else np.nan
         fig, axes = plt.subplots(1, 2, figsize=(16, 6.5))
-        for ax, z, title in ((axes[0], z1, "$-2\\Delta\\ln L$ (model vs SM), combined"),
+        for ax, z, title in ((axes[0], z1, "$\\Delta\\chi^2$ (profile likelihood, combined)"),
                              (axes[1], z2, "model BF / UL$_{95}$ (CLs), combined")):
-            mesh = ax.pcolormesh(x1, x2, z, shading="nearest", cmap="viridis")
-            fig.colorbar(mesh, ax=ax)
-            if np.nanmin(z) < (1.0 if z is z2 else 0.0) < np.nanmax(z):
-                ax.contour(x1, x2, z, levels=[1.0 if z is z2 else 0.0], colors="w")
-            ax.set_xlabel(k1)
-            ax.set_ylabel(k2)
+            is_chi2 = z is z1
+            mesh = ax.pcolormesh(x1, x2, np.minimum(z, 50.0) if is_chi2 else z, shading="nearest", cmap="viridis")
+            fig.colorbar(mesh, ax=ax, label="$\\Delta\\chi^2$ (clipped at 50)" if is_chi2 else None)
+            if is_chi2 and np.any(np.isfinite(z)):
+                levels = [v for v in CONTOURS_2D if np.nanmin(z) < v < np.nanmax(z)]
+                if levels:
+                    cs = ax.contour(x1, x2, z, levels=levels, colors=["w", "orange"][: len(levels)],
+                                    linestyles=["-", "--"][: len(levels)])
+                    ax.clabel(cs, fmt={2.30: "68.3%", 6.18: "95.4%"}, fontsize=10)
+                i, j = np.unravel_index(np.nanargmin(z), z.shape)
+                ax.plot(x1[j], x2[i], "w*", ms=14, label="best fit")
+                ax.legend(loc="best", fontsize=10)
+            elif not is_chi2 and np.nanmin(z) < 1.0 < np.nanmax(z):
+                ax.contour(x1, x2, z, levels=[1.0], colors="w")
+            ax.set_xlabel(labels.get(k1, k1))
+            ax.set_ylabel(labels.get(k2, k2))
             ax.set_title(title, fontsize=12)
             if all(v > 0 for v in x1) and len(x1) > 2 and np.allclose(np.diff(np.log(x1)), np.log(x1[1] / x1[0])):
                 ax.set_xscale("log")

@@ -71,3 +71,42 @@ def region_index(exit_d, ell, out):
         for j in range(exit_d.shape[1]):
             k += 1 if ell[i] > exit_d[i, j] else 0
         out[i] = k
+
+
+@jit
+def _exit_one(ox, oy, oz, ux, uy, uz, spheres, radius, z_min, z_max, k):
+    """Distance along (ux, uy, uz) from (ox, oy, oz) at which the ray leaves boundary k alone (the
+    nesting of :func:`exit_distances` is not needed for one boundary)."""
+    r2 = radius[k] * radius[k]
+    if spheres:
+        d = _exit_root(1.0, 2.0 * (ox * ux + oy * uy + oz * uz), ox * ox + oy * oy + oz * oz - r2)
+    else:
+        d = _exit_root(ux * ux + uy * uy, 2.0 * (ox * ux + oy * uy), ox * ox + oy * oy - r2)
+        if uz > 0.0:
+            d = min(d, (z_max[k] - oz) / uz)
+        elif uz < 0.0:
+            d = min(d, (z_min[k] - oz) / uz)
+    return max(d, 0.0)
+
+
+@jit
+def mean_escape(pstar, estar, m_y, ctau, n_y, p4b, spheres, radius, z_min, z_max, k, out):
+    """out[i] = mean over j of exp(-d_k / (beta gamma c tau)) for Y of mass m_y[i] with rest-frame momentum
+    pstar[i] and energy estar[i] in the direction n_y[j] of the rest frame of a parent (the B) of lab
+    four-momentum p4b[j], produced at the origin; d_k the exit distance of boundary k along the Y's lab
+    direction, beta gamma = |p_lab| / m_y[i] (bkgen.detector.escape)."""
+    n = n_y.shape[0]
+    for i in range(m_y.shape[0]):
+        acc = 0.0
+        for j in range(n):
+            eb, bx, by, bz = p4b[j, 0], p4b[j, 1], p4b[j, 2], p4b[j, 3]
+            mb = np.sqrt(max(eb * eb - bx * bx - by * by - bz * bz, 0.0))
+            px, py, pz = pstar[i] * n_y[j, 0], pstar[i] * n_y[j, 1], pstar[i] * n_y[j, 2]
+            f = ((px * bx + py * by + pz * bz) / (eb + mb) + estar[i]) / mb
+            px += f * bx
+            py += f * by
+            pz += f * bz
+            pm = np.sqrt(px * px + py * py + pz * pz)
+            d = _exit_one(0.0, 0.0, 0.0, px / pm, py / pm, pz / pm, spheres, radius, z_min, z_max, k)
+            acc += np.exp(-d * m_y[i] / (pm * ctau))
+        out[i] = acc / n

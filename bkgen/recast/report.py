@@ -6,6 +6,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..detector.efficiency import builtin
+from ..detector.escape import DEFAULT_BEYOND
 from . import belle2
 from . import spectrum as spec_mod
 from .fit import Recast, reweight_factors
@@ -17,16 +18,27 @@ NO_LIKELIHOOD = (
 )
 
 
-def load_spectrum(path: str, overrides: list[str]) -> tuple[spec_mod.Spectrum, dict | None]:
-    """A spectrum from a ROOT sample (path ending in .root) or from a card."""
+def load_spectrum(path: str, overrides: list[str], beyond: str = DEFAULT_BEYOND) -> tuple[spec_mod.Spectrum, dict | None]:
+    """A spectrum from a ROOT sample (path ending in .root) or from a card; long-lived Y count as invisible
+    when they decay beyond boundary ``beyond`` (bkgen.detector.escape)."""
     if path.lower().endswith(".root"):
         if overrides:
             raise InputError(f"--set {overrides[0]!r}: allowed: only with a card, not with a sample")
-        return spec_mod.from_sample(path), None
+        return spec_mod.from_sample(path, beyond=beyond), None
     from ..config.card import load
 
     card = load(path, overrides)
-    return spec_mod.from_card(card), card
+    return spec_mod.from_card(card, beyond=beyond), card
+
+
+def require_invisible(sp: spec_mod.Spectrum, path: str) -> None:
+    """InputError unless some of the model looks invisible (nothing to fit against a missing-energy search)."""
+    if not sp.br_invisible > 0:
+        regions = " or ".join(sp.escape.get("escaped_regions", ())) or "outside"
+        raise InputError(
+            f"{path!r}: BR(B -> K(*) + invisible) = 0 (total BR {sp.br_total:.3g}): every final state is visible and "
+            f"no long-lived state decays {regions}; allowed: a model with an invisible final state or a long-lived "
+            "state that escapes the detector")
 
 
 def bootstrap(rc: Recast, sp: spec_mod.Spectrum, n_rep: int, seed: int = 1) -> dict:
@@ -40,7 +52,9 @@ def bootstrap(rc: Recast, sp: spec_mod.Spectrum, n_rep: int, seed: int = 1) -> d
     vals = {a: [] for a in rc.fits}
     for _ in range(n_rep):
         c = rng.multinomial(n, p).astype(float)
-        bins = sp.kplus_br * c / sp.n_total
+        bins = sp.kplus_br_total * c / sp.n_total
+        if sp.kplus_weight_mean is not None:
+            bins = bins * sp.kplus_weight_mean
         f = reweight_factors(bins, sp.kplus_br)
         for a, v in rc.best_only(f).items():
             vals[a].append(v)
@@ -58,6 +72,10 @@ def recast(sp: spec_mod.Spectrum, *, intervals: bool = True, limit: bool = True,
                "expectation with its uncertainties)",
         "kplus_br": sp.kplus_br,
         "kplus_br_in_range": float(sp.kplus.sum()),
+        "kplus_br_total": sp.kplus_br_total,
+        "br_invisible": sp.br_invisible,
+        "br_total": sp.br_total,
+        "invisibility": {"channels": sp.channels, "escape": sp.escape},
         "n_events": sp.n_events,
     }
     ita, hta = builtin("ITA"), builtin("HTA")
@@ -77,7 +95,7 @@ def recast(sp: spec_mod.Spectrum, *, intervals: bool = True, limit: bool = True,
     for label, o in sp.others.items():
         b = o["bins"]
         others[label] = {
-            "br": o["br"], "br_visible": o["br_visible"],
+            "br": o["br"], "br_visible": o["br_visible"], "br_invisible": o["br_invisible"],
             "br_x_eff_ita_map": ita.fold(edges, b), "br_x_eff_hta_map": hta.fold(edges, b),
             "statement": NO_LIKELIHOOD,
         }
@@ -95,8 +113,15 @@ def _fmt_iv(iv, closed=None):
 
 def text(res: dict) -> str:
     lines = [f"source   {res['source']}"]
-    lines.append(f"B+ -> K+ + invisible: BR = {res['kplus_br']:.4e} (in q2_gen [0, {belle2.Q2_GEN_MAX}] GeV^2: "
-                 f"{res['kplus_br_in_range']:.4e})")
+    lines.append(f"B+ -> K+ + invisible (fitted): BR = {res['kplus_br']:.4e} of BR(B+ -> K+ X) = "
+                 f"{res['kplus_br_total']:.4e} (in q2_gen [0, {belle2.Q2_GEN_MAX}] GeV^2: {res['kplus_br_in_range']:.4e})")
+    esc = res["invisibility"]["escape"]
+    if any(c["how"] == "long-lived Y" for c in res["invisibility"]["channels"]) and esc:
+        lines.append(f"long-lived states count as invisible when they decay in: {', '.join(esc['escaped_regions'])} "
+                     f"({esc['shape']}, {esc['frame']} frame)")
+    for c in res["invisibility"]["channels"]:
+        if c["how"] != "invisible final state":
+            lines.append(f"  {c['label']}: BR {c['br']:.3e}, invisible {c['br_invisible']:.3e} ({c['how']})")
     if res.get("fits"):
         lines.append(f"efficiency (Belle II-derived maps): ITA {100 * res['efficiency_ita']:.2f}%, "
                      f"HTA {100 * res['efficiency_hta']:.3f}%")
@@ -123,7 +148,7 @@ def text(res: dict) -> str:
     elif res["kplus_br"] == 0:
         lines.append("no B+ -> K+ channel: nothing to fit against the Belle II likelihood")
     for label, o in res["channels_without_likelihood"].items():
-        lines.append(f"{label}: BR = {o['br']:.4e} (x meson decay BR {o['br_visible']:.4e}); "
+        lines.append(f"{label}: BR = {o['br']:.4e} (x meson decay BR {o['br_visible']:.4e}, invisible {o['br_invisible']:.4e}); "
                      f"BR x eff(ITA map) = {o['br_x_eff_ita_map']:.3e}, BR x eff(HTA map) = {o['br_x_eff_hta_map']:.3e}")
     if res["channels_without_likelihood"]:
         lines.append(NO_LIKELIHOOD)

@@ -44,7 +44,7 @@ from .base import (
     Decay,
     Model,
     Parameter,
-    kallen,  # noqa: F401  (re-exported: tests compute seed 003 eq. 9 with alp.kallen)
+    RateScaling,
     meson_line_shape,
 )
 
@@ -315,4 +315,9 @@ MODEL = Model(
               amplitude_conjugate=True, extension="long_lived", summary=summary),
     ),
     validate=_validate,
+    # B -> K a ~ |C_sb^V|^2 (eq. 8), B -> K* a ~ |C_sb^A|^2 (eq. 9); the a widths do not involve them
+    rate_scaling=(RateScaling("C_sb_V", 2.0, ("B+ -> K+ a",)), RateScaling("C_sb_A", 2.0, ("B0 -> K*0 a",))),
+    symbols={"m_a": "$m_a$", "f_a": "$f_a$", "C_sb_V": "$C_{sb}^V$", "C_sb_A": "$C_{sb}^A$", "C_qq_A": "$C_{qq}^A$",
+             "C_ll_A": "$C_{\\ell\\ell}^A$", "C_gamma_UV": "$C_\\gamma^{UV}$", "C_G_UV": "$C_G^{UV}$",
+             "C_chichi_A": "$C_{\\chi\\chi}^A$", "m_chi": "$m_\\chi$", "alpha_s_2GeV": "$\\alpha_s(2\\,\\mathrm{GeV})$"},
 )

@@ -386,8 +386,28 @@ class Decay:
 
 
 @dataclass(frozen=True)
+class RateScaling:
+    """A parameter that only rescales the rate: at fixed other parameters every channel width of the
+    listed decays (all decays if empty) is proportional to |value|^power, and nothing else (Y widths,
+    lifetimes, branching ratios, q^2 shapes) depends on it. ``applies(params)`` restricts the
+    declaration to parameter points where it holds (e.g. a coupling taken from the card)."""
+
+    parameter: str
+    power: float
+    decays: tuple[str, ...] = ()
+    applies: Callable[[dict], bool] | None = None
+
+    def holds(self, params: dict, decay: str) -> bool:
+        return (not self.decays or decay in self.decays) and (self.applies is None or bool(self.applies(params)))
+
+
+@dataclass(frozen=True)
 class Model:
-    """A decay model: parameters, decays, and the seed it implements."""
+    """A decay model: parameters, decays, and the seed it implements.
+
+    ``rate_scaling``: the parameters that only rescale the rate (:class:`RateScaling`); ``symbols``:
+    the physics symbol of each parameter (matplotlib mathtext) for axis labels, the unit coming from
+    :class:`Parameter` (see :meth:`label`)."""
 
     name: str
     doc: str
@@ -395,6 +415,21 @@ class Model:
     parameters: tuple[Parameter, ...]
     decays: tuple[Decay, ...]
     validate: Callable[[dict, str], None] | None = None
+    rate_scaling: tuple[RateScaling, ...] = ()
+    symbols: dict = field(default_factory=dict)
+
+    def label(self, name: str) -> str:
+        """Axis label of parameter ``name``: its symbol and unit, e.g. "$m_X$ [GeV]"."""
+        unit = next((p.unit for p in self.parameters if p.name == name), "")
+        sym = self.symbols.get(name, name)
+        return f"{sym} [{unit}]" if unit else sym
+
+    def scaling(self, name: str, params: dict, decay: str) -> RateScaling | None:
+        """The rate-scaling declaration of ``name`` if it holds at ``params`` for ``decay``."""
+        for r in self.rate_scaling:
+            if r.parameter == name and r.holds(params, decay):
+                return r
+        return None
 
     def decay(self, name: str) -> Decay:
         for d in self.decays:

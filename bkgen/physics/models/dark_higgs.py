@@ -50,6 +50,7 @@ from .base import (
     Decay,
     Model,
     Parameter,
+    RateScaling,
     isotropic_pair_weights,
     kallen,
     line_width,
@@ -231,4 +232,8 @@ MODEL = Model(
         Decay("B+ -> K+ X Xbar", "three-body through off-shell H1 and H2 (seed 002)", build_kxx, 521),
     ),
     validate=_validate,
+    # every rate carries |kappa_cb|^2 (the h-s-b vertex); the H1 width does not involve kappa_cb
+    rate_scaling=(RateScaling("kappa_cb", 2.0),),
+    symbols={"m_H1": "$m_{H_1}$", "sin_theta": "$\\sin\\theta$", "kappa_cb": "$|\\kappa_{cb}|$", "m_Zp": "$m_{Z'}$",
+             "g_X": "$g_X$", "lambda_PhiX": "$\\lambda_{\\Phi X}$", "m_DM": "$m_X$"},
 )

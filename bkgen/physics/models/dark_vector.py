@@ -37,7 +37,7 @@ from ..inputs import (
     mass,
     particle,
 )
-from .base import Y_VECTOR, Channel, Decay, LineShape, Model, Parameter, kallen, scalar_meson_helicity
+from .base import Y_VECTOR, Channel, Decay, LineShape, Model, Parameter, RateScaling, kallen, scalar_meson_helicity
 from .base import line_width as base_line_width
 
 # (label, pdg of f, electric charge Q, weak isospin T3, colours)
@@ -491,4 +491,8 @@ MODEL = Model(
         Decay("B0 -> K*0 X", "K*0 -> K+ pi-, seed 003 eq. (40), (43)-(45)", build_kstar, 511, amplitude_conjugate=True),
     ),
     validate=_validate,
+    # with g_bs from the card, B -> K(*) X ~ |g_bs|^2 (eq. 42-43) and the X widths do not involve it
+    rate_scaling=(RateScaling("g_bs", 2.0, applies=lambda p: p["g_bs_source"] == "card"),),
+    symbols={"m_X": "$m_X$", "eps": "$\\varepsilon$", "eps_Z": "$\\varepsilon_Z$", "g_D_mu": "$g_D^\\mu$",
+             "g_D_e": "$g_D^e$", "alpha_X": "$\\alpha_X$", "m_DM": "$m_\\psi$", "g_bs": "$|g_{bs}^X|$"},
 )

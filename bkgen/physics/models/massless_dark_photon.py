@@ -33,6 +33,7 @@ from .base import (
     Decay,
     Model,
     Parameter,
+    RateScaling,
     kallen,
     meson_line_shape,
     scalar_meson_helicity,
@@ -264,4 +265,7 @@ MODEL = Model(
         Decay("Bs0 -> phi gamma_D", "real gamma_D, phi -> K+ K- (seed 000 eq. 4.4, 6.7)", build_phi_gamma_d, 531),
     ),
     validate=_validate,
+    # the dipole operator carries 1/Lambda (eq. 2.1; eq. 4.4: Gamma ~ 1/Lambda^2): every rate ~ Lambda^-2
+    rate_scaling=(RateScaling("Lambda_TeV", -2.0),),
+    symbols={"alpha_D": "$\\alpha_D$", "Lambda_TeV": "$\\Lambda$"},
 )

@@ -22,7 +22,7 @@ import numpy as np
 from ...errors import InputError
 from .. import amplitudes, form_factors
 from ..inputs import G_FERMI, KAPPA_CB, PDG_SCALAR_DM, mass
-from .base import Y_SCALAR, Channel, Decay, Model, Parameter, isotropic_pair_weights, scalar_meson_helicity
+from .base import Y_SCALAR, Channel, Decay, Model, Parameter, RateScaling, isotropic_pair_weights, scalar_meson_helicity
 
 
 def v_ew() -> float:
@@ -84,4 +84,7 @@ MODEL = Model(
     ),
     decays=(Decay("B+ -> K+ S S", "three-body through an off-shell h (seed 002)", build, 521),),
     validate=_validate,
+    # B -> K S S ~ (lambda_HS kappa_cb)^2 through the off-shell h
+    rate_scaling=(RateScaling("lambda_HS", 2.0), RateScaling("kappa_cb", 2.0)),
+    symbols={"m_S": "$m_S$", "lambda_HS": "$\\lambda_{HS}$", "kappa_cb": "$|\\kappa_{cb}|$"},
 )
