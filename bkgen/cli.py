@@ -76,7 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("sample", help="ROOT file written by bkgen generate")
     r.add_argument("-o", "--output", required=True, help="output ROOT file")
     r.add_argument("--force", action="store_true", help="overwrite an existing output file")
-    r.add_argument("--no-ff-variations", action="store_true", help="no +-1 sigma form-factor weight branches")
+    r.add_argument("--ff-variations", choices=("eigen", "parameters", "none"), default="eigen",
+                   help="form-factor weight branches: eigen-variations of the published covariances (default), "
+                        "+-1 sigma of each parameter alone (uncorrelated), or none")
+    r.add_argument("--no-ff-variations", action="store_true", help="no form-factor weight branches (= none)")
     _add_set(r)
 
     s = sub.add_parser("scan", help="widths and BRs over a parameter grid (no events)")
@@ -331,7 +334,7 @@ def _cmd_generate(args) -> int:
 def _cmd_reweight(args) -> int:
     from .reweight import reweight_file
 
-    reweight_file(args.sample, args.output, args.set, ff_variations=not args.no_ff_variations,
+    reweight_file(args.sample, args.output, args.set, ff_variations="none" if args.no_ff_variations else args.ff_variations,
                   overwrite=args.force, log=print)
     return 0
 

@@ -15,9 +15,11 @@ angles (cross terms in chi vanish; every |d^1_{lambda sigma}|^2 averages to 1/3)
 
 The event weight to a new parameter point is p_new / p_old (times the event's existing
 weight), so the weights average to one when the new support lies inside the old one;
-Gamma_new / Gamma_old converts to a rate.  Form-factor variations (+-1 sigma of every
-parameter of the form-factor sets the decay uses, taken one at a time, i.e. without the
-published correlations) are written as extra branches ``weight_ff_<parameter>_up/down``.
+Gamma_new / Gamma_old converts to a rate.  Form-factor variations are written as extra
+branches: by default the eigen-variations of the published covariances of the sets the decay
+uses (``weight_ff_eig<k>_up/down``, k counted over the decay; see ``bkgen.ff_uncertainty``);
+optionally +-1 sigma of every parameter taken one at a time, without the correlations
+(``weight_ff_<parameter>_up/down``).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from .config.card import CardError, apply_overrides, parse_axis, parse_override,
 from .generate.decay import DecayPhysics
 from .kernels import cascade as K
 from .kernels.jit import jit
-from .physics import form_factors
+from .ff_uncertainty import eigen_variations, form_factor_override
 
 # ------------------------------------------------------------------ parameter paths
 
@@ -131,21 +133,14 @@ def check_support(old: Density, new: Density, key_hint: str) -> None:
 def form_factor_shift(parameter: str | None = None, sigmas: float = 0.0, used: list | None = None):
     """Within the block, every form-factor set the models request has ``parameter`` shifted by
     ``sigmas`` standard deviations (when the set has that parameter); ``used`` collects the sets."""
-    original = form_factors.get
 
-    def get(*args, **kwargs):
-        ff = original(*args, **kwargs)
-        if used is not None:
-            used.append(ff)
+    def shift(ff):
         if parameter is not None and parameter in ff.parameter_names:
-            ff = ff.varied(sigmas=True, **{parameter: sigmas})
+            return ff.varied(sigmas=True, **{parameter: sigmas})
         return ff
 
-    form_factors.get = get
-    try:
+    with form_factor_override(shift, used):
         yield
-    finally:
-        form_factors.get = original
 
 
 def form_factor_parameters(card: dict) -> list[str]:
@@ -160,12 +155,51 @@ def form_factor_parameters(card: dict) -> list[str]:
     return names
 
 
+#: --ff-variations modes of :func:`reweight_file`
+FF_VARIATION_MODES = ("eigen", "parameters", "none")
+
+
+def form_factor_variations(card: dict, mode: str = "eigen") -> tuple[list, list]:
+    """(branch name, Density) pairs of the form-factor variations of ``mode``, and a description of each.
+
+    ``eigen``: +-1 sigma along each eigen-direction of the published covariances (correlated);
+    ``parameters``: +-1 sigma of each parameter alone (uncorrelated); ``none``: nothing.
+    """
+    if mode not in FF_VARIATION_MODES:
+        raise ValueError(f"ff_variations={mode!r}; allowed: {list(FF_VARIATION_MODES)}")
+    out, about = [], []
+    if mode == "eigen":
+        variations, _ = eigen_variations(card)
+        for v in variations:
+            for tag, sign in (("up", 1.0), ("down", -1.0)):
+                with form_factor_override(v.transform(sign)):
+                    d = Density(card)
+                out.append((f"weight_ff_eig{v.index}_{tag}", d))
+                about.append({"branch": out[-1][0], "set": f"{v.transition} {v.name}", "eigen_index": v.k,
+                              "sign": sign, "sigma": v.sigma, "br": d.br})
+    elif mode == "parameters":
+        for p in form_factor_parameters(card):
+            for tag, sig in (("up", 1.0), ("down", -1.0)):
+                with form_factor_shift(p, sig):
+                    d = Density(card)
+                out.append((f"weight_ff_{p}_{tag}", d))
+                about.append({"branch": out[-1][0], "parameter": p, "sign": sig, "br": d.br})
+    return out, about
+
+
 # ------------------------------------------------------------------ sample reweighting
 
 
-def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_variations: bool = True,
+def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_variations: bool | str = "eigen",
                   overwrite: bool = False, step: int = 1 << 18, log=None) -> dict:
-    """Write ``out``: the events of ``sample`` with weights for the card of ``sample`` plus ``sets``."""
+    """Write ``out``: the events of ``sample`` with weights for the card of ``sample`` plus ``sets``.
+
+    ``ff_variations``: ``"eigen"`` (True), ``"parameters"`` or ``"none"`` (False); see
+    :func:`form_factor_variations`.
+    """
+    mode = {True: "eigen", False: "none"}.get(ff_variations, ff_variations)
+    if mode not in FF_VARIATION_MODES:
+        raise InputError(f"ff_variations={ff_variations!r}; allowed: {list(FF_VARIATION_MODES)}")
     from .config.card import dumps
     from .io.root import COUNTER_BRANCH, RootEventWriter
     from .io.sample import open_sample
@@ -185,12 +219,7 @@ def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_va
     hint = "--set " + " ".join(sets) if sets else "the sample's card"
     old, new = Density(old_card), Density(new_card)
     check_support(old, new, hint)
-    variations = []
-    if ff_variations:
-        for p in form_factor_parameters(new_card):
-            for tag, sig in (("up", 1.0), ("down", -1.0)):
-                with form_factor_shift(p, sig):
-                    variations.append((f"weight_ff_{p}_{tag}", Density(new_card)))
+    variations, about = form_factor_variations(new_card, mode)
     summary = {"events": 0, "sum_w": 0.0, "sum_w2": 0.0}
     import uproot
 
@@ -250,6 +279,7 @@ def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_va
                 "effective_events": summary["sum_w"] ** 2 / summary["sum_w2"] if summary["sum_w2"] else 0.0,
                 "weight": "event weight x p_new/p_old (normalised densities); x br_new/br_old gives the rate",
                 "form_factor_branches": [name for name, _ in variations],
+                "form_factor_variations": {"mode": mode, "branches": about},
             }
             summary.update(info["reweighting"])
             writer.close({"card": dumps(new_card), "run_info": json.dumps(info, indent=1, default=float)})
