@@ -45,6 +45,7 @@ from .base import (
     Model,
     Parameter,
     RateScaling,
+    kallen,  # noqa: F401  (re-exported: tests compute seed 003 eq. 9 with alp.kallen)
     meson_line_shape,
 )
 
