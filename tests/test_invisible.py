@@ -28,7 +28,7 @@ CARDS = Path(__file__).resolve().parents[1] / "cards"
 PURE_INVISIBLE = {
     "sm_Knunu", "sm_Kstar0nunu", "dark_photon_KQQ_benchmark", "dark_photon_KQQ_massless",
     "dark_photon_Kstar0_gammaD", "dark_photon_phi_gammaD", "dark_higgs_KH1", "dark_higgs_KXX_offshell",
-    "singlet_scalar_KSS",
+    "singlet_scalar_KSS", "eft_nunu_scalar_Knunu", "eft_chi_Kchichi", "eft_phi_Kphiphi", "eft_X_KXX",
 }
 #: coarse q2 bins: the per-card check needs totals only
 COARSE = np.array([0.0, 6.0, 12.0, 18.0, 23.0])

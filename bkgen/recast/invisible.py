@@ -32,9 +32,9 @@ N_LOG, N_LIN, M_LOG_MIN = 128, 128, 1e-4
 def final_state_invisible(ch) -> bool:
     """True if every final state of ``ch`` other than the meson (and its decay products) is invisible.
 
-    The one place that decides invisibility from a channel (from its final-state PDG codes)."""
-    states = ch.y_daughters if ch.y_daughters is not None else (ch.y,)
-    return all(abs(int(s)) in INVISIBLE_PDG for s in states)
+    The one place the recast decides invisibility of a channel: the model's typed declaration
+    (:attr:`bkgen.physics.models.base.Channel.invisible`)."""
+    return bool(ch.invisible)
 
 
 def long_lived(ch) -> bool:
