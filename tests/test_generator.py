@@ -351,7 +351,7 @@ def test_chunking_does_not_change_events():
 def test_b_polar_angle_in_cm_frame():
     # With a fixed seed the outcome is deterministic; for a random seed a correct
     # generator fails this test with probability 1e-3 (the p-value threshold).
-    card, _, part, _ = sample("sm_Knunu", 20000, 2024)
+    card, _, part, _ = sample("sm_Knunu", 20000, 2024, ('beam.preset="design"',))
     mom = p4(part)
     ups, b = mom[:, 0], mom[:, 1]
     ha = 0.5 * 0.083

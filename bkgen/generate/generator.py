@@ -52,6 +52,8 @@ PARTICLE_BRANCHES = {
     "vy": np.float64,
     "vz": np.float64,
     "t": np.float64,
+    "invisible": np.int8,  # 1: final-state neutrino or dark-sector state (inputs.INVISIBLE)
+    "from_signal_B": np.int8,  # 1: a decay product (any generation) of the signal B
 }
 
 
@@ -94,11 +96,16 @@ class Generator:
         self.lab = self._lab_vector()
         charge = card.process.charge
         flip = self.decay.amplitude_conjugate
+        # the kernel's parity flag is relative to the amplitudes' decay; the `conjugate` branch is
+        # relative to the decay named in the card (1 = its CP conjugate) for every model
         self.conj_mode = {"both": 2, "as_named": 1 if flip else 0, "conjugate": 0 if flip else 1}[charge]
+        self.conj_mode |= 4 if flip else 0
         self.record = RecordLayout.build(self.channels, card.beam.frame, card.beam.resonance, bs_mix=self.bs_mix)
         self._rec_slots = np.asarray(self.record.slots, dtype=np.int64)
         self._rec_vertex = np.asarray(self.record.vertex, dtype=np.int64)
-        self._rec_pdg_conj = self.record.pdg_conjugate
+        # PDG codes of the named decay (conjugate = 0) and of its CP conjugate (conjugate = 1)
+        self._rec_pdg_named, self._rec_pdg_conj = ((self.record.pdg_conjugate, self.record.pdg) if flip
+                                                   else (self.record.pdg, self.record.pdg_conjugate))
         # per-event extension the decay asks for (Decay.extension), e.g. displaced long-lived decays
         self.extension = _extension(self)
 
@@ -180,7 +187,8 @@ class Generator:
     @staticmethod
     def raw_buffers(n_events: int) -> dict:
         """Kernel output arrays for up to ``n_events`` events, for reuse across calls of generate_range."""
-        return {"p4": np.empty((n_events, K.N_SLOTS, 4)), "vtx": np.empty((n_events, K.N_VERTICES, 4)),
+        # zeros: slots a card does not use (e.g. the B_s* of the production mix) stay zero
+        return {"p4": np.zeros((n_events, K.N_SLOTS, 4)), "vtx": np.empty((n_events, K.N_VERTICES, 4)),
                 "obs": np.empty((n_events, K.N_OBS))}
 
     def generate_range(self, seed: int, first_block: int, n_blocks: int, n_events: int, out: dict | None = None,
@@ -228,7 +236,7 @@ class Generator:
         ``[:, :n]`` of a larger buffer is not contiguous, and would compile a second specialisation of
         the kernels the first time a chunk is shorter than its buffer."""
         mass_kind, mass_tab = self._masses()
-        return (_OBS_COLS, mass_kind, mass_tab, self._rec_slots, self._rec_vertex, self.record.pdg,
+        return (_OBS_COLS, mass_kind, mass_tab, self._rec_slots, self._rec_vertex, self._rec_pdg_named,
                 self._rec_pdg_conj, out["mom"], out["vert"], out["pdg"][:n], out["scal"], out["channel"][:n],
                 out["conj"][:n])
 
@@ -303,7 +311,26 @@ class Generator:
             particles = {key: np.ascontiguousarray(v[keep]) for key, v in particles.items()}
         if self.extension is not None:  # Decay.extension: extra branches, in place on this chunk
             self.extension.apply(scalars, particles, seed)
+        self._flags(particles)
         return scalars, particles
+
+    def _flags(self, particles: dict) -> None:
+        """Per-particle flags from the final record: ``invisible`` (status 1 and a code of
+        inputs.INVISIBLE) and ``from_signal_B`` (descends from the signal B: the record entry of the
+        decaying B and every later entry whose mother chain reaches it)."""
+        pdg, status = particles["pdg"], particles["status"]
+        particles["invisible"] = ((status == 1) & np.isin(np.abs(pdg), list(inputs.INVISIBLE))).astype(np.int8)
+        particles["from_signal_B"] = np.broadcast_to(self._from_signal_b, pdg.shape)
+
+    @property
+    def _from_signal_b(self) -> np.ndarray:
+        """Per record entry: 1 if it descends from the signal B (the layout fixes the B's descendants)."""
+        mothers = self.record.mothers
+        b = self.record.slots.index(K.SLOT_B)
+        flag = np.zeros(len(mothers), dtype=np.int8)
+        for j, m in enumerate(mothers):
+            flag[j] = 1 if m >= 0 and (m == b or flag[m]) else 0
+        return flag
 
     def _apply_bs_mix(self, mode, mother, status, pdg, mom):
         """Per-event record of the B_s production mix: a B_s* that was not produced (and its photon)

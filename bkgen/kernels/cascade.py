@@ -298,7 +298,11 @@ def generate_one_block(
     st, n, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf, ft_prob, ft_alias,
     t_nodes, hel, pw, lab, p4, vtx, obs,
 ):
-    """Fill n events into p4[:n], vtx[:n], obs[:n]; returns (angular trials, overweights)."""
+    """Fill n events into p4[:n], vtx[:n], obs[:n]; returns (angular trials, overweights).
+
+    conj_mode & 3: 0 the amplitudes' decay, 1 its CP conjugate (parity on all momenta), 2 either with
+    probability 1/2; conj_mode >> 2 = 1 when the amplitudes describe the CP conjugate of the decay
+    named in the card, so that obs[:, O_CONJ] = 1 always means the conjugate of the named decay."""
     n_ch = ch_cum.shape[0]
     n_x = mx_pdf.shape[1]
     n_t = ft_pdf.shape[2]
@@ -411,9 +415,9 @@ def generate_one_block(
         e1x, e1y, e1z, e2x, e2y, e2z = orthonormal_frame(nx_, ny_, nz_)
         pst, em, ey = two_body_rest_frame(m_parent, inv_m_parent, m_m, m_y)
         conj = 0
-        if conj_mode == 1:
+        if conj_mode & 3 == 1:
             conj = 1
-        elif conj_mode == 2:
+        elif conj_mode & 3 == 2:
             conj = 1 if uniform(st) < 0.5 else 0
         # CP: parity on every three-momentum (labels are conjugated by the caller); all momenta below
         # are linear in (n, e1, e2), and boosts commute with parity, so flipping the frame flips every
@@ -463,7 +467,7 @@ def generate_one_block(
         else:
             obs[i, O_CHI] = 0.0
         obs[i, O_CHANNEL] = c
-        obs[i, O_CONJ] = conj
+        obs[i, O_CONJ] = conj ^ (conj_mode >> 2)  # relative to the decay named in the card
         obs[i, O_EMISS] = ey
         for k in range(N_VERTICES):
             for l in range(4):

@@ -41,6 +41,11 @@ PDG_SCALAR_MEDIATOR = 54  #: scalar mediator (seed 002: dark Higgs H1), a real f
 PDG_ALP = 54  #: axion-like particle a (seed 003 sec. II), a real (pseudo)scalar mediator
 PDG_VECTOR_DM = 53  #: vector dark matter X (He-Ma-Valencia arXiv:2309.12741 operators, model eft)
 
+#: codes of particles that leave no signal in a detector when they are in the final state: neutrinos
+#: and the dark-sector states of the PDG Monte Carlo block 51-55 (a mediator that decays in the record
+#: has status 2 and is not counted; its daughters are)
+INVISIBLE = frozenset({12, 14, 16, 51, 52, 53, 54, 55})
+
 #: self-conjugate codes used in the event record (charge conjugation keeps them)
 SELF_CONJUGATE = frozenset({21, 22, 23, 111, 113, 130, 221, 223, 310, 333, 300553, 9000553, PDG_DARK_PHOTON,
                             PDG_SCALAR_MEDIATOR})
