@@ -26,6 +26,7 @@ import tomli_w
 
 from ..detector import geometry as _geometry
 from ..detector.resolution import SIGMA_PT_A, SIGMA_PT_B
+from ..physics import beams as _beams
 from ..physics import inputs
 from ..errors import InputError
 from ..physics.models import get as get_model
@@ -46,15 +47,19 @@ SCHEMA = {
         "decay": ("str", None, None),
         "charge": ("str", "both", ("both", "as_named", "conjugate")),
     },
+    # E_HER, E_LER and resonance default to the values of the preset (inputs.BEAM_PRESETS)
     "beam": {
-        "frame": ("str", "lab", ("lab", "B_rest")),
+        "preset": ("str", inputs.DEFAULT_BEAM_PRESET, tuple(inputs.BEAM_PRESETS)),
+        "frame": ("str", "lab", ("lab", "cms", "B_rest")),
         "E_HER": ("float", inputs.E_HER, _num(0.0, 100.0, True)),
         "E_LER": ("float", inputs.E_LER, _num(0.0, 100.0, True)),
         "crossing_angle": ("float", inputs.CROSSING_ANGLE, _num(0.0, 0.5)),
         "energy_spread": ("bool", False, None),
         "sigma_E_HER": ("float", inputs.SIGMA_E_HER, _num(0.0, 1.0)),
         "sigma_E_LER": ("float", inputs.SIGMA_E_LER, _num(0.0, 1.0)),
-        "resonance": ("int", 300553, (300553, 9000553)),
+        "vertex_smearing": ("bool", False, None),  # interaction point from the SuperKEKB beam spot (lab only)
+        "bs_production": ("str", "mix", ("mix", "BsBs")),  # B_s pairs: Upsilon(5S) B_s(*) mix, or B_s Bbar_s only
+        "resonance": ("int", 300553, tuple(sorted({v[2] for v in inputs.BEAM_PRESETS.values()}))),
     },
     "generation": {
         "events": ("int", 10000, (1, 10**12)),
@@ -124,13 +129,16 @@ class ProcessSection(_Section):
 
 @dataclass(frozen=True)
 class BeamSection(_Section):
-    frame: str  # "lab" or "B_rest"
+    preset: str  # basf2 beam-parameter preset (inputs.BEAM_PRESETS)
+    frame: str  # "lab", "cms" or "B_rest"
     E_HER: float  # GeV, e-
     E_LER: float  # GeV, e+
     crossing_angle: float  # rad
     energy_spread: bool
     sigma_E_HER: float  # GeV
     sigma_E_LER: float  # GeV
+    vertex_smearing: bool  # interaction point from the beam spot (lab only)
+    bs_production: str  # "mix" or "BsBs"
     resonance: int  # PDG code of the e+e- resonance
 
 
@@ -510,7 +518,8 @@ def resolve(raw: dict) -> Card:
     except InputError as exc:
         raise CardError(str(exc)) from None
     card["model"] = _model_section(model, raw.get("model", {}))
-    for section in ("beam", "generation", "output", "detector", "displacement"):
+    card["beam"] = _check_section("beam", raw.get("beam", {}), _beam_schema(raw.get("beam", {})))
+    for section in ("generation", "output", "detector", "displacement"):
         card[section] = _check_section(section, raw.get(section, {}), SCHEMA[section])
     try:
         _geometry.from_card(card["displacement"])
@@ -535,20 +544,34 @@ def resolve(raw: dict) -> Card:
     return _typed(card)
 
 
+def _beam_schema(given) -> dict:
+    """The [beam] schema with E_HER, E_LER and resonance defaulting to the named preset's values."""
+    schema = dict(SCHEMA["beam"])
+    preset = given.get("preset", inputs.DEFAULT_BEAM_PRESET) if isinstance(given, dict) else None
+    if isinstance(preset, str) and preset in inputs.BEAM_PRESETS:
+        e_her, e_ler, resonance = inputs.BEAM_PRESETS[preset]
+        for key, value in (("E_HER", e_her), ("E_LER", e_ler), ("resonance", resonance)):
+            kind, _, constraint = schema[key]
+            schema[key] = (kind, value, constraint)
+    return schema
+
+
 def _check_beam(card: dict, parent: int) -> None:  # card: the plain sections being resolved
     b = card["beam"]
-    if b["frame"] != "lab":
+    if b["vertex_smearing"] and b["frame"] != "lab":
+        raise CardError(f"beam.vertex_smearing = true with beam.frame = {b['frame']!r}: allowed only with "
+                        "beam.frame = 'lab' (the beam spot is a lab-frame object; in 'cms' the simulation smears it)")
+    if b["frame"] == "B_rest":
         return
-    ha = 0.5 * b["crossing_angle"]
-    me = inputs.mass(11)
-    ph = math.sqrt(max(b["E_HER"] ** 2 - me**2, 0.0))
-    pl = math.sqrt(max(b["E_LER"] ** 2 - me**2, 0.0))
-    e = b["E_HER"] + b["E_LER"]
-    px = (ph + pl) * math.sin(ha)
-    pz = (ph - pl) * math.cos(ha)
-    w = math.sqrt(max(e * e - px * px - pz * pz, 0.0))
+    w = _beams.from_card(b)["sqrt_s"]
     m_b = inputs.mass(parent)
-    if w <= 2 * m_b * (1.0 + 1e-9):  # same margin as the production loop in kernels/cascade.py:_to_lab
+    if abs(parent) == 531 and b["bs_production"] == "mix":
+        m_star = inputs.mass(inputs.PDG_BS_STAR)
+        if w <= 2 * m_star * (1.0 + 1e-9):
+            raise CardError(
+                f"beam.E_HER = {b['E_HER']:g}, beam.E_LER = {b['E_LER']:g} give sqrt(s) = {w:.4f} GeV; allowed with "
+                f"beam.bs_production = 'mix': sqrt(s) > 2 m(B_s*) = {2 * m_star:.4f} GeV (or bs_production = 'BsBs')")
+    if w <= 2 * m_b * (1.0 + 1e-9):  # same margin as the production loop in kernels/cascade.py:_beam_frame
         raise CardError(
             f"beam.E_HER = {b['E_HER']:g}, beam.E_LER = {b['E_LER']:g} give sqrt(s) = {w:.4f} GeV; "
             f"allowed: sqrt(s) > 2 m({inputs.particle(parent).name}) = {2 * m_b:.4f} GeV"

@@ -24,8 +24,11 @@ class DetectorLevel:
 
     def __init__(self, card: dict, channels):
         self.det = card["detector"]
-        self.lab = card["beam"]["frame"] == "lab"
+        frame = card["beam"]["frame"]
+        self.lab = frame != "B_rest"  # lab or CMS: the record has the e+e- system
         self.p_beams = beam_four_momentum(card["beam"])
+        if frame == "cms":  # nominal e+e- system at rest
+            self.p_beams = np.array([math.sqrt(minkowski_dot(self.p_beams, self.p_beams)), 0.0, 0.0, 0.0])
         self.sqrt_s = math.sqrt(minkowski_dot(self.p_beams, self.p_beams))
         ch0 = channels[0]
         self.meson_daughters = ch0.meson_daughters is not None

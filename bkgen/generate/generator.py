@@ -18,7 +18,7 @@ from ..kernels import cascade as K
 from ..kernels import record as R
 from ..kernels.rng import block_states
 from ..config.card import Card, resolve
-from ..physics import inputs
+from ..physics import beams, inputs
 from ..physics.models.base import Channel
 from .decay import ChannelInfo, DecayPhysics  # noqa: F401 (ChannelInfo re-exported)
 from .layout import STATUS_DECAYED, STATUS_FINAL, RecordLayout  # noqa: F401 (re-exported)
@@ -52,6 +52,8 @@ PARTICLE_BRANCHES = {
     "vy": np.float64,
     "vz": np.float64,
     "t": np.float64,
+    "invisible": np.int8,  # 1: final-state neutrino or dark-sector state (inputs.INVISIBLE)
+    "from_signal_B": np.int8,  # 1: a decay product (any generation) of the signal B
 }
 
 
@@ -94,11 +96,16 @@ class Generator:
         self.lab = self._lab_vector()
         charge = card.process.charge
         flip = self.decay.amplitude_conjugate
+        # the kernel's parity flag is relative to the amplitudes' decay; the `conjugate` branch is
+        # relative to the decay named in the card (1 = its CP conjugate) for every model
         self.conj_mode = {"both": 2, "as_named": 1 if flip else 0, "conjugate": 0 if flip else 1}[charge]
-        self.record = RecordLayout.build(self.channels, card.beam.frame, card.beam.resonance)
+        self.conj_mode |= 4 if flip else 0
+        self.record = RecordLayout.build(self.channels, card.beam.frame, card.beam.resonance, bs_mix=self.bs_mix)
         self._rec_slots = np.asarray(self.record.slots, dtype=np.int64)
         self._rec_vertex = np.asarray(self.record.vertex, dtype=np.int64)
-        self._rec_pdg_conj = self.record.pdg_conjugate
+        # PDG codes of the named decay (conjugate = 0) and of its CP conjugate (conjugate = 1)
+        self._rec_pdg_named, self._rec_pdg_conj = ((self.record.pdg_conjugate, self.record.pdg) if flip
+                                                   else (self.record.pdg, self.record.pdg_conjugate))
         # per-event extension the decay asks for (Decay.extension), e.g. displaced long-lived decays
         self.extension = _extension(self)
 
@@ -117,7 +124,8 @@ class Generator:
     def _masses(self):
         """(mass kind, mass table) of the record entries (kernels.record.mass_layout)."""
         if self._mass_layout is None:
-            self._mass_layout = R.mass_layout(self._rec_slots, self.tables.cpar, self.channels[0].m_parent)
+            self._mass_layout = R.mass_layout(self._rec_slots, self.tables.cpar, self.channels[0].m_parent,
+                                                 inputs.mass(inputs.PDG_BS_STAR) if self.bs_mix else 0.0)
         return self._mass_layout
 
     # -- summary ------------------------------------------------------------
@@ -140,10 +148,16 @@ class Generator:
         return out
 
     # -- set-up -------------------------------------------------------------
+    @property
+    def bs_mix(self) -> bool:
+        """True when the record carries the Upsilon(5S) -> B_s(*) Bbar_s(*) production mix."""
+        b = self.card.beam
+        return abs(self.parent) == 531 and b.frame != "B_rest" and b.bs_production == "mix"
+
     def _lab_vector(self) -> np.ndarray:
         b = self.card.beam
         lab = np.zeros(K.N_LAB_PARAMS)
-        lab[K.L_FRAME] = 1.0 if b.frame == "lab" else 0.0
+        lab[K.L_FRAME] = {"lab": K.FRAME_LAB, "cms": K.FRAME_CMS, "B_rest": K.FRAME_B_REST}[b.frame]
         lab[K.L_E_HER] = b.E_HER
         lab[K.L_E_LER] = b.E_LER
         lab[K.L_HALF_ANGLE] = 0.5 * b.crossing_angle
@@ -153,6 +167,17 @@ class Generator:
         lab[K.L_M_E] = inputs.mass(11)
         lab[K.L_TAU_B] = inputs.particle(self.parent).tau
         lab[K.L_C] = inputs.C_MM_PER_NS
+        if b.vertex_smearing:
+            lab[K.L_SMEAR] = 1.0
+            chol = np.linalg.cholesky(beams.beamspot_covariance(b.crossing_angle))
+            lab[K.L_SPOT:K.L_SPOT + 6] = chol[np.tril_indices(3)]
+        if self.bs_mix:
+            f = inputs.BS_PAIR_FRACTIONS
+            total = sum(f.values())
+            lab[K.L_MIX] = 1.0
+            lab[K.L_F_VV] = f["Bs*Bs*"] / total
+            lab[K.L_F_VP] = f["Bs*Bs"] / total
+            lab[K.L_M_STAR] = inputs.mass(inputs.PDG_BS_STAR)
         return lab
 
     # -- generation -----------------------------------------------------------
@@ -162,7 +187,8 @@ class Generator:
     @staticmethod
     def raw_buffers(n_events: int) -> dict:
         """Kernel output arrays for up to ``n_events`` events, for reuse across calls of generate_range."""
-        return {"p4": np.empty((n_events, K.N_SLOTS, 4)), "vtx": np.empty((n_events, 2, 4)),
+        # zeros: slots a card does not use (e.g. the B_s* of the production mix) stay zero
+        return {"p4": np.zeros((n_events, K.N_SLOTS, 4)), "vtx": np.empty((n_events, K.N_VERTICES, 4)),
                 "obs": np.empty((n_events, K.N_OBS))}
 
     def generate_range(self, seed: int, first_block: int, n_blocks: int, n_events: int, out: dict | None = None,
@@ -210,7 +236,7 @@ class Generator:
         ``[:, :n]`` of a larger buffer is not contiguous, and would compile a second specialisation of
         the kernels the first time a chunk is shorter than its buffer."""
         mass_kind, mass_tab = self._masses()
-        return (_OBS_COLS, mass_kind, mass_tab, self._rec_slots, self._rec_vertex, self.record.pdg,
+        return (_OBS_COLS, mass_kind, mass_tab, self._rec_slots, self._rec_vertex, self._rec_pdg_named,
                 self._rec_pdg_conj, out["mom"], out["vert"], out["pdg"][:n], out["scal"], out["channel"][:n],
                 out["conj"][:n])
 
@@ -254,10 +280,14 @@ class Generator:
             "channel": channel,
             "conjugate": conj,
         }
+        mother = np.broadcast_to(np.asarray(rec.mothers, dtype=np.int32), (n, k))
+        status = np.broadcast_to(np.asarray(rec.status, dtype=np.int8), (n, k))
+        if self.bs_mix:
+            mother, status = self._apply_bs_mix(obs[:, K.O_PROD].astype(np.int64), mother, status, pdg, mom)
         particles = {
             "pdg": pdg,
-            "mother": np.broadcast_to(np.asarray(rec.mothers, dtype=np.int32), (n, k)),
-            "status": np.broadcast_to(np.asarray(rec.status, dtype=np.int8), (n, k)),
+            "mother": mother,
+            "status": status,
             "E": mom[0],
             "px": mom[1],
             "py": mom[2],
@@ -281,7 +311,42 @@ class Generator:
             particles = {key: np.ascontiguousarray(v[keep]) for key, v in particles.items()}
         if self.extension is not None:  # Decay.extension: extra branches, in place on this chunk
             self.extension.apply(scalars, particles, seed)
+        self._flags(particles)
         return scalars, particles
+
+    def _flags(self, particles: dict) -> None:
+        """Per-particle flags from the final record: ``invisible`` (status 1 and a code of
+        inputs.INVISIBLE) and ``from_signal_B`` (descends from the signal B: the record entry of the
+        decaying B and every later entry whose mother chain reaches it)."""
+        pdg, status = particles["pdg"], particles["status"]
+        particles["invisible"] = ((status == 1) & np.isin(np.abs(pdg), list(inputs.INVISIBLE))).astype(np.int8)
+        particles["from_signal_B"] = np.broadcast_to(self._from_signal_b, pdg.shape)
+
+    @property
+    def _from_signal_b(self) -> np.ndarray:
+        """Per record entry: 1 if it descends from the signal B (the layout fixes the B's descendants)."""
+        mothers = self.record.mothers
+        b = self.record.slots.index(K.SLOT_B)
+        flag = np.zeros(len(mothers), dtype=np.int8)
+        for j, m in enumerate(mothers):
+            flag[j] = 1 if m >= 0 and (m == b or flag[m]) else 0
+        return flag
+
+    def _apply_bs_mix(self, mode, mother, status, pdg, mom):
+        """Per-event record of the B_s production mix: a B_s* that was not produced (and its photon)
+        becomes a null entry (status 0, PDG 0, mother -1, zero four-momentum and mass), and the B_s
+        then has the e+e- system as mother. Returns new (mother, status) arrays; pdg and mom in place."""
+        mother = np.array(mother)
+        status = np.array(status)
+        for bit, (star, gamma, b) in ((1, (1, 2, 3)), (2, (4, 5, 6))):
+            absent = (mode & bit) == 0
+            for j in (star, gamma):
+                status[absent, j] = 0
+                pdg[absent, j] = 0
+                mother[absent, j] = -1
+                mom[:, absent, j] = 0.0
+            mother[absent, b] = 0
+        return mother, status
 
     def branch_types(self) -> tuple[dict, dict]:
         """(scalar, particle) branch dtypes of this run's output (``output.precision`` applied)."""
@@ -337,9 +402,10 @@ class Generator:
             },
             "frame": self.card.beam.frame,
             "record": {
-                "status": {"1": "final state", "2": "decayed"},
+                "status": {"0": "null entry (not produced in this event)", "1": "final state", "2": "decayed"},
                 "mother": "index of the mother in this event's record, -1 for none",
-                "vertex": "production vertex vx, vy, vz [mm], t [ns]; origin = e+e- interaction point",
+                "vertex": "production vertex vx, vy, vz [mm], t [ns]; origin = nominal e+e- interaction point "
+                          "(the interaction point itself is drawn from the beam spot with beam.vertex_smearing)",
                 "pdg_new_states": {"52": "dark fermion Q", "55": "dark photon gamma_D"},
             },
             **self.summary(),

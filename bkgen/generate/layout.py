@@ -5,7 +5,10 @@ A record is a fixed number of leading entries, the same for every event of a run
 adds per event (hadronisation of a parton pair). The fixed entries follow from the frame and the
 channels' common :class:`~bkgen.physics.models.base.Topology`:
 
-    lab frame:  resonance, B, Bbar, M (m1 m2), Y, y1 y2
+    lab, CMS:   resonance, B, Bbar, M (m1 m2), Y, y1 y2
+    B_s mix:    resonance, B_s*, gamma, B, B_s*bar, gamma, Bbar, M ... (lab and CMS frames of a B_s
+                decay with the Upsilon(5S) production mix: an entry of a B_s* the event does not have is
+                null, status 0, set per event by the generator)
     B rest:     B, M (m1 m2), Y, y1 y2
 
 (M's daughters only when the meson decays in the record, Y only when it is a particle written to
@@ -24,8 +27,9 @@ from ..physics import inputs
 from ..physics.models.base import Channel, Topology
 
 STATUS_FINAL, STATUS_DECAYED = 1, 2
-#: production vertex of an entry: the e+e- interaction point, the B decay vertex, the Y decay vertex
-VERTEX_ORIGIN, VERTEX_B, VERTEX_Y = -1, 0, 1
+#: production vertex of an entry: the e+e- interaction point (origin, or drawn from the beam spot),
+#: the B decay vertex, the Y decay vertex (rows of the kernel's vertex output)
+VERTEX_ORIGIN, VERTEX_B, VERTEX_Y = K.V_IP, K.V_B, K.V_Y
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,7 @@ class RecordLayout:
     """Fixed leading entries of every event of a run, their PDG codes per channel (as named and
     charge-conjugated) and the declared variable-length block."""
 
-    frame: str  # "lab" or "B_rest"
+    frame: str  # "lab", "cms" or "B_rest"
     topology: Topology
     entries: tuple[Entry, ...]
     pdg: np.ndarray  # (n_channels, n_fixed) int32, as the amplitudes describe the decay
@@ -64,11 +68,12 @@ class RecordLayout:
     variable: VariableBlock = field(default_factory=VariableBlock)
 
     @classmethod
-    def build(cls, channels: list[Channel], frame: str, resonance: int) -> RecordLayout:
-        """The layout of ``channels`` in ``frame``; ValueError naming the first channel whose
-        topology differs from the first channel's (it would not fit the fixed entries)."""
-        if frame not in ("lab", "B_rest"):
-            raise ValueError(f"beam.frame = {frame!r}; allowed: 'lab', 'B_rest'")
+    def build(cls, channels: list[Channel], frame: str, resonance: int, bs_mix: bool = False) -> RecordLayout:
+        """The layout of ``channels`` in ``frame`` (with the B_s production mix entries if ``bs_mix``);
+        ValueError naming the first channel whose topology differs from the first channel's (it would
+        not fit the fixed entries)."""
+        if frame not in ("lab", "cms", "B_rest"):
+            raise ValueError(f"beam.frame = {frame!r}; allowed: 'lab', 'cms', 'B_rest'")
         ch0 = channels[0]
         topo = ch0.topology
         for ch in channels[1:]:
@@ -83,7 +88,18 @@ class RecordLayout:
             rows.append(pdg_of)
             return len(entries) - 1
 
-        if frame == "lab":
+        if frame != "B_rest" and bs_mix:
+            star = inputs.PDG_BS_STAR
+            ups = add("resonance", K.SLOT_UPS, -1, STATUS_DECAYED, VERTEX_ORIGIN, lambda c: resonance)
+            s_sig = add("B_star", K.SLOT_STAR_SIG, ups, STATUS_DECAYED, VERTEX_ORIGIN,
+                        lambda c: int(np.sign(c.parent)) * star)
+            add("B_star_gamma", K.SLOT_GAMMA_SIG, s_sig, STATUS_FINAL, VERTEX_ORIGIN, lambda c: 22)
+            b = add("B", K.SLOT_B, s_sig, STATUS_DECAYED, VERTEX_ORIGIN, lambda c: c.parent)
+            s_comp = add("Bbar_star", K.SLOT_STAR_COMP, ups, STATUS_DECAYED, VERTEX_ORIGIN,
+                         lambda c: -int(np.sign(c.parent)) * star)
+            add("Bbar_star_gamma", K.SLOT_GAMMA_COMP, s_comp, STATUS_FINAL, VERTEX_ORIGIN, lambda c: 22)
+            add("Bbar", K.SLOT_BBAR, s_comp, STATUS_FINAL, VERTEX_ORIGIN, lambda c: -c.parent)
+        elif frame != "B_rest":
             ups = add("resonance", K.SLOT_UPS, -1, STATUS_DECAYED, VERTEX_ORIGIN, lambda c: resonance)
             b = add("B", K.SLOT_B, ups, STATUS_DECAYED, VERTEX_ORIGIN, lambda c: c.parent)
             add("Bbar", K.SLOT_BBAR, ups, STATUS_FINAL, VERTEX_ORIGIN, lambda c: -c.parent)

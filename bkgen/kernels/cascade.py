@@ -64,7 +64,7 @@ P_Y_M0G0 = 18  # m_Y Gamma_Y of that Breit-Wigner [GeV^2]
 N_CHANNEL_PARAMS = 19
 
 # ---- layout of the lab / beam parameter vector --------------------------------
-L_FRAME = 0  # 1 lab, 0 B rest frame
+L_FRAME = 0  # FRAME_B_REST, FRAME_LAB or FRAME_CMS
 L_E_HER = 1
 L_E_LER = 2
 L_HALF_ANGLE = 3
@@ -74,13 +74,27 @@ L_SIG_LER = 6
 L_M_E = 7
 L_TAU_B = 8  # ns
 L_C = 9  # mm/ns
-N_LAB_PARAMS = 10
+L_SMEAR = 10  # 1: interaction point drawn from the beam spot (lab frame)
+L_SPOT = 11  # 6 entries: lower Cholesky factor of the beam-spot covariance l00 l10 l11 l20 l21 l22 [mm]
+L_MIX = 17  # 1: e+e- -> B_s(*) Bbar_s(*) production mix with B_s* -> B_s gamma
+L_F_VV = 18  # fraction of B_s* Bbar_s*
+L_F_VP = 19  # fraction of B_s* Bbar_s + B_s Bbar_s*
+L_M_STAR = 20  # B_s* mass [GeV]
+N_LAB_PARAMS = 21
+FRAME_B_REST, FRAME_LAB, FRAME_CMS = 0.0, 1.0, 2.0
 
 # ---- output slots ---------------------------------------------------------------
 SLOT_UPS, SLOT_B, SLOT_BBAR, SLOT_M, SLOT_M1, SLOT_M2, SLOT_Y, SLOT_Y1, SLOT_Y2 = range(9)
-N_SLOTS = 9
-O_Q2, O_MM, O_COS_M, O_COS_Y, O_CHI, O_CHANNEL, O_CONJ, O_EMISS = range(8)
-N_OBS = 8
+# production mix: the B_s* of the signal side and its photon, those of the companion side
+SLOT_STAR_SIG, SLOT_GAMMA_SIG, SLOT_STAR_COMP, SLOT_GAMMA_COMP = range(9, 13)
+N_SLOTS = 13
+O_Q2, O_MM, O_COS_M, O_COS_Y, O_CHI, O_CHANNEL, O_CONJ, O_EMISS, O_PROD = range(9)
+N_OBS = 9
+#: production modes (obs column O_PROD): which side comes from a B_s* (bit 0 signal, bit 1 companion)
+PROD_PAIR, PROD_STAR_SIG, PROD_STAR_COMP, PROD_STAR_BOTH = range(4)
+#: vertex rows of the kernel output: B decay, Y decay, interaction point
+V_B, V_Y, V_IP = range(3)
+N_VERTICES = 3
 
 _SQRT_HALF = np.sqrt(0.5)
 
@@ -284,13 +298,17 @@ def generate_one_block(
     st, n, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf, ft_prob, ft_alias,
     t_nodes, hel, pw, lab, p4, vtx, obs,
 ):
-    """Fill n events into p4[:n], vtx[:n], obs[:n]; returns (angular trials, overweights)."""
+    """Fill n events into p4[:n], vtx[:n], obs[:n]; returns (angular trials, overweights).
+
+    conj_mode & 3: 0 the amplitudes' decay, 1 its CP conjugate (parity on all momenta), 2 either with
+    probability 1/2; conj_mode >> 2 = 1 when the amplitudes describe the CP conjugate of the decay
+    named in the card, so that obs[:, O_CONJ] = 1 always means the conjugate of the named decay."""
     n_ch = ch_cum.shape[0]
     n_x = mx_pdf.shape[1]
     n_t = ft_pdf.shape[2]
     frame = np.empty(N_FRAME)
     inv_m_parent = 1.0 / m_parent
-    in_lab = lab[L_FRAME] > 0.0
+    in_lab = lab[L_FRAME] != FRAME_B_REST  # lab or CMS: the e+e- production is generated
     fixed_beams = lab[L_SPREAD] <= 0.0
     if in_lab and fixed_beams:
         _beam_frame(st, m_parent, lab, frame)
@@ -397,9 +415,9 @@ def generate_one_block(
         e1x, e1y, e1z, e2x, e2y, e2z = orthonormal_frame(nx_, ny_, nz_)
         pst, em, ey = two_body_rest_frame(m_parent, inv_m_parent, m_m, m_y)
         conj = 0
-        if conj_mode == 1:
+        if conj_mode & 3 == 1:
             conj = 1
-        elif conj_mode == 2:
+        elif conj_mode & 3 == 2:
             conj = 1 if uniform(st) < 0.5 else 0
         # CP: parity on every three-momentum (labels are conjugated by the caller); all momenta below
         # are linear in (n, e1, e2), and boosts commute with parity, so flipping the frame flips every
@@ -449,15 +467,16 @@ def generate_one_block(
         else:
             obs[i, O_CHI] = 0.0
         obs[i, O_CHANNEL] = c
-        obs[i, O_CONJ] = conj
+        obs[i, O_CONJ] = conj ^ (conj_mode >> 2)  # relative to the decay named in the card
         obs[i, O_EMISS] = ey
-        for k in range(2):
+        for k in range(N_VERTICES):
             for l in range(4):
                 vtx[i, k, l] = 0.0
+        obs[i, O_PROD] = PROD_PAIR
         if in_lab:
             if not fixed_beams:
                 _beam_frame(st, m_parent, lab, frame)
-            _to_lab(st, m_parent, lab, frame, p4, vtx, i)
+            _to_lab(st, m_parent, lab, frame, p4, vtx, obs, i)
         else:
             for k in (SLOT_UPS, SLOT_BBAR):
                 for l in range(4):
@@ -468,28 +487,31 @@ def generate_one_block(
             p4[i, SLOT_B, 3] = 0.0
         # Y decay vertex: B decay vertex + beta*gamma*c*tau along Y
         if lam_y > 0.0 and m_y > 0.0:
-            vtx[i, 1, 0] = vtx[i, 0, 0] + p4[i, SLOT_Y, 1] / m_y * lam_y
-            vtx[i, 1, 1] = vtx[i, 0, 1] + p4[i, SLOT_Y, 2] / m_y * lam_y
-            vtx[i, 1, 2] = vtx[i, 0, 2] + p4[i, SLOT_Y, 3] / m_y * lam_y
-            vtx[i, 1, 3] = vtx[i, 0, 3] + p4[i, SLOT_Y, 0] / m_y * lam_y / lab[L_C]
+            vtx[i, V_Y, 0] = vtx[i, V_B, 0] + p4[i, SLOT_Y, 1] / m_y * lam_y
+            vtx[i, V_Y, 1] = vtx[i, V_B, 1] + p4[i, SLOT_Y, 2] / m_y * lam_y
+            vtx[i, V_Y, 2] = vtx[i, V_B, 2] + p4[i, SLOT_Y, 3] / m_y * lam_y
+            vtx[i, V_Y, 3] = vtx[i, V_B, 3] + p4[i, SLOT_Y, 0] / m_y * lam_y / lab[L_C]
         else:
             for l in range(4):
-                vtx[i, 1, l] = vtx[i, 0, l]
+                vtx[i, V_Y, l] = vtx[i, V_B, l]
     return trials, overweight
 
 
 # ---- layout of the beam-frame vector (_beam_frame) --------------------------------
 F_ECM, F_PCX, F_PCZ, F_W, F_AX, F_AY, F_AZ, F_E1X, F_E1Y, F_E1Z, F_E2X, F_E2Y, F_E2Z, F_PB = range(14)
-N_FRAME = 14
+F_ROT = 14  # 9 entries: rotation (row major) from the pure-boost CM frame to basf2's CMS frame
+N_FRAME = 23
 
 
 @jit
 def _beam_frame(st, m_b, lab, frame):
     """The e+e- centre-of-mass system of one collision: CM four-momentum, the beam axis in the CM
-    frame with two unit vectors orthogonal to it, and the B momentum. Called once per block for
+    frame with two unit vectors orthogonal to it, the B momentum, and the rotation that turns the
+    beam axis onto +z (basf2's CMS axes, physics.beams.lab_to_cms). Called once per block for
     fixed beam energies and once per event with energy spread (which draws the beam energies)."""
     m_e = lab[L_M_E]
     ha = lab[L_HALF_ANGLE]
+    m_thr = lab[L_M_STAR] if lab[L_MIX] > 0.0 else m_b  # heaviest pair that can be produced
     while True:
         eh = lab[L_E_HER]
         el = lab[L_E_LER]
@@ -506,7 +528,7 @@ def _beam_frame(st, m_b, lab, frame):
         pcz = hz + lz
         w2 = ecm * ecm - pcx * pcx - pcz * pcz
         w = np.sqrt(w2)
-        if w > 2.0 * m_b * (1.0 + 1e-9):
+        if w > 2.0 * m_thr * (1.0 + 1e-9):
             break
     # beam axis in the CM frame: the e- direction boosted by -P
     a0, ax_, ay_, az_ = boost(eh, hx, 0.0, hz, ecm, -pcx, 0.0, -pcz, w)
@@ -520,39 +542,145 @@ def _beam_frame(st, m_b, lab, frame):
     frame[F_E1X], frame[F_E1Y], frame[F_E1Z] = e1x, e1y, e1z
     frame[F_E2X], frame[F_E2Y], frame[F_E2Z] = e2x, e2y, e2z
     frame[F_PB] = np.sqrt(max(0.25 * w2 - m_b * m_b, 0.0))
+    # rotation by -asin|z x a| about n = (z x a)/|z x a| = (-a_y, a_x, 0)/s (Rodrigues' formula)
+    s = np.sqrt(ax_ * ax_ + ay_ * ay_)
+    for k in range(9):
+        frame[F_ROT + k] = 1.0 if k % 4 == 0 else 0.0
+    if s > 0.0:
+        nx, ny = -ay_ / s, ax_ / s
+        sn, cs = -s, az_  # sin and cos of the rotation angle -asin(s) (az > 0: the e- moves forward)
+        v = 1.0 - cs
+        frame[F_ROT + 0] = cs + nx * nx * v
+        frame[F_ROT + 1] = nx * ny * v
+        frame[F_ROT + 2] = ny * sn
+        frame[F_ROT + 3] = nx * ny * v
+        frame[F_ROT + 4] = cs + ny * ny * v
+        frame[F_ROT + 5] = -nx * sn
+        frame[F_ROT + 6] = -ny * sn
+        frame[F_ROT + 7] = nx * sn
+        frame[F_ROT + 8] = cs
 
 
 @jit
-def _to_lab(st, m_b, lab, frame, p4, vtx, i):
-    """Upsilon(4S) -> B Bbar in the CM system ``frame`` (B polar angle ~ 1 - cos^2 about the
-    beam axis), B flight from its lifetime, boost of the decay products to the lab."""
+def _lab_to_cms(frame, e, x, y, z):
+    """A four-vector (E, p) or (c t, x) from the lab to basf2's CMS frame: boost by -beta, then rotate."""
+    e0, x0, y0, z0 = boost(e, x, y, z, frame[F_ECM], -frame[F_PCX], 0.0, -frame[F_PCZ], frame[F_W])
+    r = F_ROT
+    return (e0, frame[r] * x0 + frame[r + 1] * y0 + frame[r + 2] * z0,
+            frame[r + 3] * x0 + frame[r + 4] * y0 + frame[r + 5] * z0,
+            frame[r + 6] * x0 + frame[r + 7] * y0 + frame[r + 8] * z0)
+
+
+@jit
+def _star_decay(st, p4, i, star, gamma, b, m_star, m_b, e, px, py, pz):
+    """B_s* (CM four-momentum e, p, mass m_star) -> B_s gamma, isotropic in the B_s* rest frame
+    (its polarisation is not modelled): fills slots star, gamma and b with CM four-momenta."""
+    p4[i, star, 0], p4[i, star, 1], p4[i, star, 2], p4[i, star, 3] = e, px, py, pz
+    inv_m = 1.0 / m_star
+    q, eb, eg = two_body_rest_frame(m_star, inv_m, m_b, 0.0)
+    ux, uy, uz = unit_sphere(st)
+    inv_em = 1.0 / (e + m_star)
+    p4[i, b, 0], p4[i, b, 1], p4[i, b, 2], p4[i, b, 3] = boost_inv(
+        eb, q * ux, q * uy, q * uz, e, px, py, pz, inv_m, inv_em)
+    p4[i, gamma, 0], p4[i, gamma, 1], p4[i, gamma, 2], p4[i, gamma, 3] = boost_inv(
+        eg, -q * ux, -q * uy, -q * uz, e, px, py, pz, inv_m, inv_em)
+
+
+@jit
+def _to_lab(st, m_b, lab, frame, p4, vtx, obs, i):
+    """Upsilon -> B Bbar in the CM system ``frame`` (B polar angle ~ 1 - cos^2 about the
+    beam axis), or the B_s(*) Bbar_s(*) mix, B flight from its lifetime, boost of the decay products
+    to the lab, and to basf2's CMS frame when asked; the interaction point from the beam spot."""
     ecm, pcx, pcz, w = frame[F_ECM], frame[F_PCX], frame[F_PCZ], frame[F_W]
-    c = cos_sin2(st)
+    mix = lab[L_MIX] > 0.0
+    mode = PROD_PAIR
+    m1 = m_b
+    m2 = m_b
+    if mix:
+        u = uniform(st)
+        if u < lab[L_F_VV]:
+            mode = PROD_STAR_BOTH
+        elif u < lab[L_F_VV] + lab[L_F_VP]:
+            mode = PROD_STAR_SIG if uniform(st) < 0.5 else PROD_STAR_COMP
+        if mode & 1:
+            m1 = lab[L_M_STAR]
+        if mode & 2:
+            m2 = lab[L_M_STAR]
+    obs[i, O_PROD] = mode
+    # polar angle of the pair about the beam axis: e+e- -> gamma* -> P P ~ 1 - cos^2 (sampled exactly,
+    # median of three uniforms); V P (through the epsilon tensor) ~ 1 + cos^2, a mixture of 3/4 flat
+    # and 1/4 cos^2; V V isotropic (its three helicity amplitudes are not modelled)
+    if mode == PROD_PAIR:
+        c = cos_sin2(st)
+    elif mode == PROD_STAR_BOTH:
+        c = 2.0 * uniform(st) - 1.0
+    else:
+        c = 2.0 * uniform(st) - 1.0 if uniform(st) < 0.75 else cos_cos2(st)
     s = _sin_from_cos(c)
     cph, sph = unit_circle(st)
     dx = s * cph * frame[F_E1X] + s * sph * frame[F_E2X] + c * frame[F_AX]
     dy = s * cph * frame[F_E1Y] + s * sph * frame[F_E2Y] + c * frame[F_AY]
     dz = s * cph * frame[F_E1Z] + s * sph * frame[F_E2Z] + c * frame[F_AZ]
-    pb = frame[F_PB]
-    eb = 0.5 * w
-    b0, b1, b2, b3 = boost(eb, pb * dx, pb * dy, pb * dz, ecm, pcx, 0.0, pcz, w)
-    c0, c1, c2, c3 = boost(eb, -pb * dx, -pb * dy, -pb * dz, ecm, pcx, 0.0, pcz, w)
+    if mode == PROD_PAIR:
+        pb = frame[F_PB]
+        e1 = 0.5 * w
+        e2 = e1
+    else:
+        pb, e1, e2 = two_body_rest_frame(w, 1.0 / w, m1, m2)
+    if mode & 1:
+        _star_decay(st, p4, i, SLOT_STAR_SIG, SLOT_GAMMA_SIG, SLOT_B, m1, m_b, e1, pb * dx, pb * dy, pb * dz)
+    else:
+        p4[i, SLOT_B, 0], p4[i, SLOT_B, 1], p4[i, SLOT_B, 2], p4[i, SLOT_B, 3] = e1, pb * dx, pb * dy, pb * dz
+    if mode & 2:
+        _star_decay(st, p4, i, SLOT_STAR_COMP, SLOT_GAMMA_COMP, SLOT_BBAR, m2, m_b, e2, -pb * dx, -pb * dy, -pb * dz)
+    else:
+        p4[i, SLOT_BBAR, 0], p4[i, SLOT_BBAR, 1], p4[i, SLOT_BBAR, 2], p4[i, SLOT_BBAR, 3] = e2, -pb * dx, -pb * dy, -pb * dz
+    # CM -> lab: the e+e- system moves with (ecm, pcx, 0, pcz)
+    for k in (SLOT_B, SLOT_BBAR, SLOT_STAR_SIG, SLOT_GAMMA_SIG, SLOT_STAR_COMP, SLOT_GAMMA_COMP):
+        if k >= SLOT_STAR_SIG and not mix:
+            break
+        if (k == SLOT_STAR_SIG or k == SLOT_GAMMA_SIG) and not (mode & 1):
+            for l in range(4):
+                p4[i, k, l] = 0.0
+            continue
+        if (k == SLOT_STAR_COMP or k == SLOT_GAMMA_COMP) and not (mode & 2):
+            for l in range(4):
+                p4[i, k, l] = 0.0
+            continue
+        p4[i, k, 0], p4[i, k, 1], p4[i, k, 2], p4[i, k, 3] = boost(
+            p4[i, k, 0], p4[i, k, 1], p4[i, k, 2], p4[i, k, 3], ecm, pcx, 0.0, pcz, w)
+    b0, b1, b2, b3 = p4[i, SLOT_B, 0], p4[i, SLOT_B, 1], p4[i, SLOT_B, 2], p4[i, SLOT_B, 3]
     p4[i, SLOT_UPS, 0], p4[i, SLOT_UPS, 1], p4[i, SLOT_UPS, 2], p4[i, SLOT_UPS, 3] = ecm, pcx, 0.0, pcz
-    p4[i, SLOT_B, 0], p4[i, SLOT_B, 1], p4[i, SLOT_B, 2], p4[i, SLOT_B, 3] = b0, b1, b2, b3
-    p4[i, SLOT_BBAR, 0], p4[i, SLOT_BBAR, 1], p4[i, SLOT_BBAR, 2], p4[i, SLOT_BBAR, 3] = c0, c1, c2, c3
+    # interaction point: a draw from the beam spot, x = L n with L the Cholesky factor of its covariance
+    if lab[L_SMEAR] > 0.0:
+        n0 = normal(st)
+        n1 = normal(st)
+        n2 = normal(st)
+        vtx[i, V_IP, 0] = lab[L_SPOT] * n0
+        vtx[i, V_IP, 1] = lab[L_SPOT + 1] * n0 + lab[L_SPOT + 2] * n1
+        vtx[i, V_IP, 2] = lab[L_SPOT + 3] * n0 + lab[L_SPOT + 4] * n1 + lab[L_SPOT + 5] * n2
     # B decay vertex: proper time ~ Exp(tau_B); x = (p/m) c t, lab time = (E/m) t
     t0 = lab[L_TAU_B] * exponential(st)
-    vtx[i, 0, 0] = b1 / m_b * lab[L_C] * t0
-    vtx[i, 0, 1] = b2 / m_b * lab[L_C] * t0
-    vtx[i, 0, 2] = b3 / m_b * lab[L_C] * t0
-    vtx[i, 0, 3] = b0 / m_b * t0
+    vtx[i, V_B, 0] = vtx[i, V_IP, 0] + b1 / m_b * lab[L_C] * t0
+    vtx[i, V_B, 1] = vtx[i, V_IP, 1] + b2 / m_b * lab[L_C] * t0
+    vtx[i, V_B, 2] = vtx[i, V_IP, 2] + b3 / m_b * lab[L_C] * t0
+    vtx[i, V_B, 3] = b0 / m_b * t0
     inv_m = 1.0 / m_b
     inv_em = 1.0 / (b0 + m_b)
-    for k in range(SLOT_M, N_SLOTS):
+    for k in range(SLOT_M, SLOT_Y2 + 1):
         if p4[i, k, 0] == 0.0:
             continue
         e2_, x2, y2, z2 = boost_inv(p4[i, k, 0], p4[i, k, 1], p4[i, k, 2], p4[i, k, 3], b0, b1, b2, b3, inv_m, inv_em)
         p4[i, k, 0], p4[i, k, 1], p4[i, k, 2], p4[i, k, 3] = e2_, x2, y2, z2
+    if lab[L_FRAME] == FRAME_CMS:  # lab -> basf2's CMS frame (the interaction point is the origin)
+        for k in range(SLOT_B, N_SLOTS if mix else SLOT_Y2 + 1):
+            if p4[i, k, 0] == 0.0:
+                continue
+            p4[i, k, 0], p4[i, k, 1], p4[i, k, 2], p4[i, k, 3] = _lab_to_cms(
+                frame, p4[i, k, 0], p4[i, k, 1], p4[i, k, 2], p4[i, k, 3])
+        p4[i, SLOT_UPS, 0], p4[i, SLOT_UPS, 1], p4[i, SLOT_UPS, 2], p4[i, SLOT_UPS, 3] = w, 0.0, 0.0, 0.0
+        ct, x, y, z = _lab_to_cms(frame, vtx[i, V_B, 3] * lab[L_C], vtx[i, V_B, 0], vtx[i, V_B, 1], vtx[i, V_B, 2])
+        vtx[i, V_B, 0], vtx[i, V_B, 1], vtx[i, V_B, 2], vtx[i, V_B, 3] = x, y, z, ct / lab[L_C]
 
 
 @pjit

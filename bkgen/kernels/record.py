@@ -26,9 +26,10 @@ N_MOM_ROWS = 5
 MASS_TABLE, MASS_MESON, MASS_Y, MASS_INVARIANT = range(4)
 
 
-def mass_layout(slots, cpar, m_parent: float) -> tuple[np.ndarray, np.ndarray]:
+def mass_layout(slots, cpar, m_parent: float, m_star: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Per record entry (kernel slot ``slots[j]``): how its generated mass is found, and the
-    per-channel constant masses [GeV] (n_channels, k) for entries of kind MASS_TABLE."""
+    per-channel constant masses [GeV] (n_channels, k) for entries of kind MASS_TABLE (``m_star``: the
+    B_s* of the production mix; its photons are massless)."""
     slots = np.asarray(slots)
     n_ch = cpar.shape[0]
     kind = np.full(len(slots), MASS_TABLE, dtype=np.int64)
@@ -36,6 +37,10 @@ def mass_layout(slots, cpar, m_parent: float) -> tuple[np.ndarray, np.ndarray]:
     for j, s in enumerate(slots):
         if s in (K.SLOT_B, K.SLOT_BBAR):
             table[:, j] = m_parent
+        elif s in (K.SLOT_STAR_SIG, K.SLOT_STAR_COMP):
+            table[:, j] = m_star
+        elif s in (K.SLOT_GAMMA_SIG, K.SLOT_GAMMA_COMP):
+            table[:, j] = 0.0
         elif s == K.SLOT_M:
             kind[j] = MASS_MESON  # the sampled line-shape mass, or the nominal mass
         elif s == K.SLOT_Y:
@@ -107,9 +112,9 @@ def fill_record(p4, vtx, obs, obs_cols, mass_kind, mass_tab, slots, vsel, pdg_ta
                 scal, channel, conj):
     """Fill the record of n events, tile by tile in parallel.
 
-    p4 (n, n_slots, 4), vtx (n, 2, 4), obs (n, n_obs): kernel output; mass_kind, mass_tab: mass_layout.
+    p4 (n, n_slots, 4), vtx (n, n_vertices, 4), obs (n, n_obs): kernel output; mass_kind, mass_tab: mass_layout.
     obs_cols (N_SCALAR_ROWS,): obs columns copied to scal rows.
-    slots, vsel (k,): kernel slot and vertex index (-1: origin) of each record entry.
+    slots, vsel (k,): kernel slot and vertex row (cascade.V_*; -1: origin) of each record entry.
     pdg_tab, pdg_conj_tab (n_channels, k): PDG codes per channel, as named / CP conjugated.
     Outputs: mom (N_MOM_ROWS, n, k) E px py pz m; vert (4, n, k) vx vy vz t; pdg (n, k);
     scal (N_SCALAR_ROWS, n); channel (n,); conj (n,).

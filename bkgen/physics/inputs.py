@@ -41,6 +41,11 @@ PDG_SCALAR_MEDIATOR = 54  #: scalar mediator (seed 002: dark Higgs H1), a real f
 PDG_ALP = 54  #: axion-like particle a (seed 003 sec. II), a real (pseudo)scalar mediator
 PDG_VECTOR_DM = 53  #: vector dark matter X (He-Ma-Valencia arXiv:2309.12741 operators, model eft)
 
+#: codes of particles that leave no signal in a detector when they are in the final state: neutrinos
+#: and the dark-sector states of the PDG Monte Carlo block 51-55 (a mediator that decays in the record
+#: has status 2 and is not counted; its daughters are)
+INVISIBLE = frozenset({12, 14, 16, 51, 52, 53, 54, 55})
+
 #: self-conjugate codes used in the event record (charge conjugation keeps them)
 SELF_CONJUGATE = frozenset({21, 22, 23, 111, 113, 130, 221, 223, 310, 333, 300553, 9000553, PDG_DARK_PHOTON,
                             PDG_SCALAR_MEDIATOR})
@@ -110,6 +115,42 @@ E_LER = 4.000  #: e+ (LER) energy [GeV], same source
 CROSSING_ANGLE = 0.083  #: full crossing angle [rad] (basf2 beamparameters.py: 2 x 41.5 mrad)
 SIGMA_E_HER = 5.13e-3  #: HER energy spread [GeV] (basf2 beamparameters.py covHER)
 SIGMA_E_LER = 2.375e-3  #: LER energy spread [GeV] (basf2 beamparameters.py covLER)
+#: HER and LER bunch sizes (sigma_x, sigma_y, sigma_z) [mm] (basf2 beamparameters.py bunchHER,
+#: bunchLER of the "SuperKEKB" preset: 10.2 um, 59 nm, 6.0 mm and 7.75 um, 59 nm, 5.0 mm)
+BUNCH_HER = (10.2e-3, 59e-6, 6.0)
+BUNCH_LER = (7.75e-3, 59e-6, 5.0)
+
+#: Beam presets: name -> (E_HER, E_LER) [GeV], PDG code of the e+e- system in the record.
+#: Energies are basf2's ``beamparameter_presets`` (generators/scripts/beamparameters.py; identical in
+#: releases 09-00-00 to 11-00-00, github.com/belle2/basf2 commit 7bd551e7); every one of them
+#: inherits the "SuperKEKB" crossing angle (HER at +41.5 mrad, LER at pi - 41.5 mrad in the x-z
+#: plane), energy spreads and bunch sizes above. "design" keeps the SuperKEKB design energies
+#: E_HER, E_LER used before the presets. basf2's presets with an asymmetric crossing or far from
+#: the B factory (KEKB-Belle, LEP1, DAPHNE) and the Upsilon(1D, 2D) and Upsilon(10753) points, for
+#: which there is no PDG code of an e+e- -> B Bbar resonance, are not offered.
+BEAM_PRESETS = {
+    "design": (E_HER, E_LER, 300553),
+    "SuperKEKB": (7.0, 4.0, 300553),
+    "Y1S": (6.263, 3.579, 553),
+    "Y2S": (6.635, 3.792, 100553),
+    "Y3S": (6.855, 3.917, 200553),
+    "Y4S": (7.004, 4.002, 300553),
+    "Y5S": (7.200, 4.114, 9000553),
+    "Y6S": (7.295, 4.169, 9010553),
+    "Y1S-off": (6.223, 3.556, 553),
+    "Y2S-off": (6.596, 3.769, 100553),
+    "Y3S-off": (6.816, 3.895, 200553),
+    "Y4S-off": (6.964, 3.979, 300553),
+    "Y5S-off": (7.160, 4.092, 9000553),
+}
+#: the preset used when a card names none
+DEFAULT_BEAM_PRESET = "Y4S"
+
+#: Upsilon(10860) -> B_s(*) Bbar_s(*) production mix, as fractions of all B_s(*) Bbar_s(*) pairs:
+#: B_s* Bbar_s* 87.0 %, B_s* Bbar_s + B_s Bbar_s* 7.3 %, B_s Bbar_s 5.7 % (Belle, S. Esen et al.,
+#: PRD 87 (2013) 031101(R), arXiv:1208.0323; the values as quoted in basf2 decfiles/dec/1300000040.dec)
+BS_PAIR_FRACTIONS = {"Bs*Bs*": 0.870, "Bs*Bs": 0.073, "BsBs": 0.057}
+PDG_BS_STAR = 533  #: B_s*0; decays to B_s0 gamma (PDG RPP: "seen", the only mode)
 
 # --- couplings for the mediator models (massive dark photon, dark Higgs) -------
 #: fine-structure constant alpha(0), CODATA 2022 ("the fine structure constant" of seed 003 eq. 38)
