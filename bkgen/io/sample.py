@@ -165,15 +165,16 @@ def _card(path: str, text: str, where: str) -> dict:
         raise InputError(f"sample {path!r}: {where}: {exc}") from None
 
 
-def _channels(card: dict) -> list:
-    from ..physics.models import get as get_model
+def _physics(card):
+    """Channels and widths of the card's decay, computed as the generator computes them."""
+    from ..generate.decay import DecayPhysics
 
-    return get_model(card["process"]["model"]).decay(card["process"]["decay"]).build(card["model"])
+    return DecayPhysics.from_card(card)
 
 
-def _check_info(path: str, info, card: dict, channels: list) -> None:
+def _check_info(path: str, info, card: dict, physics) -> None:
     """run_info must describe the producing card: model, decay, BR and every channel's label and width."""
-    from ..generate.tables import channel_width
+    channels = physics.channels
 
     def bad(key, value, allowed):
         text = repr(value)
@@ -191,14 +192,13 @@ def _check_info(path: str, info, card: dict, channels: list) -> None:
     entries = info.get("channels")
     if not isinstance(entries, list) or len(entries) != len(channels):
         raise bad("channels", entries, f"a list of the card's {len(channels)} channels")
-    for i, (e, ch) in enumerate(zip(entries, channels)):
+    for i, (e, ch, width) in enumerate(zip(entries, channels, physics.widths)):
         if not isinstance(e, dict) or e.get("label") != ch.label:
             raise bad(f"channels[{i}]", e, f"the card's channel {ch.label!r} (metadata from another card?)")
         for key in ("width", "br"):
             v = e.get(key)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v >= 0):
                 raise bad(f"channels[{i}].{key}", v, "a finite number >= 0")
-        width = channel_width(ch)[0]
         if not math.isclose(e["width"], width, rel_tol=WIDTH_TOL, abs_tol=1e-300):
             raise bad(f"channels[{i}].width", e["width"], f"{width:.6g} GeV, the width of {ch.label!r} from the "
                       "sample's card (metadata from another card or another bkgen version?)")
@@ -248,8 +248,9 @@ def open_sample(path: str | Path, branches: Sequence[str] = EVENT_BRANCHES) -> S
             raise InputError(f"sample {path!r}: run_info.reweighting.source_card is missing; allowed: the card of the "
                              "reweighted sample, as bkgen reweight writes it")
         source = _card(path, text, "run_info.reweighting.source_card")
-    channels = _channels(source)
-    _check_info(path, info, source, channels)
+    physics = _physics(source)
+    channels = physics.channels
+    _check_info(path, info, source, physics)
     if tree_class is None:
         raise InputError(f"sample {path!r} has no 'events' tree; {_ALLOWED}")
     if tree_class != "TTree":
