@@ -209,12 +209,15 @@ def _cmd_info(args) -> int:
 
 def _print_ff_uncertainty(u: dict) -> None:
     """The correlated form-factor uncertainty of ``bkgen info --ff-uncertainty``."""
-    sets = ", ".join(u["sets"]) or "none"
-    print(f"form-factor uncertainty ({u['n_variations']} eigen-variations, linear; sets: {sets})")
-    rel = u["br_sigma"] / u["br"] if u["br"] else 0.0
-    print(f"BR     = {u['br']:.6e} +- {u['br_sigma']:.2e} ({100 * rel:.1f} %)")
-    for c in u["channels"]:
-        print(f"{c['label']:<52s} {c['br']:12.5e} +- {c['br_sigma']:.2e}")
+    if u["n_variations"]:
+        sets = ", ".join(u["sets"])
+        print(f"form-factor uncertainty ({u['n_variations']} eigen-variations, linear; sets: {sets})")
+        rel = u["br_sigma"] / u["br"] if u["br"] else 0.0
+        print(f"BR     = {u['br']:.6e} +- {u['br_sigma']:.2e} ({100 * rel:.1f} %)")
+        for c in u["channels"]:
+            print(f"{c['label']:<52s} {c['br']:12.5e} +- {c['br_sigma']:.2e}")
+    else:
+        print("form-factor uncertainty: none propagated")
     for name in u["not_propagated"]:
         print(f"not propagated: {name} (no published covariance)")
 

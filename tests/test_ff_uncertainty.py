@@ -10,7 +10,7 @@ import pytest
 
 from bkgen.cli import main
 from bkgen.config.card import load
-from bkgen.ff_uncertainty import FormFactorUncertainty, dgamma_dq2
+from bkgen.ff_uncertainty import FormFactorUncertainty, dgamma_dq2, eigen_variations
 from bkgen.physics import form_factors as ff
 from bkgen.physics.form_factors import published
 from bkgen.physics.form_factors.common import kallen, z
@@ -104,8 +104,10 @@ def test_eigen_variations_reproduce_the_covariance(transition, name):
 
 
 def test_bhvdw_has_no_covariance():
-    """KMPW arXiv:1006.4945 Table 4 gives ranges only: nothing to propagate."""
+    """KMPW arXiv:1006.4945 Table 4 gives ranges only: nothing to propagate, and a card using it says so."""
     assert not ff.get("B->K", "BHvDW2012").has_covariance
+    variations, missing = eigen_variations(load(str(CARDS / "dark_photon_KQQ_benchmark.toml")))
+    assert variations == [] and missing == ["B->K BHvDW2012"]
 
 
 # --- propagation -------------------------------------------------------------------------
