@@ -74,19 +74,32 @@ def generate(card_or_name, n: int, seed: int | None = None, overrides: dict | No
     return _events(scalars, particles)
 
 
-def info(card_or_name, overrides: dict | None = None, mc: bool = False, ff_uncertainty: bool = False) -> dict:
-    """The summary of ``bkgen info CARD --json`` (widths in GeV, BRs, channels, model extras); with
-    ``mc`` also the Monte Carlo estimates (``--mc``), with ``ff_uncertainty`` the correlated
-    form-factor uncertainty (``--ff-uncertainty``)."""
-    from .generate.generator import Generator
+def summary(card, ff_uncertainty: bool = False) -> dict:
+    """The summary of a resolved card as ``bkgen info --json`` prints it (before JSON encoding)."""
+    from .generate.decay import DecayPhysics
 
-    card = _card(card_or_name, {**(overrides or {}), **({} if mc else {"displacement.info_events": 0})})
-    summary = Generator(card).summary()
+    physics = DecayPhysics.from_card(card)
+    physics.require_open()
+    if physics.decay.extension is not None:  # e.g. displaced decays: the extension summarises a sample
+        from .generate.generator import Generator
+
+        s = Generator(card, physics).summary()
+    else:
+        s = physics.summary()
+        s["table_max_interp_error"] = None  # tables are built for events only
     if ff_uncertainty:
         from .ff_uncertainty import FormFactorUncertainty
 
-        summary["ff_uncertainty"] = FormFactorUncertainty(card).summary()
-    return json.loads(json.dumps(summary, default=float))
+        s["ff_uncertainty"] = FormFactorUncertainty(card).summary()
+    return s
+
+
+def info(card_or_name, overrides: dict | None = None, mc: bool = False, ff_uncertainty: bool = False) -> dict:
+    """The dictionary of ``bkgen info CARD --json`` (widths in GeV, BRs, channels, model extras); with
+    ``mc`` also the Monte Carlo estimates (``--mc``), with ``ff_uncertainty`` the correlated
+    form-factor uncertainty (``--ff-uncertainty``)."""
+    card = _card(card_or_name, {**(overrides or {}), **({} if mc else {"displacement.info_events": 0})})
+    return json.loads(json.dumps(summary(card, ff_uncertainty), default=float))
 
 
 def read(path):

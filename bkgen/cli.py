@@ -172,24 +172,12 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_info(args) -> int:
+    from .api import summary
     from .config.card import load
-    from .generate.decay import DecayPhysics
 
     # central values by default; the Monte Carlo estimates (events generated) only with --mc
     card = load(args.card, list(args.set) + ([] if args.mc else ["displacement.info_events=0"]))
-    physics = DecayPhysics.from_card(card)
-    physics.require_open()
-    if physics.decay.extension is not None:  # e.g. displaced decays: the extension summarises a sample
-        from .generate.generator import Generator
-
-        s = Generator(card, physics).summary()
-    else:
-        s = physics.summary()
-        s["table_max_interp_error"] = None  # tables are built for events only
-    if args.ff_uncertainty:
-        from .ff_uncertainty import FormFactorUncertainty
-
-        s["ff_uncertainty"] = FormFactorUncertainty(card).summary()
+    s = summary(card, ff_uncertainty=args.ff_uncertainty)
     if args.json:
         print(json.dumps(s, indent=1, default=float))
         return 0
@@ -451,7 +439,7 @@ def _recast_scan(args) -> int:
     analyses = tuple(a.strip() for a in args.analyses.split(",") if a.strip())
     for a in analyses:
         if a not in ("ITA", "HTA", "combined"):
-            raise ValueError(f"--analyses {args.analyses!r}: {a!r}; allowed: a comma-separated subset of ITA, HTA, combined")
+            raise InputError(f"--analyses {args.analyses!r}: {a!r}; allowed: a comma-separated subset of ITA, HTA, combined")
     table = run_scan(args.input, args.set, scans, intervals=not args.no_intervals, limit=not args.no_limit,
                      progress=progress, shortcut=not args.no_shortcut, analyses=analyses or ("combined",),
                      beyond=args.escape_beyond)

@@ -150,3 +150,25 @@ def test_no_recompilation_for_event_count_threads_or_format(tmp_path, capsys):
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
     capsys.readouterr()
     assert timer.count == 0, f"{timer.count} compilations"
+
+
+@pytest.mark.slow
+def test_model_parameter_edge_values_are_one_line_errors(capsys):
+    """Every numeric model parameter of every shipped card set to 0 or -1: the card is valid or the
+    error is one line with exit status 2, never a traceback (model validators raise InputError)."""
+    import tomllib
+
+    from bkgen.physics.models import get as get_model
+
+    checked = 0
+    for name in catalog.names():
+        model = get_model(tomllib.loads(catalog.path(name).read_text())["process"]["model"])
+        for par in model.parameters:
+            if isinstance(par.default, bool) or not isinstance(par.default, (int, float)):
+                continue
+            for value in ("0", "-1"):
+                rc, _, err = run(["validate", name, "--set", f"model.{par.name}={value}"], capsys)
+                assert rc == 0 or (rc == 2 and err.count("\n") == 1 and err.startswith("bkgen: error: ")), \
+                    (name, par.name, value, err)
+                checked += 1
+    assert checked > 100

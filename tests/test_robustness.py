@@ -35,6 +35,7 @@ raw_cards = st.dictionaries(
 base_process = {"model": "massless_dark_photon", "decay": "B+ -> K+ Q Qbar"}
 
 
+@pytest.mark.slow
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(raw=raw_cards, with_process=st.booleans())
 def test_resolve_raises_only_card_errors(raw, with_process):
@@ -52,6 +53,7 @@ def test_resolve_raises_only_card_errors(raw, with_process):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
 @given(overrides=st.lists(st.tuples(
     st.sampled_from(["model.alpha_D", "model.Lambda_TeV", "beam.E_HER", "beam.crossing_angle", "generation.events",
                      "generation.seed", "output.compression", "model.sommerfeld", "process.charge", "beam.frame"]),
@@ -156,6 +158,7 @@ def _write_mutated(path, arrays, meta, raw, change):
                 f[k] = v
 
 
+@pytest.mark.slow
 @settings(max_examples=16, derandomize=True, deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(run=sample_runs)

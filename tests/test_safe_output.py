@@ -32,6 +32,7 @@ def chunk_files(d: Path, stem: str) -> list[Path]:
     return sorted(d.glob(f"{stem}.chunk*.root"))
 
 
+@pytest.mark.slow
 def test_resume_reproduces_uninterrupted_run(tmp_path):
     common = ["-n", "6000", "--seed", "9", "--set", "generation.block_size=1024", "--chunks", "3"]
     full = tmp_path / "full"
@@ -61,6 +62,7 @@ def test_resume_reproduces_uninterrupted_run(tmp_path):
                               np.asarray(b[key]).ravel() if b[key].ndim == 1 else np.concatenate(b[key]))
 
 
+@pytest.mark.slow
 def test_sigterm_leaves_no_output(tmp_path):
     proc = subprocess.Popen(
         [sys.executable, "-m", "bkgen", "generate", CARD, "-n", "50000000", "-o", "big.root", "--no-progress"],
@@ -85,6 +87,7 @@ def test_disk_space_is_checked(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not hasattr(os, "kill"), reason="needs POSIX signals")
 def test_killed_run_leaves_only_a_marked_partial_file(tmp_path):
     """SIGKILL cannot be caught: the target path stays empty; only the '.partial' temporary remains."""

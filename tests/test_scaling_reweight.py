@@ -75,6 +75,7 @@ def test_float32_precision_option(tmp_path):
         assert f["events"]["q2"].interpretation.from_dtype == np.dtype(">f8")
 
 
+@pytest.mark.slow
 @pytest.mark.dask
 @pytest.mark.parametrize("processes", [False, True])
 def test_dask_chunks_equal_single_process_run(tmp_path, processes):
@@ -96,6 +97,7 @@ def test_dask_chunks_equal_single_process_run(tmp_path, processes):
     assert_same_events(read_all(out), reference)
 
 
+@pytest.mark.slow
 @pytest.mark.dask
 def test_dask_recovers_a_lost_worker(tmp_path):
     """A worker process killed while it runs a chunk: the chunk is re-run elsewhere, same events."""
@@ -297,6 +299,7 @@ def test_scan_cli_plot_and_bad_grid(tmp_path, capsys):
     assert err.count("\n") == 1 and "--grid 'alpha_D=0.5:1'" in err
 
 
+@pytest.mark.slow
 def test_bench_smoke(tmp_path):
     out = tmp_path / "RESULTS.md"
     assert run_cli("bench", "--smoke", "--results", out) == 0

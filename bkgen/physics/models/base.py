@@ -330,7 +330,7 @@ def check_channels(channels: list[Channel], decay: str) -> list[Channel]:
     :class:`Topology` (so they fit one record layout and one table shape); a ValueError naming the
     first channel that does not fit otherwise. Returns ``channels``."""
     if not isinstance(channels, (list, tuple)) or not channels:
-        raise ValueError(f"decay {decay!r}: the model built no channels; allowed: at least one open channel")
+        raise InputError(f"decay {decay!r}: the model built no channels; allowed: at least one open channel")
     for ch in channels:
         if not isinstance(ch, Channel):
             raise ValueError(f"decay {decay!r}: {ch!r} is not a Channel")

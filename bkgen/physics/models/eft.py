@@ -294,7 +294,7 @@ def _split(decay: str) -> tuple[str, str]:
     for prefix in MESONS:
         if decay.startswith(prefix + " "):
             return prefix, decay[len(prefix) + 1:]
-    raise ValueError(f"process.decay = {decay!r} is not a decay of model 'eft'")
+    raise InputError(f"process.decay = {decay!r} is not a decay of model 'eft'")
 
 
 def _parameters() -> tuple[Parameter, ...]:
