@@ -202,7 +202,7 @@ def _validate(p: dict, decay: str) -> None:
     # both decays are proportional to (kappa_cb sin theta)^2; B -> K X Xbar also to lambda_PhiX^2
     for key in ("sin_theta", "kappa_cb", *(("lambda_PhiX",) if decay == "B+ -> K+ X Xbar" else ())):
         if p[key] == 0.0:
-            raise ValueError(f"model.{key} = 0 switches {decay} off; allowed: a non-zero {key}")
+            raise InputError(f"model.{key} = 0 switches {decay} off; allowed: a non-zero {key}")
     if total_width(p) <= 0.0:
         raise InputError(f"model.m_H1 = {p['m_H1']!r}: H1 has no open decay (needs m_H1 > 2 m_Zp or 2 m_DM); "
                          "allowed: m_H1 > 2 min(m_Zp, m_DM)")

@@ -442,9 +442,9 @@ def _validate(p: dict, decay: str) -> None:
         raise InputError("model: X has no open decay mode at these couplings; allowed: eps, eps_Z, g_D or alpha_X > 0")
     m_b, m_m = (mass(521), mass(321)) if decay == "B+ -> K+ X" else (mass(511), mass(321) + mass(211))
     if not any((md["m_d"][0] + md["m_d"][1]) < m_b - m_m for md in decay_modes(p)):
-        raise ValueError(f"model: no X decay mode is open in {decay}; allowed: lighter X daughters (m_DM)")
+        raise InputError(f"model: no X decay mode is open in {decay}; allowed: lighter X daughters (m_DM)")
     if p["g_bs_source"] == "card" and p["g_bs"] == 0.0:
-        raise ValueError("model.g_bs = 0 with g_bs_source = 'card' switches B -> K(*) X off; allowed: g_bs > 0")
+        raise InputError("model.g_bs = 0 with g_bs_source = 'card' switches B -> K(*) X off; allowed: g_bs > 0")
     if decay != "B+ -> K+ X":  # every X mode open somewhere in the K* window must stay open up to its top
         v = particle(313)
         m_lo = max(m_m + 1e-6, v.mass - p["line_shape_halfwidths"] * v.width)
@@ -453,7 +453,7 @@ def _validate(p: dict, decay: str) -> None:
             thr = md["m_d"][0] + md["m_d"][1]
             if thr < m_b - m_lo and m_hi >= m_b - thr:
                 n_max = (m_b - thr - v.mass) / v.width
-                raise ValueError(
+                raise InputError(
                     f"model.line_shape_halfwidths = {p['line_shape_halfwidths']!r} puts the K* window above m_B - "
                     f"{thr:.4g} GeV, where X -> {md['label']} closes; allowed: < {n_max:.4g}")
 

@@ -223,9 +223,9 @@ def _validate(p: dict, decay: str) -> None:
             )
         q = f["charge"]
         if not CHARGE_MIN <= abs(q) <= CHARGE_MAX:
-            raise ValueError(f"model.dark_fermions[{i}].charge = {q!r}; allowed: {CHARGE_MIN:g} <= |q| <= {CHARGE_MAX:g}")
+            raise InputError(f"model.dark_fermions[{i}].charge = {q!r}; allowed: {CHARGE_MIN:g} <= |q| <= {CHARGE_MAX:g}")
         if p["alpha_D"] * q * q > ALPHA_MAX:
-            raise ValueError(
+            raise InputError(
                 f"model.dark_fermions[{i}].charge = {q!r} with model.alpha_D = {p['alpha_D']!r} gives alpha_D q^2 = "
                 f"{p['alpha_D'] * q * q:.4g}; allowed: alpha_D q^2 <= 4 pi (the perturbative bound of alpha_D)"
             )

@@ -65,7 +65,7 @@ def build(p: dict) -> list[Channel]:
 def _validate(p: dict, decay: str) -> None:
     for key in ("lambda_HS", "kappa_cb"):  # the rate is proportional to (lambda kappa_cb)^2
         if p[key] == 0.0:
-            raise ValueError(f"model.{key} = 0 switches {decay} off; allowed: a non-zero {key}")
+            raise InputError(f"model.{key} = 0 switches {decay} off; allowed: a non-zero {key}")
     if 2 * p["m_S"] >= mass(521) - mass(321):
         raise InputError(f"model.m_S = {p['m_S']!r} closes B+ -> K+ S S; allowed: 2 m_S < m_B - m_K")
 
