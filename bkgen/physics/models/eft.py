@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...errors import InputError
 from .. import amplitudes, form_factors
 from ..inputs import (
     ALPHA_EW_INV_MT,
@@ -261,22 +262,22 @@ def _validate(p: dict, decay: str) -> None:
     if final in ("chi chibar", "phi phi", "X X"):
         m = _y_mass(p, final)
         if 2.0 * m >= room:
-            raise ValueError(f"model.m_{final.split()[0]} = {m!r} closes {decay}; allowed: 2 m < {room:.4g} GeV")
+            raise InputError(f"model.m_{final.split()[0]} = {m!r} closes {decay}; allowed: 2 m < {room:.4g} GeV")
     if final == "chi chibar" and p["chi_type"] == "majorana" and (p["C_chi_VV"] or p["C_chi_AV"]):
-        raise ValueError("model.C_chi_VV/C_chi_AV: the vector current of a Majorana chi vanishes; allowed: 0 "
+        raise InputError("model.C_chi_VV/C_chi_AV: the vector current of a Majorana chi vanishes; allowed: 0 "
                          "with chi_type = 'majorana'")
     for pre in ("phi", "X"):
         if final == ("phi phi" if pre == "phi" else "X X") and p[f"{pre}_type"] == "real" and \
                 (p[f"C_{pre}_V"] or p[f"C_{pre}_A"]):
-            raise ValueError(f"model.C_{pre}_V/C_{pre}_A: the current vanishes for a real {pre}; allowed: 0 with "
+            raise InputError(f"model.C_{pre}_V/C_{pre}_A: the current vanishes for a real {pre}; allowed: 0 with "
                              f"{pre}_type = 'real'")
     if final == "X X" and p["m_X"] <= 0.0:
-        raise ValueError("model.m_X = 0.0: a massive vector pair needs m_X > 0; allowed: m_X > 0")
+        raise InputError("model.m_X = 0.0: a massive vector pair needs m_X > 0; allowed: m_X > 0")
     if final in ("Z'", "a"):
         m = p["m_Zp"] if final == "Z'" else p["m_a"]
         if m >= room:
             key = "m_Zp" if final == "Z'" else "m_a"
-            raise ValueError(f"model.{key} = {m!r} closes {decay}; allowed: < {room:.4g} GeV")
+            raise InputError(f"model.{key} = {m!r} closes {decay}; allowed: < {room:.4g} GeV")
     nonzero = {
         "nu nubar": any(p[f"C_{op}_{f}"] for op in NU_OPS for f, _ in FLAVOURS),
         "chi chibar": any(p[f"C_chi_{op}"] for op in CHI_OPS),
@@ -286,7 +287,7 @@ def _validate(p: dict, decay: str) -> None:
         "a": any(p[k] for k in ("ga_L", "ga_R", "ga5_L", "ga5_R")),
     }[final]
     if not nonzero:
-        raise ValueError(f"model: every coefficient of {final!r} is zero, {decay} has no rate; allowed: set one")
+        raise InputError(f"model: every coefficient of {final!r} is zero, {decay} has no rate; allowed: set one")
 
 
 def _split(decay: str) -> tuple[str, str]:
