@@ -102,11 +102,11 @@ def test_dask_chunks_equal_single_process_run(tmp_path, processes):
 def test_dask_recovers_a_lost_worker(tmp_path):
     """A worker process killed while it runs a chunk: the chunk is re-run elsewhere, same events."""
     extra("dask.distributed")
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
 
     card = load(KQQ, ["generation.block_size=4096", "generation.events=40000", "generation.seed=5"])
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    # bkgen's local cluster (TLS, no HTTP server on a fixed port that another cluster may hold)
+    with distributed.local_cluster(2, processes=True) as cluster, Client(cluster, security=cluster.security) as client:
         victim = sorted(client.scheduler_info()["workers"])[0]
         client.run(lambda: __import__("threading").Timer(1.0, os._exit, (1,)).start(), workers=[victim])
         manifest = distributed.run(card, tmp_path / "r.root", n_chunks=10, client=client)
