@@ -448,7 +448,7 @@ def _recast_scan(args) -> int:
     analyses = tuple(a.strip() for a in args.analyses.split(",") if a.strip())
     for a in analyses:
         if a not in ("ITA", "HTA", "combined"):
-            raise ValueError(f"--analyses {args.analyses!r}: {a!r}; allowed: a comma-separated subset of ITA, HTA, combined")
+            raise InputError(f"--analyses {args.analyses!r}: {a!r}; allowed: a comma-separated subset of ITA, HTA, combined")
     table = run_scan(args.input, args.set, scans, intervals=not args.no_intervals, limit=not args.no_limit,
                      progress=progress, shortcut=not args.no_shortcut, analyses=analyses or ("combined",),
                      beyond=args.escape_beyond)

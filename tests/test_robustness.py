@@ -113,9 +113,13 @@ reweight_sets = st.lists(st.sampled_from([
     "model.alpha_D=0.5", "model.alpha_D=-1", "model.alpha_D=1e400", "beam.E_HER=3", "model.dark_fermions.mass=0.6",
     "model.dark_fermions.mass=0.3", "model.dark_fermions.charge=1e308", "model.Lambda_TeV=" + "[" * 2000, "nonsense",
 ]), max_size=2)
+other_args = st.lists(st.sampled_from([
+    ("--bootstrap", "-1"), ("--analyses", "foo"), ("--scan", "model.alpha_D=0.1:1:3"), ("--set", "model.alpha_D=0.5"),
+    ("--published",), ("--json",), ("-n", "10"), ("-n", "1000"),
+]), max_size=2)
 sample_runs = st.one_of(
     st.tuples(st.just("reweight"), any_change, reweight_sets),
-    st.tuples(st.sampled_from(["recast", "plot_spectra", "plot_bins"]), damage, st.just([])),
+    st.tuples(st.sampled_from(["recast", "plot_spectra", "plot_bins"]), damage, other_args),
 )
 
 
@@ -165,6 +169,7 @@ def test_sample_commands_never_traceback(run, kqq_sample, tmp_path_factory, caps
     import uproot
 
     command, change, sets = run
+    extra = [a for args in sets for a in args] if command != "reweight" else []
     arrays, meta, raw = kqq_sample
     d = tmp_path_factory.mktemp("ex")
     sample = d / "s.root"
@@ -176,7 +181,12 @@ def test_sample_commands_never_traceback(run, kqq_sample, tmp_path_factory, caps
         "plot_spectra": ["plot", "spectra", sample, "-o", out / "sp", "-n", "1000"],
         "plot_bins": ["plot", "bins", sample, "-o", out / "bins"],
     }[command]
-    code = main([str(a) for a in argv])
+    if command != "reweight":  # recast / plot options, including ones the subcommand does not have
+        argv = argv + extra
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exc:  # argparse: an option the subcommand does not have (one line, exit 2)
+        code = exc.code
     err = capsys.readouterr().err
     written = sorted(p.name for p in out.iterdir()) if out.exists() else []
     if code == 0:

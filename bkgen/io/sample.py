@@ -88,14 +88,18 @@ class Sample:
 
     def check(self, ev: dict, start: int = 0, extra: Sequence[str] = ()) -> None:
         """Every event of the chunk ``ev`` (first entry ``start``) is one the producing card can give;
-        the ``extra`` branches are finite numbers."""
+        the ``extra`` branches are finite numbers, one per event, or numeric particle-record arrays."""
 
         def bad(mask, key, allowed):
             i = int(np.flatnonzero(mask)[0])
             return self.error(f"event {start + i}: {key} = {ev[key][i].item()!r}; allowed: {allowed} "
                               "(events the sample's card can produce)")
 
-        for key in dict.fromkeys([*EVENT_BRANCHES, *extra]):
+        record = [k for k in extra if k not in EVENT_BRANCHES and ev[k].ndim == 2]  # (n_events, n_particles)
+        for key in record:
+            if ev[key].dtype.kind not in "iuf":
+                raise self.error(f"branch {key!r} has type {ev[key].dtype}; allowed: numbers (the particle record)")
+        for key in dict.fromkeys([*EVENT_BRANCHES, *(k for k in extra if k not in record)]):
             v = ev[key]
             if v.ndim != 1 or v.dtype.kind not in "iuf":
                 raise self.error(f"branch {key!r} has type {v.dtype}{list(v.shape[1:]) or ''}; allowed: one number "
@@ -165,15 +169,10 @@ def _card(path: str, text: str, where: str) -> dict:
         raise InputError(f"sample {path!r}: {where}: {exc}") from None
 
 
-def _channels(card: dict) -> list:
-    from ..physics.models import get as get_model
-
-    return get_model(card["process"]["model"]).decay(card["process"]["decay"]).build(card["model"])
-
-
-def _check_info(path: str, info, card: dict, channels: list) -> None:
-    """run_info must describe the producing card: model, decay, BR and every channel's label and width."""
-    from ..generate.tables import channel_width
+def _check_info(path: str, info, card: dict, physics) -> None:
+    """run_info must describe the producing card: model, decay, BR and every channel's label and width
+    (the generator's widths, :class:`bkgen.generate.decay.DecayPhysics`)."""
+    channels = physics.channels
 
     def bad(key, value, allowed):
         text = repr(value)
@@ -198,7 +197,7 @@ def _check_info(path: str, info, card: dict, channels: list) -> None:
             v = e.get(key)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not (math.isfinite(v) and v >= 0):
                 raise bad(f"channels[{i}].{key}", v, "a finite number >= 0")
-        width = channel_width(ch)[0]
+        width = float(physics.widths[i])
         if not math.isclose(e["width"], width, rel_tol=WIDTH_TOL, abs_tol=1e-300):
             raise bad(f"channels[{i}].width", e["width"], f"{width:.6g} GeV, the width of {ch.label!r} from the "
                       "sample's card (metadata from another card or another bkgen version?)")
@@ -248,8 +247,11 @@ def open_sample(path: str | Path, branches: Sequence[str] = EVENT_BRANCHES) -> S
             raise InputError(f"sample {path!r}: run_info.reweighting.source_card is missing; allowed: the card of the "
                              "reweighted sample, as bkgen reweight writes it")
         source = _card(path, text, "run_info.reweighting.source_card")
-    channels = _channels(source)
-    _check_info(path, info, source, channels)
+    from ..generate.decay import DecayPhysics
+
+    physics = DecayPhysics.from_card(source)
+    channels = physics.channels
+    _check_info(path, info, source, physics)
     if tree_class is None:
         raise InputError(f"sample {path!r} has no 'events' tree; {_ALLOWED}")
     if tree_class != "TTree":

@@ -204,7 +204,7 @@ def from_sample(path: str, edges: np.ndarray | None = None, beyond: str = DEFAUL
     q2, chan = arr["q2"], arr["channel"].astype(int)
     n_total = q2.size
     esc = escape_from_card(card, abs(channels[0].parent), beyond)
-    w_inv = _event_invisibility(path, channels, chan, esc)
+    w_inv = _event_invisibility(smp, channels, chan, esc)
     br = float(info["br"])
     kmask = np.array([is_kplus(c) for c in channels])[chan]
     counts = np.histogram(q2[kmask], bins=edges)[0].astype(float)
@@ -233,7 +233,7 @@ def from_sample(path: str, edges: np.ndarray | None = None, beyond: str = DEFAUL
                     channels=rows, escape=_escape_info(esc), kplus_weight_mean=wmean)
 
 
-def _event_invisibility(path: str, channels, chan: np.ndarray, esc) -> np.ndarray:
+def _event_invisibility(smp, channels, chan: np.ndarray, esc) -> np.ndarray:
     """Per event: 1 for invisible final states, P(Y decays beyond the escape boundary) for a long-lived Y
     with visible decays (from the event's Y momentum, mass and production vertex in the record), else 0."""
     w = np.zeros(chan.size)
@@ -244,10 +244,12 @@ def _event_invisibility(path: str, channels, chan: np.ndarray, esc) -> np.ndarra
     ll = np.array([k == "long-lived Y" for k in kinds])[chan]
     if not np.any(ll):
         return w
-    import uproot
-
-    with uproot.open(path) as f:  # the event branches were checked by open_sample
-        rec = f["events"].arrays(["pdg", "status", "px", "py", "pz", "m", "vx", "vy", "vz"], library="np")
+    record = ["pdg", "status", "px", "py", "pz", "m", "vx", "vy", "vz"]
+    missing = [b for b in record if b not in smp.branches]
+    if missing:
+        raise smp.error(f"the events tree lacks the record branches {', '.join(missing)}; allowed: a ROOT file "
+                        "written by bkgen generate (a long-lived Y needs its record)")
+    rec = smp.arrays(record)  # read through the sample's checks (one-line errors)
     ys = np.array([abs(c.y) for c in channels])[chan[ll]]
     pdg, status = np.abs(rec["pdg"][ll]), rec["status"][ll]
     is_y = (pdg == ys[:, None]) & (status == 2)
