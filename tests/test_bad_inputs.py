@@ -353,3 +353,29 @@ def test_every_declared_float_parameter_has_a_finite_range():
                 if q.kind is float:
                     assert q.lo is not None and q.hi is not None, (model.name, q.name)
                     assert math.isfinite(q.lo) and math.isfinite(q.hi) and q.lo <= q.hi, (model.name, q.name)
+
+
+def test_every_parameter_at_its_bounds_resolves_or_is_a_card_error():
+    """Every decay of every model with each float parameter (and array-of-tables key) at its declared lo and hi:
+    the card resolves or raises a one-line CardError; a model condition raising anything else would reach the
+    user as a traceback (was: eft's conditions raised ValueError)."""
+    from bkgen.config.card import CardError, resolve
+    from bkgen.physics.models import MODELS
+
+    for model in MODELS.values():
+        defaults = model.defaults()
+        for decay in model.decays:
+            for p in model.parameters:
+                points = []
+                if p.kind is float:
+                    points = [{p.name: v} for v in (p.lo, p.hi)]
+                for item in p.items:
+                    if item.kind is float and isinstance(defaults[p.name], list):
+                        points += [{p.name: [dict(e, **{item.name: v}) for e in defaults[p.name]]}
+                                   for v in (item.lo, item.hi)]
+                for point in points:
+                    raw = {"process": {"model": model.name, "decay": decay.name}, "model": point}
+                    try:
+                        resolve(raw)
+                    except CardError as exc:
+                        assert "\n" not in str(exc) and "allowed" in str(exc), (model.name, point, str(exc))
