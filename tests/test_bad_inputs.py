@@ -328,7 +328,9 @@ def test_integer_literal_beyond_the_conversion_limit(tmp_path, capsys):
     code, err = run(capsys, "validate", KQQ, "--set", "beam.E_HER=" + "9" * 5000)
     assert_one_line(code, err, "beam.E_HER")
     path = tmp_path / "c.toml"
-    path.write_text(KQQ.read_text().replace("E_HER = 7.007", "E_HER = " + "9" * 5000))
+    text = KQQ.read_text()
+    assert "\n[beam]\n" in text
+    path.write_text(text.replace("\n[beam]\n", "\n[beam]\nE_HER = " + "9" * 5000 + "\n", 1))
     code, err = run(capsys, "validate", path)
     assert_one_line(code, err, str(path))
 

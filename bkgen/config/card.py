@@ -227,7 +227,7 @@ class ModelParameters(Mapping):
 
 
 @dataclass(frozen=True)
-class Card(Mapping):
+class Card(_Section):
     """A resolved card: frozen, typed sections (also readable as ``card["section"]["key"]``)."""
 
     process: ProcessSection
@@ -237,17 +237,6 @@ class Card(Mapping):
     output: OutputSection
     detector: DetectorSection
     displacement: DisplacementSection
-
-    def __getitem__(self, key):
-        if key in self.__dataclass_fields__:
-            return getattr(self, key)
-        raise KeyError(key)
-
-    def __iter__(self):
-        return iter(self.__dataclass_fields__)
-
-    def __len__(self):
-        return len(self.__dataclass_fields__)
 
     def to_dict(self) -> dict:
         """The plain resolved card (section -> key -> value), as :func:`dumps` writes it."""
