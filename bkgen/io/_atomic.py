@@ -220,18 +220,25 @@ def is_write_error(exc: BaseException) -> bool:
 
 
 @contextmanager
-def atomic_output(path, *, overwrite: bool = False):
-    """``with atomic_output(p) as tmp:`` write the file ``tmp`` (a Path); it becomes ``p`` when the
-    block ends without an exception, and is removed otherwise."""
-    target = AtomicPath(path, overwrite=overwrite)
+def _committed(target: AtomicPath):
+    """Commit ``target`` when the block ends without an exception; otherwise discard its temporary
+    file, a write error of the storage becoming :class:`OutputError`."""
     try:
-        yield target.tmp
+        yield target
     except BaseException as exc:
         target.discard()
         if is_write_error(exc):
-            raise write_failed(path, exc) from None
+            raise write_failed(target.path, exc) from None
         raise
     target.commit()
+
+
+@contextmanager
+def atomic_output(path, *, overwrite: bool = False):
+    """``with atomic_output(p) as tmp:`` write the file ``tmp`` (a Path); it becomes ``p`` when the
+    block ends without an exception, and is removed otherwise."""
+    with _committed(AtomicPath(path, overwrite=overwrite)) as target:
+        yield target.tmp
 
 
 def write_text(path, text: str, *, overwrite: bool = False) -> str:
@@ -241,16 +248,9 @@ def write_text(path, text: str, *, overwrite: bool = False) -> str:
 
 def write_bytes(path, data: bytes, *, overwrite: bool = False) -> str:
     """Write ``data`` to ``path`` atomically; returns the file's SHA-256."""
-    target = AtomicPath(path, overwrite=overwrite, digest=True)
-    try:
+    with _committed(AtomicPath(path, overwrite=overwrite, digest=True)) as target:
         with open(target.tmp, "wb") as f:
             f.write(data)
-    except BaseException as exc:
-        target.discard()
-        if is_write_error(exc):
-            raise write_failed(path, exc) from None
-        raise
-    target.commit()
     return target.sha256
 
 
