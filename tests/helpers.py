@@ -1,9 +1,11 @@
-"""Shared helpers of the physics tests: concatenated samples and a chi^2 p-value."""
+"""Shared test helpers: concatenated samples, a chi^2 p-value, optional extras and the command line in a subprocess."""
 
 from __future__ import annotations
 
 import importlib
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -46,3 +48,10 @@ def extra(module: str):
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         return importlib.import_module(module)
     return pytest.importorskip(module)
+
+
+def bkgen_subprocess(*args, cwd) -> subprocess.CompletedProcess:
+    """``python -m bkgen ARGS`` in ``cwd`` with Python warnings as errors; output captured as text."""
+    env = dict(os.environ, PYTHONWARNINGS="error")
+    return subprocess.run([sys.executable, "-m", "bkgen", *map(str, args)], cwd=cwd, capture_output=True, text=True,
+                          env=env, timeout=600)

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from helpers import bkgen_subprocess
 from bkgen.config.card import dumps, load
 from bkgen.detector import geometry as geo
 from bkgen.detector.escape import Escape, from_card as escape_from_card
@@ -171,15 +169,9 @@ def test_escape_regions_and_bad_boundary():
     assert e2.probability(np.array([2.0]), 5e3, mass(321))[0] > e1.probability(np.array([2.0]), 5e3, mass(321))[0]
 
 
-def _cli(*args, cwd):
-    env = dict(os.environ, PYTHONWARNINGS="error")
-    return subprocess.run([sys.executable, "-m", "bkgen", *map(str, args)], cwd=cwd, capture_output=True, text=True,
-                          env=env, timeout=600)
-
-
 def test_cli_visible_only_card_exits_2(tmp_path):
     """A dark vector without dark matter and without neutrino coupling (eps_Z = 0), prompt: nothing to fit."""
-    res = _cli("recast", CARDS / "dark_vector_KX_benchmark.toml", "--set", "model.alpha_X=0",
+    res = bkgen_subprocess("recast", CARDS / "dark_vector_KX_benchmark.toml", "--set", "model.alpha_X=0",
                "--set", 'model.eps_Z_source="card"', "--set", 'model.g_bs_source="card"', "--set", "model.g_bs=1e-8",
                "-o", tmp_path / "out", cwd=tmp_path)
     assert res.returncode == 2, res.stderr

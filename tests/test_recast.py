@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +15,7 @@ from bkgen.recast import belle2, report
 from bkgen.recast import spectrum as spec_mod
 from bkgen.recast.fit import Recast, reweight_factors, sm_shape_factors
 from bkgen.recast.likelihood import CompiledModel, to_pyhf_spec
-from helpers import extra
+from helpers import bkgen_subprocess, extra
 
 pyhf = extra("pyhf")
 
@@ -153,14 +150,8 @@ def test_sample_results_independent_of_size(tmp_path, recast):
     assert stat[("combined", 80000)] < stat[("combined", 20000)]
 
 
-def _cli(*args, cwd):
-    env = dict(os.environ, PYTHONWARNINGS="error")
-    return subprocess.run([sys.executable, "-m", "bkgen", *map(str, args)], cwd=cwd, capture_output=True, text=True,
-                          env=env, timeout=600)
-
-
 def test_cli_recast_scan_and_errors(tmp_path):
-    res = _cli("recast", CARDS / "dark_photon_KQQ_massless.toml", "--scan", "model.Lambda_TeV=5e4:2e5:3:log",
+    res = bkgen_subprocess("recast", CARDS / "dark_photon_KQQ_massless.toml", "--scan", "model.Lambda_TeV=5e4:2e5:3:log",
                "--no-limit", "-o", tmp_path / "scan", cwd=tmp_path)
     assert res.returncode == 0, res.stderr
     for ext in ("csv", "json", "png", "pdf"):
@@ -171,8 +162,8 @@ def test_cli_recast_scan_and_errors(tmp_path):
     assert bf[0] == pytest.approx(16 * bf[2], rel=1e-9)
     hats = [p["combined"]["bf_np_hat"] for p in table["points"]]
     assert max(hats) - min(hats) < 1e-3 * max(hats)  # the shape does not depend on Lambda
-    bad = _cli("recast", CARDS / "sm_Knunu.toml", "--scan", "model.x=1:2", cwd=tmp_path)
+    bad = bkgen_subprocess("recast", CARDS / "sm_Knunu.toml", "--scan", "model.x=1:2", cwd=tmp_path)
     assert bad.returncode == 2 and "--scan" in bad.stderr and "Traceback" not in bad.stderr
-    bad = _cli("recast", CARDS / "sm_Knunu.toml", "--set", 'detector.efficiency="nope.csv"', cwd=tmp_path)
+    bad = bkgen_subprocess("recast", CARDS / "sm_Knunu.toml", "--set", 'detector.efficiency="nope.csv"', cwd=tmp_path)
     assert bad.returncode == 2 and "detector.efficiency" in bad.stderr and "Traceback" not in bad.stderr
     assert list(tmp_path.glob("*.partial*")) == []
