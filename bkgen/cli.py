@@ -37,8 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, help="random seed (default: generation.seed)")
     g.add_argument("-o", "--output", help="output file (default: output.file)")
     g.add_argument(
-        "--format", choices=("root", "hepmc3", "lhe"), default=None,
-        help="output format (default: output.format): ROOT TTree, HepMC3 ASCII or Les Houches events",
+        "--format", choices=("root", "hepmc3", "hepmc2", "lhe"), default=None,
+        help="output format (default: output.format): ROOT TTree, HepMC3 or HepMC2 ASCII, or Les Houches events "
+             "(beam.frame = 'cms' only)",
     )
     g.add_argument("--force", action="store_true", help="overwrite an existing output file")
     g.add_argument("--threads", type=int, help="number of threads (default: all cores)")

@@ -30,6 +30,7 @@ from bkgen.io.root import read_events
 ROOT = Path(__file__).resolve().parent.parent
 CARD = str(ROOT / "cards" / "sm_Knunu.toml")
 SMALL = ["--set", "generation.block_size=1024", "--no-progress"]
+CMS = ["--set", "beam.frame='cms'"]  # LHE is written only in the CMS frame
 
 
 def run_cli(*argv) -> int:
@@ -48,18 +49,19 @@ def entries(d: Path) -> list[str]:
 # ------------------------------------------------------------------ the atomic output path
 
 
-def test_hepmc3_on_a_full_disk_is_not_committed(tmp_path):
+@pytest.mark.parametrize("fmt", ["hepmc3", "hepmc2"])
+def test_hepmc_on_a_full_disk_is_not_committed(tmp_path, fmt):
     """pyhepmc reports write errors only through failed(): a full disk (here a 200 kB file-size limit)
-    must end with exit 2 and no file, not 'wrote N events' and a truncated file."""
+    must end with exit 2 and no file, not 'wrote N events' and a truncated file (both HepMC writers)."""
     def limit():
         resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # writes fail with EFBIG instead of killing
 
-    res = subprocess.run([sys.executable, "-m", "bkgen", "generate", CARD, "-n", "6000", "--format", "hepmc3",
-                          "-o", "out.hepmc3", *SMALL], cwd=tmp_path, capture_output=True, text=True,
+    res = subprocess.run([sys.executable, "-m", "bkgen", "generate", CARD, "-n", "6000", "--format", fmt,
+                          "-o", f"out.{fmt}", *SMALL], cwd=tmp_path, capture_output=True, text=True,
                          preexec_fn=limit, timeout=300)
     assert res.returncode == 2, (res.stdout, res.stderr)
-    assert "writing failed" in one_line(res.stderr) and "out.hepmc3" in res.stderr
+    assert "writing failed" in one_line(res.stderr) and f"out.{fmt}" in res.stderr
     assert entries(tmp_path) == []
 
 
@@ -142,7 +144,7 @@ def test_longest_legal_output_name(tmp_path, capsys):
 def test_card_text_cannot_break_the_lhe_header(tmp_path):
     """']]>' in a card string (here output.file) must not end the CDATA section of the header."""
     name = "x]]><!--injected-->.lhe"
-    assert run_cli("generate", CARD, "-n", 1000, "-o", tmp_path / name, "--format", "lhe", *SMALL) == 0
+    assert run_cli("generate", CARD, "-n", 1000, "-o", tmp_path / name, "--format", "lhe", *SMALL, *CMS) == 0
     root = ET.parse(tmp_path / name).getroot()
     card_text = root.find("header/bkgen_card").text
     assert f'file = "{tmp_path / name}"' in card_text
@@ -191,23 +193,23 @@ def test_chunk_files_without_manifest_are_not_overwritten(tmp_path, capsys):
     assert entries(tmp_path) == ["run.chunk0000.root"]
 
 
-@pytest.mark.parametrize("fmt", ["lhe", "hepmc3"])
+@pytest.mark.parametrize("fmt", ["lhe", "hepmc3", "hepmc2"])
 def test_chunked_run_in_text_formats_equals_single_run(tmp_path, monkeypatch, fmt):
-    """--chunks --merge with --format lhe/hepmc3: chunk files in that format, and the merged file is
-    byte for byte the single-process file of the same card and seed (one header and init/run-info
-    block, the card's BR as XSECUP, continuous event numbers)."""
+    """--chunks --merge with --format lhe/hepmc3/hepmc2: chunk files in that format, and the merged
+    file is byte for byte the single-process file of the same card and seed (one header and
+    init/run-info block, one XSECUP / cross section, continuous event numbers)."""
     name = f"run.{fmt}"
     for sub in ("single", "chunked"):
         (tmp_path / sub).mkdir()
-    common = ["-n", 3000, "--seed", 5, "--format", fmt, "-o", name, *SMALL]
+    common = ["-n", 3000, "--seed", 5, "--format", fmt, "-o", name, *SMALL, *CMS]
     monkeypatch.chdir(tmp_path / "single")
     assert run_cli("generate", CARD, *common) == 0
     monkeypatch.chdir(tmp_path / "chunked")
     assert run_cli("generate", CARD, *common, "--chunks", 3, "--merge") == 0
     chunks = chunk_files(tmp_path / "chunked", suffix=f".{fmt}")
     assert len(chunks) == 3
-    head = "<LesHouchesEvents" if fmt == "lhe" else "HepMC::Version"
-    assert all(p.read_text().startswith(head) for p in chunks)
+    head = {"lhe": "<LesHouchesEvents", "hepmc3": "HepMC::Asciiv3-START", "hepmc2": "HepMC::IO_GenEvent-START"}[fmt]
+    assert all(p.read_text().split("\n", 2)[int(fmt != "lhe")].startswith(head) for p in chunks)
     single = (tmp_path / "single" / name).read_bytes()
     assert (tmp_path / "chunked" / name).read_bytes() == single
     manifest = json.loads((tmp_path / "chunked" / "run.manifest.json").read_text())

@@ -144,7 +144,8 @@ def test_no_recompilation_for_event_count_threads_or_format(tmp_path, capsys):
     try:
         assert cli.main(base + ["-n", "140000", "-o", str(tmp_path / "b.root")]) == 0
         assert cli.main(base + ["-n", "5000", "-o", str(tmp_path / "c.root"), "--threads", "1"]) == 0
-        assert cli.main(base + ["-n", "5000", "-o", str(tmp_path / "d.lhe"), "--format", "lhe"]) == 0
+        assert cli.main(base + ["-n", "5000", "-o", str(tmp_path / "d.lhe"), "--format", "lhe",
+                                "--set", "beam.frame='cms'"]) == 0
     finally:
         event.unregister("numba:compile", timer)
         numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)

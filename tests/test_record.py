@@ -1,5 +1,5 @@
 """Record conventions over every shipped card: one meaning of `conjugate`, the per-particle flags
-`invisible` and `from_signal_B`, and the README example that uses them."""
+`invisible` and `from_signal_B`, HepMC3 and HepMC2 round trips, and the README example."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from bkgen.cli import main
 from bkgen.config.card import load
 from bkgen.generate.generator import Generator
+from bkgen.io.hepmc import HepMCWriter, read_hepmc
 from bkgen.kernels import cascade as K
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +33,7 @@ def events(card, n, seed=3):
 
 
 @pytest.mark.parametrize("path", CARDS, ids=[p.stem for p in CARDS])
-def test_conjugate_and_flags_every_card(path):
+def test_conjugate_and_flags_every_card(path, tmp_path):
     card = load(path, ["process.charge='both'", 'output.precision="float64"'])
     parent_name, rest = card["process"]["decay"].split(" -> ")
     parent, meson = NAMED[parent_name], NAMED[rest.split()[0]]
@@ -53,11 +54,40 @@ def test_conjugate_and_flags_every_card(path):
         ok = m >= 0
         chain[ok, j] = (m[ok] == b) | chain[np.flatnonzero(ok), m[ok]]
     np.testing.assert_array_equal(part["from_signal_B"] == 1, chain)
+    hepmc_round_trip(gen, scal, part, tmp_path)
     if card["model"].get("dark_fermions") is not None or "nu nubar" in card["process"]["decay"]:
         # the invisible system is everything the B decays to except the meson
         p = np.stack([part[c] for c in ("E", "px", "py", "pz")], axis=-1)
         inv = (p * part["invisible"][..., None]).sum(axis=1)
         np.testing.assert_allclose(inv[:, 0] ** 2 - (inv[:, 1:] ** 2).sum(1), scal["q2"], rtol=1e-7, atol=1e-9)
+
+
+def hepmc_round_trip(gen, scal, part, tmp_path, n=40):
+    """HepMC3 and HepMC2 files of the first n events read back by pyhepmc: the beams (lab frame), and
+    every non-null record entry with its PDG code, status, momentum and mother."""
+    sub_s = {k: v[:n] for k, v in scal.items()}
+    sub_p = {k: v[:n] for k, v in part.items()}
+    for version in (2, 3):
+        path = tmp_path / f"ev.hepmc{version}"
+        with HepMCWriter(path, version=version, beam=gen.card["beam"], xsec_pb=gen.event_cross_section_pb()) as w:
+            w.write(sub_s, sub_p)
+            w.close()
+        events = read_hepmc(path)
+        assert len(events) == n
+        for i, evt in enumerate(events):
+            beams = [p for p in evt.particles if p.status == 4]
+            assert len(beams) == (0 if gen.card["beam"]["frame"] == "B_rest" else 2)
+            rec = [p for p in evt.particles if p.status != 4]
+            keep = np.flatnonzero(sub_p["status"][i] != 0)
+            assert sorted(p.pid for p in rec) == sorted(sub_p["pdg"][i, keep].tolist())
+            for j in keep:
+                want = [sub_p[c][i, j] for c in ("px", "py", "pz", "E")]
+                hit = [p for p in rec if p.pid == sub_p["pdg"][i, j] and p.status == sub_p["status"][i, j]
+                       and np.allclose([p.momentum.px, p.momentum.py, p.momentum.pz, p.momentum.e], want, 0, 1e-12)]
+                assert hit, f"entry {j} of event {i} not in the HepMC{version} event"
+                m = sub_p["mother"][i, j]
+                if m >= 0:
+                    assert sub_p["pdg"][i, m] in [q.pid for q in hit[0].parents]
 
 
 @pytest.mark.parametrize("name", ["sm_Kstar0nunu", "dark_photon_Kstar0_gammaD"])

@@ -69,7 +69,7 @@ SCHEMA = {
     "output": {
         "file": ("str", "", None),
         "compression": ("str", "zstd:1", None),
-        "format": ("str", "root", ("root", "hepmc3", "lhe")),
+        "format": ("str", "root", ("root", "hepmc3", "hepmc2", "lhe")),
         "precision": ("str", "float32", ("float32", "float64")),  # stored momenta, masses and vertices
     },
     # Belle II-like detector level (bkgen.detector): q2_rec, track smearing, efficiency map
@@ -153,7 +153,7 @@ class GenerationSection(_Section):
 class OutputSection(_Section):
     file: str
     compression: str  # none | zstd:N | lz4:N | zlib:N | lzma:N
-    format: str  # root | hepmc3 | lhe
+    format: str  # root | hepmc3 | hepmc2 | lhe
     precision: str  # float32 | float64 (particle record)
 
 
@@ -520,6 +520,7 @@ def resolve(raw: dict) -> Card:
         except InputError as exc:
             raise CardError(str(exc)) from None
     _check_beam(card, decay.parent)
+    _check_format(card, decay.parent)
     if card["detector"]["efficiency"] != "none":
         from ..detector.efficiency import load as load_efficiency
 
@@ -565,6 +566,22 @@ def _check_beam(card: dict, parent: int) -> None:  # card: the plain sections be
             f"beam.E_HER = {b['E_HER']:g}, beam.E_LER = {b['E_LER']:g} give sqrt(s) = {w:.4f} GeV; "
             f"allowed: sqrt(s) > 2 m({inputs.particle(parent).name}) = {2 * m_b:.4f} GeV"
         )
+
+
+def _check_format(card: dict, parent: int) -> None:
+    """LHE only where its readers can use it: head-on beams along z (the CMS frame) and a measured
+    production cross section for XSECUP."""
+    if card["output"]["format"] != "lhe":
+        return
+    frame = card["beam"]["frame"]
+    if frame != "cms":
+        raise CardError(f"output.format = 'lhe' with beam.frame = {frame!r}: allowed only with beam.frame = 'cms' "
+                        "(LHE readers such as Pythia 8 and basf2's LHEInput take head-on beams along z); "
+                        "for the lab frame write hepmc2 or hepmc3")
+    if _beams.pair_cross_section_pb(parent, card["beam"]["resonance"]) is None:
+        raise CardError(f"output.format = 'lhe' with beam.resonance = {card['beam']['resonance']} for "
+                        f"{inputs.particle(abs(parent)).name}: no measured e+e- -> B Bbar cross section for XSECUP; "
+                        "allowed: B+ or B0 at 300553, B_s0 at 9000553 (or write hepmc2/hepmc3)")
 
 
 def load(path: str | Path, overrides: list[str] | None = None) -> Card:

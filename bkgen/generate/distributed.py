@@ -48,7 +48,7 @@ def plan_chunks(n_events: int, block_size: int, n_chunks: int) -> list[tuple[int
 
 
 #: file suffix of each output format (chunk files of an output without a suffix)
-SUFFIXES = {"root": ".root", "hepmc3": ".hepmc3", "lhe": ".lhe"}
+SUFFIXES = {"root": ".root", "hepmc3": ".hepmc3", "hepmc2": ".hepmc2", "lhe": ".lhe"}
 
 
 def chunk_path(out: str | Path, index: int, fmt: str = "root") -> Path:
@@ -450,8 +450,8 @@ def merge_chunks(manifest: dict, out: str | Path, directory: str | Path, overwri
     gen = _generator(manifest["card"])
     if fmt == "lhe":
         return _merge_lhe(gen, paths, out, overwrite)
-    if fmt == "hepmc3":
-        return _merge_hepmc3(paths, out, overwrite)
+    if fmt in ("hepmc3", "hepmc2"):
+        return _merge_hepmc(paths, out, overwrite, version=int(fmt[-1]))
     return _merge_root(manifest, gen, paths, out, overwrite)
 
 
@@ -484,8 +484,8 @@ def _merge_root(manifest: dict, gen: Generator, paths: list[Path], out, overwrit
 
 
 def _merge_lhe(gen: Generator, paths: list[Path], out, overwrite: bool) -> str:
-    """One header and init block (written afresh: the card and its branching fraction as XSECUP),
-    then the <event> blocks of every chunk in order."""
+    """One header and init block (written afresh: the card and XSECUP, as a single-process run
+    writes them), then the <event> blocks of every chunk in order."""
     from .pipeline import open_writer
 
     with open_writer(gen, out, overwrite, digest=True) as writer:
@@ -503,13 +503,14 @@ def _merge_lhe(gen: Generator, paths: list[Path], out, overwrite: bool) -> str:
     return writer.sha256
 
 
-def _merge_hepmc3(paths: list[Path], out, overwrite: bool) -> str:
-    """HepMC3 ASCII: the header of the first chunk (version, listing start, run info), the event
-    records (``E`` lines and what follows) of every chunk in order, one end-of-listing line.
-    Event numbers are the run's (first_block * block_size + i), continuous across chunks."""
+def _merge_hepmc(paths: list[Path], out, overwrite: bool, version: int = 3) -> str:
+    """HepMC3 or HepMC2 ASCII: the header of the first chunk (version, listing start, HepMC3 run
+    info), the event records (``E`` lines and what follows) of every chunk in order, one
+    end-of-listing line. Event numbers are the run's (first_block * block_size + i), continuous
+    across chunks."""
     from ..io._atomic import atomic_output
 
-    end = "HepMC::Asciiv3-END_EVENT_LISTING"
+    end = "HepMC::Asciiv3-END_EVENT_LISTING" if version == 3 else "HepMC::IO_GenEvent-END_EVENT_LISTING"
     with atomic_output(out, overwrite=overwrite) as tmp, open(tmp, "w") as dst:
         tail = ""
         for k, path in enumerate(paths):

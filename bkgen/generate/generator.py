@@ -9,6 +9,7 @@ size used for writing or on the number of threads.
 from __future__ import annotations
 
 import json
+import math
 
 import numba
 import numpy as np
@@ -136,6 +137,18 @@ class Generator:
     @property
     def br_visible(self) -> float:
         return sum(i.br_visible for i in self.info)
+
+    def event_cross_section_pb(self) -> tuple[float, float] | None:
+        """Cross section of the events written [pb] and its error: sigma(e+e- -> B Bbar of the species,
+        physics.beams.pair_cross_section_pb) x (2 if both charges else 1) x BR x BR(meson decay in the
+        record); None without a measured pair cross section at the card's resonance."""
+        pair = beams.pair_cross_section_pb(self.parent, self.card["beam"]["resonance"])
+        if pair is None:
+            return None
+        sides = 2 if self.card["process"]["charge"] == "both" else 1
+        xs = pair[0] * sides * self.br_visible
+        rel = math.hypot(pair[1] / pair[0], self.width_error / self.width)
+        return xs, xs * rel
 
     def summary(self) -> dict:
         """Widths and BRs (:meth:`DecayPhysics.summary`), the tables' interpolation error once they are

@@ -164,21 +164,24 @@ def write_root(gen: Generator, path, seed: int, n_events: int, *, first_block: i
 
 
 def open_writer(gen: Generator, path, overwrite: bool = False, digest: bool = False):
-    """The event writer of the card's ``output.format`` (root, hepmc3, lhe) for ``path``; with
+    """The event writer of the card's ``output.format`` (root, hepmc3, hepmc2, lhe) for ``path``; with
     ``digest`` its ``sha256`` holds the SHA-256 of the committed file after ``close``."""
     card = gen.card
     fmt = card["output"]["format"]
-    if fmt == "hepmc3":
-        from ..io.hepmc import HepMC3Writer
+    if fmt in ("hepmc3", "hepmc2"):
+        from ..io.hepmc import HepMCWriter
 
-        writer = HepMC3Writer(path, overwrite=overwrite)
+        writer = HepMCWriter(path, version=int(fmt[-1]), overwrite=overwrite, beam=card["beam"],
+                             xsec_pb=gen.event_cross_section_pb(), card_text=dumps(card))
     elif fmt == "lhe":
         from ..io.lhe import LHEWriter
+        from ..physics.beams import from_card
 
         weighted = (card["detector"]["efficiency"] != "none" and card["detector"]["efficiency_mode"] == "weight") or (
             card["displacement"]["force_region"] != "none")
-        writer = LHEWriter(path, beam=card["beam"], br=gen.br, card_text=dumps(card), overwrite=overwrite,
-                           weighted=weighted)
+        xsec, err = gen.event_cross_section_pb()  # resolve() refuses LHE where there is none
+        writer = LHEWriter(path, beam=card["beam"], xsec_pb=xsec, xsec_err_pb=err, card_text=dumps(card),
+                           overwrite=overwrite, weighted=weighted, sqrt_s=from_card(card["beam"])["sqrt_s"])
     else:
         scalar_types, particle_types = gen.branch_types()
         writer = RootEventWriter(
@@ -192,7 +195,7 @@ def open_writer(gen: Generator, path, overwrite: bool = False, digest: bool = Fa
 def write_events(gen: Generator, path, seed: int, n_events: int, *, first_block: int = 0,
                  n_blocks: int | None = None, overwrite: bool = False, metadata_extra: dict | None = None) -> RunStats:
     """Blocks ``first_block ..`` of a run into ``path`` in the card's output format, atomically, with
-    the SHA-256 of the file in ``sha256`` (ROOT: :func:`write_root`; HepMC3 and LHE carry no metadata keys)."""
+    the SHA-256 of the file in ``sha256`` (ROOT: :func:`write_root`; HepMC and LHE carry no metadata keys)."""
     if gen.card["output"]["format"] == "root":
         return write_root(gen, path, seed, n_events, first_block=first_block, n_blocks=n_blocks,
                           overwrite=overwrite, metadata_extra=metadata_extra, digest=True)

@@ -1,16 +1,21 @@
-"""Les Houches Event files (LHE 3.0: Alwall et al., Comput. Phys. Commun. 176 (2007) 300,
-hep-ph/0609017; version 3.0: Andersen et al., arXiv:1405.1067 sec. 4).
+"""Les Houches Event files (LHEF: Alwall et al., Comput. Phys. Commun. 176 (2007) 300,
+hep-ph/0609017; version 3.0: Andersen et al., arXiv:1405.1067 sec. 4) that LHE readers accept.
 
-Layout of an event: in the lab frame the incoming e- and e+ (ISTUP = -1) whose four-momenta
-add up to the event's Upsilon four-momentum (beam directions of the card, energies solved from
-the Upsilon energy and momentum), then the record (Upsilon and decayed states ISTUP = 2, final
-states ISTUP = 1); in the B rest frame the incoming B. MOTHUP are 1-based line numbers.
-VTIMUP is the proper decay length c*tau [mm] of each decayed particle, computed from the record's
-vertices. The full production vertex of every particle follows the particle lines as optional
-comment lines ``#vertex i x y z t`` (mm, mm, mm, ns). The init block has IDWTUP = 3 (unweighted
-events of weight +1), or 4 when the card weights events (efficiency as a weight, forced decays),
-and XSECUP = the branching fraction of the card (there is no cross section
-for a decay); the resolved card is stored in the header (CDATA, with ``]]>`` split, see :func:`cdata`).
+Written only in the e+e- centre-of-mass frame (``beam.frame = "cms"``): LHE readers (Pythia 8,
+basf2's LHEInput) take two head-on beams along z. Layout of an event: the incoming e- (+z) and e+
+(-z) (ISTUP = -1, energies sqrt(s)/2 of the event), then the record without the e+e- system
+(whose PDG code readers do not know; the B pair and any B_s* have the two beams as mothers), decayed
+states ISTUP = 2, final states ISTUP = 1; null entries (status 0) are left out. MOTHUP are 1-based
+line numbers. ICOLUP: every colour-singlet parton pair (q qbar, or g g, the daughters of one
+particle) gets its own colour tags from 501 on. VTIMUP is the proper decay length c tau [mm] of
+each decayed particle (distance to its daughters' vertex times m/|p|). The production vertex of
+every particle follows as comment lines ``#vertex i x y z t`` (mm, mm, mm, ns), which readers skip.
+
+Init block: beams 11 and -11 at sqrt(s)/2; IDWTUP = 3 and XWGTUP = +1 for unweighted events, or
+IDWTUP = 4 and XWGTUP = XSECUP x weight when the card weights events; XSECUP = sigma(e+e- -> B Bbar
+of the species) x (2 if both charges else 1) x BR x BR(meson decay in the record) [pb] (Generator.
+event_cross_section_pb); the resolved card is in the header (CDATA, with ``]]>`` split, see
+:func:`cdata`).
 """
 
 from __future__ import annotations
@@ -30,84 +35,93 @@ def cdata(text: str) -> str:
     return text.replace("]]>", "]]]]><![CDATA[>")
 
 
-class LHEWriter(AtomicWriter):
-    """Streams events into an LHE file, written atomically."""
+#: PDG codes that carry colour (quarks and the gluon)
+_PARTONS = frozenset({1, 2, 3, 4, 5, 6, 21})
 
-    def __init__(self, path, *, beam: dict, br: float, card_text: str = "", overwrite: bool = False,
-                 weighted: bool = False):
+
+def colour_tags(pdg, status, mother):
+    """(ICOLUP colour, anticolour) per entry of one event: final-state partons are paired by common
+    mother (a colour singlet), quark -> colour, antiquark -> anticolour, g g -> (a, b), (b, a)."""
+    k = len(pdg)
+    col = np.zeros((k, 2), dtype=np.int64)
+    tag = 501
+    for m in sorted({int(mother[j]) for j in range(k) if status[j] == 1 and abs(pdg[j]) in _PARTONS}):
+        kids = [j for j in range(k) if mother[j] == m and status[j] == 1 and abs(pdg[j]) in _PARTONS]
+        if len(kids) != 2:
+            raise ValueError(f"record entry {m} has {len(kids)} parton daughters; a colour singlet needs 2")
+        a, b = kids
+        if pdg[a] == 21 and pdg[b] == 21:
+            col[a] = (tag, tag + 1)
+            col[b] = (tag + 1, tag)
+            tag += 2
+            continue
+        for j in kids:
+            col[j] = (tag, 0) if pdg[j] > 0 else (0, tag)
+        tag += 1
+    return col
+
+
+class LHEWriter(AtomicWriter):
+    """Streams events of the CMS frame into an LHE file, written atomically."""
+
+    def __init__(self, path, *, beam: dict, xsec_pb: float, xsec_err_pb: float = 0.0, card_text: str = "",
+                 overwrite: bool = False, weighted: bool = False, sqrt_s: float):
+        if beam["frame"] != "cms":
+            raise ValueError(f"beam.frame = {beam['frame']!r}: LHE output is written only with beam.frame = 'cms'")
         self._target = AtomicPath(path, overwrite=overwrite)
         self._f = open(self._target.tmp, "w")
-        self._lab = beam["frame"] == "lab"
-        self._half_angle = 0.5 * beam["crossing_angle"]
         self._m_e = pdg_mass(11)
+        self._xsec = float(xsec_pb)
+        self._weighted = weighted
         self._aborting = False
         self.n_events = 0
         f = self._f
         f.write('<LesHouchesEvents version="3.0">\n<header>\n<bkgen_card><![CDATA[\n')
         f.write(cdata(card_text))
         f.write("]]></bkgen_card>\n</header>\n<init>\n")
-        # IDWTUP = 3: unweighted events of weight +1; 4: weighted events (XWGTUP = the event weight)
         idwtup = 4 if weighted else 3
-        if self._lab:
-            f.write(f" 11 -11 {beam['E_HER']:.9e} {beam['E_LER']:.9e} 0 0 0 0 {idwtup} 1\n")
-        else:
-            f.write(f" 0 0 0.0 0.0 0 0 0 0 {idwtup} 1\n")
-        f.write(f" {br:.9e} 0.000000000e+00 1.000000000e+00 1\n</init>\n")
-
-    def _beams(self, e, px, pz):
-        """e- and e+ four-momenta with the card's directions adding up to (e, px, 0, pz)."""
-        c = math.cos(self._half_angle)
-        s = math.sin(self._half_angle)
-        # massless solution, then on-shell momenta (m_e^2/E corrections ~ 1e-8 GeV)
-        e_her = 0.5 * (e + pz / c)
-        e_ler = e - e_her
-        p_her = math.sqrt(max(e_her**2 - self._m_e**2, 0.0))
-        p_ler = math.sqrt(max(e_ler**2 - self._m_e**2, 0.0))
-        return (e_her, p_her * s, 0.0, p_her * c), (e_ler, p_ler * s, 0.0, -p_ler * c)
+        e_beam = 0.5 * sqrt_s
+        f.write(f" 11 -11 {e_beam:.9e} {e_beam:.9e} 0 0 0 0 {idwtup} 1\n")
+        f.write(f" {self._xsec:.9e} {float(xsec_err_pb):.9e} {self._xsec:.9e} 1\n</init>\n")
 
     def write(self, scalars: dict, particles: dict) -> None:
         n, k = particles["pdg"].shape
-        px, py, pz, en = particles["px"], particles["py"], particles["pz"], particles["E"]
-        if "m" in particles:  # generated mass of the record
-            mass = np.asarray(particles["m"], dtype=np.float64)
-        else:
-            m2 = en**2 - px**2 - py**2 - pz**2
-            mass = np.sqrt(np.clip(m2, 0.0, None))
+        px, py, pz, en = (np.asarray(particles[c], dtype=np.float64) for c in ("px", "py", "pz", "E"))
+        mass = np.asarray(particles["m"], dtype=np.float64)
+        vx, vy, vz, vt = (np.asarray(particles[c], dtype=np.float64) for c in ("vx", "vy", "vz", "t"))
         f = self._f
         for i in range(n):
-            mother = particles["mother"][i]
-            status = particles["status"][i]
-            offset = 2 if self._lab else 0
-            lines = []
-            if self._lab:
-                b1, b2 = self._beams(en[i, 0], px[i, 0], pz[i, 0])
-                for pid, b in ((11, b1), (-11, b2)):
-                    lines.append(f" {pid:8d} -1 0 0 0 0 {b[1]:.12e} {b[2]:.12e} {b[3]:.12e} {b[0]:.12e} {self._m_e:.9e} 0.0 9.0")
-            vx, vy, vz, vt = particles["vx"][i], particles["vy"][i], particles["vz"][i], particles["t"][i]
-            for j in range(k):
-                if mother[j] < 0:
-                    ist = -1 if not self._lab else 2
-                    m1, m2_ = (1, 2) if self._lab else (0, 0)
-                else:
-                    ist = 1 if status[j] == 1 else 2
-                    m1 = m2_ = int(mother[j]) + 1 + offset
+            pdg, status, mother = particles["pdg"][i], particles["status"][i], particles["mother"][i]
+            root = int(np.flatnonzero(mother < 0)[0])  # the e+e- system
+            keep = [j for j in range(k) if j != root and status[j] != 0]
+            line = {j: 3 + n_ for n_, j in enumerate(keep)}  # 1-based, after the two beams
+            col = colour_tags(pdg, status, mother)
+            w = en[i, root]  # sqrt(s) of the event (the e+e- system is at rest)
+            e_b = 0.5 * w
+            p_b = math.sqrt(max(e_b * e_b - self._m_e**2, 0.0))
+            lines = [f" {11:8d} -1 0 0 0 0 {0.0:.12e} {0.0:.12e} {p_b:.12e} {e_b:.12e} {self._m_e:.9e} 0.0 9.0",
+                     f" {-11:8d} -1 0 0 0 0 {0.0:.12e} {0.0:.12e} {-p_b:.12e} {e_b:.12e} {self._m_e:.9e} 0.0 9.0"]
+            for j in keep:
+                m = int(mother[j])
+                m1, m2 = (1, 2) if m == root else (line[m], line[m])
                 vtim = 0.0
-                if status[j] != 1:
-                    kids = np.nonzero(mother == j)[0]
-                    if kids.size and mass[i, j] > 0:
-                        d = math.dist((vx[kids[0]], vy[kids[0]], vz[kids[0]]), (vx[j], vy[j], vz[j]))
-                        p = math.sqrt(px[i, j] ** 2 + py[i, j] ** 2 + pz[i, j] ** 2)
-                        vtim = d * mass[i, j] / p if p > 0 else 0.0
+                if status[j] == 2:
+                    kids = np.flatnonzero(mother == j)
+                    p = math.sqrt(px[i, j] ** 2 + py[i, j] ** 2 + pz[i, j] ** 2)
+                    if kids.size and p > 0:
+                        d = math.dist((vx[i, kids[0]], vy[i, kids[0]], vz[i, kids[0]]), (vx[i, j], vy[i, j], vz[i, j]))
+                        vtim = d * mass[i, j] / p
                 lines.append(
-                    f" {int(particles['pdg'][i, j]):8d} {ist:2d} {m1} {m2_} 0 0 {px[i, j]:.12e} {py[i, j]:.12e} "
-                    f"{pz[i, j]:.12e} {en[i, j]:.12e} {mass[i, j]:.9e} {vtim:.9e} 9.0"
-                )
+                    f" {int(pdg[j]):8d} {1 if status[j] == 1 else 2:2d} {m1} {m2} {col[j, 0]} {col[j, 1]} "
+                    f"{px[i, j]:.12e} {py[i, j]:.12e} {pz[i, j]:.12e} {en[i, j]:.12e} {mass[i, j]:.9e} {vtim:.9e} 9.0")
+            weight = float(scalars["weight"][i])
+            xwgt = self._xsec * weight if self._weighted else 1.0
             f.write("<event>\n")
-            f.write(f" {len(lines)} 1 {float(scalars['weight'][i]):.9e} -1.0 -1.0 -1.0\n")
+            f.write(f" {len(lines)} 1 {xwgt:.9e} {w:.9e} -1.0 -1.0\n")
             f.write("\n".join(lines))
             f.write("\n")
-            for j in range(k):
-                f.write(f"#vertex {j + 1 + offset} {vx[j]:.12e} {vy[j]:.12e} {vz[j]:.12e} {vt[j]:.12e}\n")
+            for j in keep:
+                f.write(f"#vertex {line[j]} {vx[i, j]:.12e} {vy[i, j]:.12e} {vz[i, j]:.12e} {vt[i, j]:.12e}\n")
             f.write("</event>\n")
         self.n_events += n
 
@@ -124,7 +138,8 @@ class LHEWriter(AtomicWriter):
 
 def read_lhe(path) -> list[dict]:
     """Parse an LHE file written by :class:`LHEWriter` into per-event dicts of numpy arrays
-    (pdg, status, mother1, px, py, pz, E, m, vtim) plus the ``#vertex`` lines (index, x, y, z, t)."""
+    (pdg, status, mother1, colour, anticolour, px, py, pz, E, m, vtim) plus the ``#vertex`` lines
+    (line number, x, y, z, t)."""
     events = []
     with open(path) as f:
         lines = f.read().split("\n")
@@ -141,8 +156,9 @@ def read_lhe(path) -> list[dict]:
                 j += 1
             arr = np.array([[float(x) for x in r] for r in rows])
             events.append({
-                "weight": float(head[2]),
+                "weight": float(head[2]), "scale": float(head[3]),
                 "pdg": arr[:, 0].astype(int), "status": arr[:, 1].astype(int), "mother1": arr[:, 2].astype(int),
+                "colour": arr[:, 4].astype(int), "anticolour": arr[:, 5].astype(int),
                 "px": arr[:, 6], "py": arr[:, 7], "pz": arr[:, 8], "E": arr[:, 9], "m": arr[:, 10],
                 "vtim": arr[:, 11], "vertex": np.array(vtx),
             })

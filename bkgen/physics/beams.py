@@ -90,3 +90,18 @@ def from_card(beam: dict) -> dict:
     return {"p_her": p_her, "p_ler": p_ler, "p_total": total,
             "sqrt_s": math.sqrt(max(total[0] ** 2 - total[1:] @ total[1:], 0.0)),
             "lab_to_cms": lab_to_cms(p_her, p_ler)}
+
+
+def pair_cross_section_pb(parent: int, resonance: int) -> tuple[float, float] | None:
+    """sigma(e+e- -> B Bbar) [pb] and its error for the B species |parent| at the e+e- resonance
+    ``resonance`` (PDG code): Upsilon(4S) -> B+ B- or B0 Bbar0 (inputs.SIGMA_UPSILON4S_NB x
+    inputs.BR_UPSILON4S), Upsilon(10860) -> B_s(*) Bbar_s(*) (inputs.SIGMA_BSBS_UPSILON5S_NB); None
+    where no measured value is among the inputs."""
+    parent = abs(parent)
+    if resonance == 300553 and parent in inputs.BR_UPSILON4S:
+        (s, ds), (b, db) = inputs.SIGMA_UPSILON4S_NB, inputs.BR_UPSILON4S[parent]
+        return 1e3 * s * b, 1e3 * s * b * math.hypot(ds / s, db / b)
+    if resonance == 9000553 and parent == 531:
+        s, ds = inputs.SIGMA_BSBS_UPSILON5S_NB
+        return 1e3 * s, 1e3 * ds
+    return None

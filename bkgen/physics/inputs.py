@@ -152,6 +152,18 @@ DEFAULT_BEAM_PRESET = "Y4S"
 BS_PAIR_FRACTIONS = {"Bs*Bs*": 0.870, "Bs*Bs": 0.073, "BsBs": 0.057}
 PDG_BS_STAR = 533  #: B_s*0; decays to B_s0 gamma (PDG RPP: "seen", the only mode)
 
+# --- production cross sections for the event files' normalisation (LHE XSECUP, HepMC GenCrossSection)
+#: sigma(e+e- -> Upsilon(4S)) at sqrt(s) = 10.58 GeV [nb] and its error: 1.110 +- 0.008 nb (Belle II
+#: Physics Book, E. Kou et al., PTEP 2019 123C01, arXiv:1808.10567, table of production cross sections
+#: at 10.58 GeV; the value as commonly quoted from that table, not re-read against the text here)
+SIGMA_UPSILON4S_NB = (1.110, 0.008)
+#: BR(Upsilon(4S) -> B+ B-) and BR(Upsilon(4S) -> B0 Bbar0) (PDG RPP 2024 Upsilon(4S) listing)
+BR_UPSILON4S = {521: (0.514, 0.006), 511: (0.486, 0.006)}
+#: sigma(e+e- -> B_s(*) Bbar_s(*)) at sqrt(s) = 10.86 GeV [nb]: (53.8 +- 1.4 (stat) +- 4.0 (syst) +- 3.4 (ext)) pb,
+#: errors added in quadrature (Belle, "Semi-inclusive studies of semileptonic B_s decays at Belle",
+#: arXiv:1504.02004, abstract)
+SIGMA_BSBS_UPSILON5S_NB = (0.0538, math.hypot(0.0014, 0.0040, 0.0034))
+
 # --- couplings for the mediator models (massive dark photon, dark Higgs) -------
 #: fine-structure constant alpha(0), CODATA 2022 ("the fine structure constant" of seed 003 eq. 38)
 ALPHA_EM_0 = 7.297_352_564_3e-3
