@@ -116,6 +116,9 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--bootstrap", type=int, default=20, metavar="N",
                     help="resamplings for the MC-statistical error of a sample's result (default 20, 0: none)")
     rc.add_argument("--published", action="store_true", help="also fit the published model (mu on the SM template)")
+    rc.add_argument("--belle2-ff", action="store_true",
+                    help="the new physics inherits Belle II's SM form-factor nuisances instead of carrying the "
+                         "model's own form-factor eigen-variations")
     rc.add_argument("--export-workspace", metavar="FILE", help="write the pyhf workspace of the hypothesis (POI mu_np)")
     rc.add_argument("--force", action="store_true", help="overwrite existing output files")
     rc.add_argument("--analyses", default="combined", metavar="A[,B]",
@@ -368,11 +371,13 @@ def _cmd_recast(args) -> int:
                    *_figures(args.plot))
     if args.scan:
         return _recast_scan(args)
-    sp, _ = report.load_spectrum(args.input, args.set, beyond=args.escape_beyond)
+    sp, card = report.load_spectrum(args.input, args.set, beyond=args.escape_beyond)
     report.require_invisible(sp, args.input)
     rc = Recast()
     t0 = time.perf_counter()
-    res = report.recast(sp, intervals=not args.no_intervals, limit=not args.no_limit, n_bootstrap=args.bootstrap, rc=rc)
+    ff = None if args.belle2_ff else report.model_ff(sp, card, args.escape_beyond)
+    res = report.recast(sp, intervals=not args.no_intervals, limit=not args.no_limit, n_bootstrap=args.bootstrap, rc=rc,
+                        ff=ff)
     res["seconds"] = time.perf_counter() - t0
     if args.published:
         res["published_fit"] = rc.run_published()
@@ -381,7 +386,7 @@ def _cmd_recast(args) -> int:
             raise InputError(f"{args.input!r} has no B+ -> K+ channel; allowed with --plot/--export-workspace: a K+ model")
         factors = reweight_factors(sp.kplus, sp.kplus_br)
     if args.export_workspace:
-        _write_text(args.export_workspace, json.dumps(rc.pyhf_workspace(factors), indent=1), args.force)
+        _write_text(args.export_workspace, json.dumps(rc.pyhf_workspace(factors, ff=ff), indent=1), args.force)
     if args.plot:
         from .plot import bins
 

@@ -244,7 +244,7 @@ def test_registry_defaults_and_attributes():
     assert ff.default("B->K") == "GKvD2018"
     assert ff.default("B->K*") == "BSZ2015"
     assert ff.default("Bs->phi") == "BSZ2015"
-    assert set(ff.available("B->K")) == {"BHvDW2012", "GKvD2018", "GKvD2018-LCSR", "GRvDV2023"}
+    assert set(ff.available("B->K")) == {"BHvDW2012", "GKvD2018", "GKvD2018-LCSR", "GRvDV2023", "BelleII2025"}
     assert set(ff.available("B->K*")) == {"BSZ2015", "BSZ2015-LCSR", "GRvDV2023"}
     assert set(ff.available("Bs->phi")) == {"BSZ2015", "BSZ2015-LCSR", "GRvDV2023"}
     pdg = {"B->K": (521, 321), "B->K*": (511, 313), "Bs->phi": (531, 333)}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import time
 from dataclasses import dataclass
 
@@ -31,7 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from ..errors import InputError
 from . import belle2
-from .likelihood import CompiledModel, to_pyhf_spec
+from .likelihood import CompiledModel, np_spec, to_pyhf_spec
 
 #: chi^2 (1 dof) quantiles for 68.27% and 95% CL
 LEVEL_68 = 1.0
@@ -57,6 +58,44 @@ def reweight_factors(np_bins: np.ndarray, np_total: float) -> dict[str, np.ndarr
         m = belle2.number_density(ch)
         out[ch] = (m @ w) / m.sum(axis=1)
     return out
+
+
+#: Belle II's signal form-factor nuisances (shape of the SM template under its form-factor uncertainty);
+#: a new-physics sample with its own form-factor nuisances does not carry them (arXiv:2507.12393 prunes them)
+BELLE2_FF_MODIFIERS = ("corr_ff_c1", "corr_ff_c2", "corr_ff_c3")
+
+
+@dataclass
+class FFNuisances:
+    """Form-factor dependence of the new-physics sample: per eigen-variation k of the model's form-factor
+    covariance, the reweighting factors of the +1 and -1 sigma spectra (``up[k]``, ``down[k]``: channel ->
+    factors), normalised to one unit of r at the central form factors, so that a variation moves shape and
+    rate (the POI is the rate scale at the central form factors). ``replaces``: modifiers of the template that
+    the sample drops (Belle II's SM form-factor nuisances)."""
+
+    names: list
+    up: list
+    down: list
+    replaces: tuple = BELLE2_FF_MODIFIERS
+    labels: list = None
+    not_propagated: list = None
+
+    def entries(self):
+        return list(zip(self.names, self.up, self.down))
+
+
+def _np_name(label: str) -> str:
+    """pyhf parameter name of an eigen-variation label ('B->K GKvD2018 eig0' -> 'ff_BK_GKvD2018_eig0')."""
+    return "ff_" + re.sub(r"[^A-Za-z0-9]+", "_", label.replace("->", "")).strip("_")
+
+
+def ff_nuisances(varied, np_total: float) -> FFNuisances:
+    """:class:`FFNuisances` from :class:`bkgen.recast.spectrum.FFVariedSpectra` of a model whose central
+    fitted K+ BF is ``np_total``."""
+    return FFNuisances(names=[_np_name(lab) for lab in varied.labels],
+                       up=[reweight_factors(b, np_total) for b in varied.up],
+                       down=[reweight_factors(b, np_total) for b in varied.down],
+                       labels=list(varied.labels), not_propagated=list(varied.not_propagated))
 
 
 def sm_shape_factors() -> dict[str, np.ndarray]:
@@ -134,20 +173,44 @@ class AnalysisFit:
         spec = belle2.workspace() if spec is None else spec
         chans = belle2.ANALYSES[name]
         self.signal = {c: s for c, s in belle2.SIGNAL_SAMPLES.items() if c in chans}
-        self.model = CompiledModel(spec, list(chans), self.signal)
+        self.spec = spec
+        self.base_model = CompiledModel(spec, list(chans), self.signal)
+        self.model = self.base_model
         self._x_best = None
         self.published = False
+        self._poi_lo = None  # POI lower bound of a model with a new-physics sample of its own
 
     # -- hypotheses ---------------------------------------------------------------------------
-    def set_factors(self, factors: dict[str, np.ndarray]):
-        self.model.set_signal_scale({c: factors[c] for c in self.signal})
+    def set_factors(self, factors: dict[str, np.ndarray], ff: FFNuisances | None = None):
+        """New physics of per-bin factors f on top of the SM signal. Without ``ff``: (1 + r f) T with all the
+        template's uncertainties. With ``ff``: the new physics is a sample of its own, r f T with normfactor r,
+        the template's uncertainties except ``ff.replaces`` and a histosys per form-factor eigen-variation
+        (:func:`bkgen.recast.likelihood.np_spec`); the SM signal keeps Belle II's."""
+        if ff is None:
+            self.model = self.base_model
+            self._poi_lo = None
+            self.model.set_signal_scale({c: factors[c] for c in self.signal})
+        else:
+            old = self.model
+            chans = list(belle2.ANALYSES[self.name])
+            spec = np_spec(self.spec, chans, self.signal, [("np", "mu_np", factors, ff.entries())],
+                           keep_sm=True, drop=tuple(ff.replaces))
+            self.model = CompiledModel(spec, chans, {c: f"{s}_np" for c, s in self.signal.items()}, pois=["mu_np"])
+            gmax = max(float(np.max(factors[c])) for c in self.signal)
+            self._poi_lo = -0.999 / gmax if gmax > 0 else -1e3
+            if self._x_best is not None and old.par_names != self.model.par_names:
+                self._x_best = None
         self.published = False
 
     def set_published(self):
+        self.model = self.base_model
+        self._poi_lo = None
         self.model.set_signal_scale(published=True)
         self.published = True
 
     def poi_bounds(self):
+        if self._poi_lo is not None:
+            return (self._poi_lo, 1e3)
         return (0.0, 1e3) if self.published else self.model.poi_bounds(upper=1e3)
 
     # -- fits ---------------------------------------------------------------------------------
@@ -353,14 +416,16 @@ class Recast:
 
     @single_threaded
     def run(self, factors: dict[str, np.ndarray], r_model: float | None = None, *, intervals: bool = True,
-            limit: bool = True, hesse: bool = True, profile_range: tuple[float, float] | None = None) -> dict:
+            limit: bool = True, hesse: bool = True, profile_range: tuple[float, float] | None = None,
+            ff: FFNuisances | None = None) -> dict:
         """Best fit, intervals, CLs upper limit and significances of r for every analysis, in BF units.
         ``profile_range`` (r_lo, r_hi): also a :class:`ProfileTable` of the profile in r (key "profile",
-        not JSON) from which the -2 Delta lnL of any r in that range follows without a fit."""
+        not JSON) from which the -2 Delta lnL of any r in that range follows without a fit. ``ff``: the
+        new physics as a sample of its own with these form-factor nuisances (:meth:`AnalysisFit.set_factors`)."""
         out = {}
         for a, af in self.fits.items():
             t0 = time.perf_counter()
-            af.set_factors(factors)
+            af.set_factors(factors, ff)
             f = af.best(af._x_best)
             nll0, _ = af.profile(0.0, f.x_hat)
             q0 = 2.0 * (nll0 - f.nll_hat)
@@ -412,14 +477,19 @@ class Recast:
         return 1.0 / math.sqrt(t) if t > 0 else 1.0
 
     @single_threaded
-    def best_only(self, factors: dict[str, np.ndarray]) -> dict:
+    def best_only(self, factors: dict[str, np.ndarray], ff: FFNuisances | None = None) -> dict:
         out = {}
         for a, af in self.fits.items():
-            af.set_factors(factors)
+            af.set_factors(factors, ff)
             out[a] = af.best(af._x_best).r_hat * self.bf_ref
         return out
 
-    def pyhf_workspace(self, factors: dict[str, np.ndarray], analysis: str = "combined") -> dict:
-        """The hypothesis as a pyhf workspace (POI ``mu_np`` = r), for use with pyhf directly."""
+    def pyhf_workspace(self, factors: dict[str, np.ndarray], analysis: str = "combined",
+                       ff: FFNuisances | None = None) -> dict:
+        """The hypothesis as a pyhf workspace (POI ``mu_np`` = r), for use with pyhf directly; with ``ff`` the
+        new-physics sample carries its form-factor nuisances instead of Belle II's."""
         af = self.fits[analysis]
-        return to_pyhf_spec(belle2.workspace(), list(belle2.ANALYSES[analysis]), af.signal, factors)
+        if ff is None:
+            return to_pyhf_spec(belle2.workspace(), list(belle2.ANALYSES[analysis]), af.signal, factors)
+        return to_pyhf_spec(belle2.workspace(), list(belle2.ANALYSES[analysis]), af.signal, factors,
+                            ff=ff.entries(), drop=tuple(ff.replaces))

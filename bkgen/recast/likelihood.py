@@ -53,8 +53,13 @@ class FitResult:
 class CompiledModel:
     """The workspace restricted to ``channels`` with the signal samples ``signal`` made scalable."""
 
-    def __init__(self, spec: dict, channels: list[str], signal: dict[str, str]):
+    def __init__(self, spec: dict, channels: list[str], signal: dict[str, str], pois: list[str] | None = None):
+        """``signal``: channel -> the sample that the (first) POI scales. ``pois``: names of ``normfactor``
+        modifiers that become POIs 0, 1, ... (every sample carrying normfactor ``pois[k]`` is scaled by POI k;
+        the other samples are fixed); None: one POI on the ``signal`` samples (see :meth:`set_signal_scale`)."""
         chans = {c["name"]: c for c in spec["channels"]}
+        self.poi_names = list(pois) if pois else ["poi"]
+        poi_of_row = []
         obs = {o["name"]: o["data"] for o in spec["observations"]}
         for c in channels:
             if c not in chans:
@@ -76,10 +81,15 @@ class CompiledModel:
             for s in ch["samples"]:
                 nom = np.asarray(s["data"], dtype=float)
                 is_sig = self.signal.get(c) == s["name"]
+                poi_k = -1
                 for m in s["modifiers"]:
                     t = m["type"]
                     if t == "normfactor":
-                        if not is_sig:
+                        if pois:
+                            if m["name"] not in self.poi_names:
+                                raise ValueError(f"normfactor {m['name']!r} is not a POI; allowed: {self.poi_names}")
+                            poi_k = self.poi_names.index(m["name"])
+                        elif not is_sig:
                             raise ValueError(f"normfactor {m['name']!r} on a non-signal sample is not supported")
                         continue
                     if t == "histosys":
@@ -98,7 +108,8 @@ class CompiledModel:
                         raise ValueError(f"modifier type {t!r} ({m['name']!r}) is not supported")
                 rows_nom.append(nom)
                 rows_bin.append(np.arange(b0, b0 + nb))
-                rows_sig.append(np.full(nb, is_sig))
+                rows_sig.append(np.full(nb, is_sig if not pois else poi_k >= 0))
+                poi_of_row.append(np.full(nb, poi_k))
                 row_meta.append((c, s["name"], nb))
                 r += nb
             b0 += nb
@@ -163,15 +174,25 @@ class CompiledModel:
         self._gmask = gamma_row >= 0
         self.n_alpha = n_a
         self.n_gamma = len(sigmas)
-        self.n_par = 1 + n_a + self.n_gamma
-        self.par_names = ["poi", *alpha_names, *gnames]
+        self.n_poi = len(self.poi_names)
+        self.n_par = self.n_poi + n_a + self.n_gamma
+        self.par_names = [*self.poi_names, *alpha_names, *gnames]
+        self._poi_of_row = np.concatenate(poi_of_row)
         # bin-summing matrix
         self.sum_matrix = np.zeros((self.n_bins, n_rows))
         self.sum_matrix[self.row_bin, np.arange(n_rows)] = 1.0
         self._log_sigma_sum = float(np.sum(np.log(self.gamma_sigma)))
         self.sig_a = np.zeros(n_rows)
-        self.sig_g = np.zeros(n_rows)
-        self.set_signal_scale(published=True)
+        #: per POI k and row: the yield scales as sig_a + sum_k poi_k sig_G[k] (sig_g = sig_G[0])
+        self.sig_G = np.zeros((self.n_poi, n_rows))
+        self.sig_g = self.sig_G[0]
+        if pois:
+            rows = np.arange(n_rows)
+            has = self._poi_of_row >= 0
+            self.sig_G[self._poi_of_row[has], rows[has]] = 1.0
+            self.sig_a[~has] = 1.0
+        else:
+            self.set_signal_scale(published=True)
         self.aux_alpha = np.zeros(n_a)
         self.aux_gamma = np.ones(self.n_gamma)
         self._lgam_data = float(np.sum(gammaln(self.data + 1.0)))
@@ -195,7 +216,7 @@ class CompiledModel:
             r += nb
 
     def poi_bounds(self, upper: float = 1e4) -> tuple[float, float]:
-        """POI range in which every signal yield stays positive."""
+        """Range of POI 0 in which every signal yield stays positive (other POIs at zero)."""
         g = self.sig_g[self.is_signal]
         a = self.sig_a[self.is_signal]
         if np.all(a == 0):
@@ -207,15 +228,17 @@ class CompiledModel:
     # -- likelihood -----------------------------------------------------------------------------
     def init(self, poi: float = 1.0) -> np.ndarray:
         x = np.zeros(self.n_par)
-        x[0] = poi
-        x[1 + self.n_alpha:] = 1.0
+        x[:self.n_poi] = poi
+        x[self.n_poi + self.n_alpha:] = 1.0
         return x
 
     def split(self, x):
-        return x[0], x[1:1 + self.n_alpha], x[1 + self.n_alpha:]
+        """(POI 0, alphas, gammas)."""
+        return x[0], x[self.n_poi:self.n_poi + self.n_alpha], x[self.n_poi + self.n_alpha:]
 
     def _parts(self, x):
-        mu, al, ga = self.split(x)
+        _, al, ga = self.split(x)
+        mu = x[:self.n_poi]
         n_rows = self.nominal.size
         # histosys, code 4p: polynomial inside |alpha| < 1, linear outside
         a = al[self._h_k]
@@ -238,7 +261,7 @@ class CompiledModel:
             fac = np.exp(np.bincount(self._n_row, np.log(interp), minlength=n_rows))
         gam = np.ones_like(base)
         gam[self._gmask] = ga[self.gamma_row[self._gmask]]
-        scale = self.sig_a + mu * self.sig_g
+        scale = self.sig_a + mu @ self.sig_G
         return mu, al, ga, base, ddelta, fac, interp, dinterp, gam, scale
 
     def expected_rows(self, x) -> np.ndarray:
@@ -278,35 +301,43 @@ class CompiledModel:
         val += 0.5 * float(dg @ dg) + self._log_sigma_sum + self.n_gamma * _LOG_SQRT_2PI
         u = (1.0 - n * dlog)[self.row_bin]
         grad = np.empty_like(x)
-        grad[0] = float(np.sum(u * self.sig_g * base * fac * gam))
+        npo = self.n_poi
+        grad[:npo] = self.sig_G @ (u * base * fac * gam)
         ur = u * rows
         w = u * scale * fac * gam
         ga_grad = np.bincount(self._h_k, w[self._h_row] * ddelta, minlength=self.n_alpha)
         ga_grad += np.bincount(self._n_k, ur[self._n_row] * dinterp / interp, minlength=self.n_alpha)
-        grad[1:1 + self.n_alpha] = ga_grad + da
+        grad[npo:npo + self.n_alpha] = ga_grad + da
         m = self._gmask
-        grad[1 + self.n_alpha:] = np.bincount(self.gamma_row[m], (ur / gam)[m], minlength=self.n_gamma) + dg / self.gamma_sigma
+        grad[npo + self.n_alpha:] = np.bincount(self.gamma_row[m], (ur / gam)[m], minlength=self.n_gamma) + dg / self.gamma_sigma
         return val, grad
 
     def bounds(self, poi_bounds=None):
+        """Parameter bounds; ``poi_bounds``: one (lo, hi) for POI 0, or a list of one per POI."""
         pb = poi_bounds or self.poi_bounds()
-        return [pb] + [ALPHA_BOUNDS] * self.n_alpha + [GAMMA_BOUNDS] * self.n_gamma
+        pbs = list(pb) if isinstance(pb[0], (tuple, list)) else [pb] + [(0.0, 1e4)] * (self.n_poi - 1)
+        return pbs + [ALPHA_BOUNDS] * self.n_alpha + [GAMMA_BOUNDS] * self.n_gamma
 
     def scales(self) -> np.ndarray:
-        """Typical parameter widths (POI 1, alphas 1, gammas sigma_rel): the optimizer works in x / scale."""
-        return np.concatenate(([1.0], np.ones(self.n_alpha), self.gamma_sigma))
+        """Typical parameter widths (POIs 1, alphas 1, gammas sigma_rel): the optimizer works in x / scale."""
+        return np.concatenate((np.ones(self.n_poi), np.ones(self.n_alpha), self.gamma_sigma))
 
-    def fit(self, x0=None, fixed_poi=None, data=None, aux=None, poi_bounds=None, poi_scale=1.0) -> FitResult:
+    def fit(self, x0=None, fixed_poi=None, data=None, aux=None, poi_bounds=None, poi_scale=1.0,
+            fixed: dict | None = None) -> FitResult:
         """Minimise -log L from ``x0`` (L-BFGS-B, analytic gradient, parameters scaled to unit
-        constraint width); the POI is fixed if ``fixed_poi`` is given."""
+        constraint width); POI 0 is fixed if ``fixed_poi`` is given, and parameter i at v for every
+        i: v of ``fixed``."""
         x0 = self.init() if x0 is None else np.array(x0, dtype=float)
         bnds = np.array(self.bounds(poi_bounds), dtype=float)
         sc = self.scales()
-        sc[0] = poi_scale
+        sc[:self.n_poi] = poi_scale
         free = np.ones(self.n_par, dtype=bool)
         if fixed_poi is not None:
             x0[0] = float(fixed_poi)
             free[0] = False
+        for i, v in (fixed or {}).items():
+            x0[i] = float(v)
+            free[i] = False
         x0 = np.clip(x0, bnds[:, 0], bnds[:, 1])
         s_f = sc[free]
 
@@ -373,13 +404,22 @@ def _minimize(fun, x0, bounds):
     return res
 
 
-def to_pyhf_spec(spec: dict, channels: list[str], signal: dict[str, str], factors: dict[str, np.ndarray],
-                 poi: str = "mu_np") -> dict:
-    """The same model as a pyhf workspace: the SM signal (mu removed) plus a new-physics copy scaled by
-    f_b with normfactor ``poi``. The copy's staterror shares the SM modifier name with sigma
-    sqrt(f^2 + 2 f) x sigma_SM, so that pyhf's quadrature combination keeps the SM relative width."""
+def np_spec(spec: dict, channels: list[str], signal: dict[str, str], components: list, keep_sm: bool = True,
+            drop: tuple[str, ...] = ()) -> dict:
+    """A pyhf workspace in which the signal of each channel is split into samples of their own.
+
+    ``components``: list of (suffix, poi, factors, ff); each becomes, in every channel of ``signal``, a copy
+    ``<signal>_<suffix>`` of the signal template T with nominal f T (``factors[channel]`` = f per bin), the
+    template's modifiers except the normfactor and those named in ``drop`` (histosys scaled by f), a
+    ``normfactor`` named ``poi``, and one histosys per entry (name, up, down) of ``ff`` with hi = f_up T,
+    lo = f_down T (the component's form-factor eigen-variations, arXiv:2507.12393 replaces Belle II's
+    ``corr_ff_c*`` by the signal model's form-factor parameters in the same way). ``keep_sm``: the SM signal T
+    stays, at its expectation (normfactor removed) with all its modifiers. Staterror data of a copy are
+    sigma sqrt(f (2a + F)) (a = 1 if the SM sample is kept, F = sum of the components' f), so that the
+    shared staterror keeps the template's relative width in pyhf's quadrature sum."""
     out = {"version": spec.get("version", "1.0.0"), "channels": [], "observations": [], "measurements": []}
     keep = set(channels)
+    a = 1.0 if keep_sm else 0.0
     for ch in spec["channels"]:
         if ch["name"] not in keep:
             continue
@@ -390,19 +430,40 @@ def to_pyhf_spec(spec: dict, channels: list[str], signal: dict[str, str], factor
                 samples.append(s)
                 continue
             s["modifiers"] = [m for m in s["modifiers"] if m["type"] != "normfactor"]
-            samples.append(s)
-            f = np.asarray(factors[ch["name"]], dtype=float)
-            np_s = copy.deepcopy(s)
-            np_s["name"] = f"{s['name']}_np"
-            np_s["data"] = (f * np.asarray(s["data"])).tolist()
-            for m in np_s["modifiers"]:
-                if m["type"] == "histosys":
-                    m["data"] = {k: (f * np.asarray(v)).tolist() for k, v in m["data"].items()}
-                elif m["type"] == "staterror":
-                    m["data"] = (np.sqrt(f * f + 2.0 * f) * np.asarray(m["data"])).tolist()
-            np_s["modifiers"].append({"name": poi, "type": "normfactor", "data": None})
-            samples.append(np_s)
+            if keep_sm:
+                samples.append(s)
+            nom = np.asarray(s["data"], dtype=float)
+            f_sum = sum(np.asarray(c[2][ch["name"]], dtype=float) for c in components)
+            for suffix, poi, factors, ff in components:
+                f = np.asarray(factors[ch["name"]], dtype=float)
+                np_s = copy.deepcopy(s)
+                np_s["name"] = f"{s['name']}_{suffix}"
+                np_s["data"] = (f * nom).tolist()
+                mods = []
+                for m in np_s["modifiers"]:
+                    if m["name"] in drop:
+                        continue
+                    if m["type"] == "histosys":
+                        m["data"] = {k: (f * np.asarray(v)).tolist() for k, v in m["data"].items()}
+                    elif m["type"] == "staterror":
+                        m["data"] = (np.sqrt(np.clip(f * (2.0 * a + f_sum), 0.0, None)) * np.asarray(m["data"])).tolist()
+                    mods.append(m)
+                for name, up, down in ff or ():
+                    mods.append({"name": name, "type": "histosys",
+                                 "data": {"hi_data": (np.asarray(up[ch["name"]]) * nom).tolist(),
+                                          "lo_data": (np.asarray(down[ch["name"]]) * nom).tolist()}})
+                mods.append({"name": poi, "type": "normfactor", "data": None})
+                np_s["modifiers"] = mods
+                samples.append(np_s)
         out["channels"].append({"name": ch["name"], "samples": samples})
     out["observations"] = [o for o in spec["observations"] if o["name"] in keep]
-    out["measurements"] = [{"name": "Measurement", "config": {"poi": poi, "parameters": []}}]
+    pois = list(dict.fromkeys(c[1] for c in components))
+    out["measurements"] = [{"name": "Measurement", "config": {"poi": pois[0], "parameters": []}}]
     return out
+
+
+def to_pyhf_spec(spec: dict, channels: list[str], signal: dict[str, str], factors: dict[str, np.ndarray],
+                 poi: str = "mu_np", ff=None, drop: tuple[str, ...] = ()) -> dict:
+    """The same model as a pyhf workspace: the SM signal (mu removed) plus a new-physics copy scaled by
+    f_b with normfactor ``poi`` (:func:`np_spec`; ``ff``/``drop``: its form-factor nuisances)."""
+    return np_spec(spec, channels, signal, [("np", poi, factors, ff)], keep_sm=True, drop=drop)

@@ -9,7 +9,7 @@ from ..detector.efficiency import builtin
 from ..detector.escape import DEFAULT_BEYOND
 from . import belle2
 from . import spectrum as spec_mod
-from .fit import Recast, reweight_factors
+from .fit import FFNuisances, Recast, ff_nuisances, reweight_factors
 
 NO_LIKELIHOOD = (
     "no published Belle II likelihood exists for this final state (the Belle II release covers B+ -> K+ nu nubar "
@@ -24,7 +24,10 @@ def load_spectrum(path: str, overrides: list[str], beyond: str = DEFAULT_BEYOND)
     if path.lower().endswith(".root"):
         if overrides:
             raise InputError(f"--set {overrides[0]!r}: allowed: only with a card, not with a sample")
-        return spec_mod.from_sample(path, beyond=beyond), None
+        from ..io.sample import open_sample
+
+        smp = open_sample(path)
+        return spec_mod.from_sample(path, beyond=beyond, sample=smp), smp.source_card
     from ..config.card import load
 
     card = load(path, overrides)
@@ -41,7 +44,24 @@ def require_invisible(sp: spec_mod.Spectrum, path: str) -> None:
             "state that escapes the detector")
 
 
-def bootstrap(rc: Recast, sp: spec_mod.Spectrum, n_rep: int, seed: int = 1) -> dict:
+def model_ff(sp: spec_mod.Spectrum, card, beyond: str = DEFAULT_BEYOND) -> FFNuisances | None:
+    """The form-factor nuisances of the fitted B+ -> K+ spectrum ``sp`` of ``card`` (the card itself, or the
+    card a sample was generated with): one per eigen-variation of the published covariances of the sets the
+    decay uses (bkgen.ff_uncertainty). For a sample the card's relative change per q2_gen bin is applied to
+    the sample's histogram. None if there is no K+ spectrum."""
+    if card is None or not (sp.kplus_br > 0 and sp.kplus.sum() > 0):
+        return None
+    v = spec_mod.ff_variations(card, sp.edges, beyond)
+    if sp.n_events:
+        central = spec_mod.from_card(card, sp.edges, beyond).kplus
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ru = np.where(central > 0, v.up / central, 1.0)
+            rd = np.where(central > 0, v.down / central, 1.0)
+        v = spec_mod.FFVariedSpectra(v.labels, sp.kplus * ru, sp.kplus * rd, v.not_propagated)
+    return ff_nuisances(v, sp.kplus_br)
+
+
+def bootstrap(rc: Recast, sp: spec_mod.Spectrum, n_rep: int, seed: int = 1, ff: FFNuisances | None = None) -> dict:
     """Standard deviation of the best-fit BF over multinomial resamplings of the sample's K+ histogram."""
     counts = sp.kplus_counts
     n = int(counts.sum())
@@ -56,13 +76,16 @@ def bootstrap(rc: Recast, sp: spec_mod.Spectrum, n_rep: int, seed: int = 1) -> d
         if sp.kplus_weight_mean is not None:
             bins = bins * sp.kplus_weight_mean
         f = reweight_factors(bins, sp.kplus_br)
-        for a, v in rc.best_only(f).items():
+        for a, v in rc.best_only(f, ff).items():
             vals[a].append(v)
     return {a: float(np.std(v, ddof=1)) for a, v in vals.items()}
 
 
 def recast(sp: spec_mod.Spectrum, *, intervals: bool = True, limit: bool = True, n_bootstrap: int = 0,
-           rc: Recast | None = None) -> dict:
+           rc: Recast | None = None, ff: FFNuisances | None = None) -> dict:
+    """Fits of the spectrum's K+ part (``ff``: the new physics as a sample of its own with the model's
+    form-factor nuisances, :func:`model_ff`; None: it inherits the SM template's, Belle II's), and the
+    efficiency-level indication for channels without a likelihood."""
     rc = Recast() if rc is None else rc
     out = {
         "source": sp.source,
@@ -84,9 +107,10 @@ def recast(sp: spec_mod.Spectrum, *, intervals: bool = True, limit: bool = True,
         factors = reweight_factors(sp.kplus, sp.kplus_br)
         out["efficiency_ita"] = ita.fold(edges, sp.kplus) / sp.kplus_br
         out["efficiency_hta"] = hta.fold(edges, sp.kplus) / sp.kplus_br
-        out["fits"] = rc.run(factors, r_model=sp.kplus_br / rc.bf_ref, intervals=intervals, limit=limit)
+        out["fits"] = rc.run(factors, r_model=sp.kplus_br / rc.bf_ref, intervals=intervals, limit=limit, ff=ff)
+        out["form_factor_nuisances"] = _ff_info(ff)
         if n_bootstrap and sp.kplus_counts is not None:
-            for a, s in bootstrap(rc, sp, n_bootstrap).items():
+            for a, s in bootstrap(rc, sp, n_bootstrap, ff=ff).items():
                 out["fits"][a]["bf_np_hat_mc_stat"] = s
         out["factors"] = {belle2.CHANNEL_LABELS[c]: f.tolist() for c, f in factors.items()}
     else:
@@ -101,6 +125,16 @@ def recast(sp: spec_mod.Spectrum, *, intervals: bool = True, limit: bool = True,
         }
     out["channels_without_likelihood"] = others
     return out
+
+
+def _ff_info(ff: FFNuisances | None) -> dict:
+    if ff is None:
+        return {"model": "none: the new physics inherits the SM template's form-factor nuisances (Belle II's "
+                         "corr_ff_c1..3)"}
+    return {"model": "the new-physics sample's own: eigen-variations of the model's form-factor covariance "
+                     "(shape and rate; the POI is the rate at the central form factors)",
+            "parameters": list(ff.names), "variations": list(ff.labels or []),
+            "not_propagated": list(ff.not_propagated or []), "removed_from_np_sample": list(ff.replaces)}
 
 
 def _fmt_iv(iv, closed=None):
@@ -127,6 +161,16 @@ def text(res: dict) -> str:
                      f"HTA {100 * res['efficiency_hta']:.3f}%")
         lines.append("POI: BF_NP, new physics on top of the SM signal (BF 4.97e-6, kept with its uncertainties); "
                      "mu_eq = 1 + BF_NP / 4.966e-6")
+        ffi = res.get("form_factor_nuisances") or {}
+        if "parameters" in ffi:
+            sets = sorted({" ".join(v.split()[:2]) for v in ffi["variations"]})
+            msg = (f"new-physics form factors: {len(ffi['parameters'])} eigen-variations ({', '.join(sets) or 'none'}) "
+                   f"as nuisance parameters on its sample, in place of {', '.join(ffi['removed_from_np_sample'])}")
+            if ffi["not_propagated"]:
+                msg += f"; not propagated (no covariance): {', '.join(ffi['not_propagated'])}"
+            lines.append(msg)
+        elif ffi:
+            lines.append("new-physics form factors: " + ffi["model"])
         head = (f"{'analysis':<9s} {'BF_NP best fit':>22s} {'68% CL':>22s} {'95% CL':>22s} {'UL95 CLs':>9s} "
                 f"{'-2dlnL(SM)':>10s} {'Z':>6s} {'mu_eq':>6s} {'-2dlnL(model)':>13s}")
         lines.append(head)

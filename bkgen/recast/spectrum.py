@@ -267,3 +267,46 @@ def _event_invisibility(smp, channels, chan: np.ndarray, esc) -> np.ndarray:
     p_ll[ok] = np.exp(-d * m[ok] / (pm[ok] * ctau[ok]))
     w[ll] = p_ll
     return w
+
+
+@dataclass
+class FFVariedSpectra:
+    """The fitted (invisible) B+ -> K+ spectrum of a card at every form-factor eigen-variation: BF per
+    q2_gen bin at +1 and -1 sigma (``up``, ``down``: shape (n_variations, n_bins)), with the variation labels
+    (bkgen.ff_uncertainty.EigenVariation.label) and the sets that have no covariance."""
+
+    labels: list
+    up: np.ndarray
+    down: np.ndarray
+    not_propagated: list
+
+
+_FF_CACHE: dict = {}
+
+
+def ff_variations(card: dict, edges: np.ndarray | None = None, beyond: str = DEFAULT_BEYOND) -> FFVariedSpectra:
+    """K+ spectra of ``card`` with the form factors shifted along each eigen-variation of their published
+    covariance (bkgen.ff_uncertainty; linear-propagation convention +-1 sigma), with the same invisibility
+    weights as :func:`from_card`. Cached per (card, edges, boundary): a scan along an axis that only rescales
+    the rate, or a repeated recast, does not recompute them."""
+    from ..config.card import dumps
+    from ..ff_uncertainty import channels_varied, eigen_variations
+
+    edges = belle2.Q2_GEN_EDGES[1:] if edges is None else edges
+    key = (dumps(card), tuple(np.asarray(edges).tolist()), beyond)
+    if key in _FF_CACHE:
+        return _FF_CACHE[key]
+    variations, missing = eigen_variations(card)
+    base = channels_varied(card)
+    esc = escape_from_card(card, abs(base[0].parent), beyond)
+    up = np.zeros((len(variations), edges.size - 1))
+    down = np.zeros_like(up)
+    for v in variations:
+        for sign, out in ((1.0, up), (-1.0, down)):
+            chans = channels_varied(card, v, sign)
+            out[v.index] = from_channels(chans, edges, escape=esc, widths=[0.0] * len(chans)).kplus
+    res = FFVariedSpectra(labels=[v.label for v in variations], up=up, down=down, not_propagated=list(missing))
+    if len(_FF_CACHE) > 64:
+        _FF_CACHE.clear()
+    _FF_CACHE[key] = res
+    return res

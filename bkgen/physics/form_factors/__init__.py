@@ -38,6 +38,7 @@ _REGISTRY = {
         "GKvD2018": partial(bsz.BToPseudoscalarBSZ, bsz.GKVD2018),
         "GKvD2018-LCSR": partial(bsz.BToPseudoscalarBSZ, bsz.GKVD2018_LCSR_ONLY),
         "GRvDV2023": partial(bsz.BToPseudoscalarBSZ, bsz.GRVDV2023_BK),
+        "BelleII2025": partial(bsz.BToPseudoscalarBSZ, bsz.BELLE2_2025_BK),
         "BHvDW2012": bhvdw2012.BHvDW2012,
     },
     "B->K*": {

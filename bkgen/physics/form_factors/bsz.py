@@ -166,6 +166,14 @@ GRVDV2023_BK = CoefficientSet(
     "GRvDV arXiv:2305.06301, BSZ form (flavio arXiv-2305-06301v1/BSZ-parameters-N2.yaml)",
     GRVDV2023, POLES_B_TO_K, ("2305.06301", "B->K"),
 )
+#: The B -> K form factors of Belle II's WET reinterpretation (arXiv:2507.12393): EOS's BSZ2015 form
+#: fitted to the FLAG 2021 and HPQCD 2022 lattice results, central values and covariance as released
+#: with its likelihood (bkgen/data/form_factors/arXiv-2507.12393.json; same poles as GKvD in EOS).
+BELLE2_2025_BK = CoefficientSet(
+    "BelleII2025", "B->K",
+    "Belle II arXiv:2507.12393: EOS BSZ2015 form fitted to FLAG 2021 + HPQCD 2022 lattice (released likelihood)",
+    _table_from_fit("2507.12393", "B->K", ("f_plus", "f_zero", "f_T")), POLES_B_TO_K, ("2507.12393", "B->K"),
+)
 BSZ2015_BKSTAR = CoefficientSet(
     "BSZ2015", "B->K*", _BSZ + ", LCSR+lattice fit (flavio arXiv-1503-05534v2/BKstar_LCSR-Lattice.json)",
     BSZ2015_BKSTAR_LCSR_LATTICE, POLES_B_TO_V, ("1503.05534", "B->K*/LCSR+lattice"),
