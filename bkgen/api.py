@@ -18,6 +18,8 @@ import numpy as np
 #: particle branch of the ROOT file -> field of the API record (vector reads E, m and t as coordinates)
 _RENAMED = {"m": "m_gen", "t": "vt"}
 _COUNTER = "n_particles"
+#: the variable-length particle block of a hadronised run (bkgen.io.root.VARIABLE_BLOCK)
+VARIABLE_BLOCK = "hadrons"
 
 
 def _card(card_or_name, overrides: dict | None) -> dict:
@@ -32,8 +34,10 @@ def _card(card_or_name, overrides: dict | None) -> dict:
     return resolve(apply_overrides(raw, sets))
 
 
-def _events(scalars: dict, particles: dict):
-    """(scalar branches, particle branches of shape (n, k)) -> the awkward event array."""
+def _events(scalars: dict, particles: dict, block=None):
+    """(scalar branches, particle branches of shape (n, k), optional variable block with ``counts`` and
+    flat ``fields``) -> the awkward event array; each event's particles are its k fixed entries followed
+    by its variable block (the hadronisation products), so ``mother`` indexes this list."""
     import awkward as ak
     import vector
 
@@ -46,7 +50,11 @@ def _events(scalars: dict, particles: dict):
     for key in ordered(particles, PARTICLE_BRANCHES):
         value = particles[key]
         arr = np.asarray(value)
-        fields[_RENAMED.get(key, key)] = ak.from_regular(ak.from_numpy(np.ascontiguousarray(arr)), axis=1)
+        col = ak.from_regular(ak.from_numpy(np.ascontiguousarray(arr)), axis=1)
+        if block is not None:  # the fixed entries, then the event's variable block
+            flat = np.asarray(block.fields[key]).astype(arr.dtype, copy=False)
+            col = ak.concatenate([col, ak.unflatten(flat, np.asarray(block.counts, dtype=np.int64))], axis=1)
+        fields[_RENAMED.get(key, key)] = col
     particles_ak = ak.zip(fields, with_name="Momentum4D", behavior=vector.backends.awkward.behavior)
     columns = {key: ak.from_numpy(np.ascontiguousarray(scalars[key])) for key in ordered(scalars, SCALAR_BRANCHES)}
     columns["particles"] = particles_ak
@@ -65,13 +73,23 @@ def generate(card_or_name, n: int, seed: int | None = None, overrides: dict | No
     card = _card(card_or_name, overrides)
     seed = card["generation"]["seed"] if seed is None else int(seed)
     gen = Generator(card)
-    sc, pa = [], []
+    sc, pa, blocks = [], [], []
     for s, p, _ in gen.events(int(n), seed):
         sc.append({k: np.array(v) for k, v in s.items()})  # copies: the chunk buffers are reused
-        pa.append({k: np.array(v) for k, v in p.items()})
+        pa.append({k: np.array(v) for k, v in p.items() if k != VARIABLE_BLOCK})
+        if VARIABLE_BLOCK in p:
+            blocks.append(p[VARIABLE_BLOCK])
     scalars = {k: np.concatenate([c[k] for c in sc]) for k in sc[0]}
     particles = {k: np.concatenate([c[k] for c in pa]) for k in pa[0]}
-    return _events(scalars, particles)
+    return _events(scalars, particles, _concat_blocks(blocks) if blocks else None)
+
+
+def _concat_blocks(blocks: list):
+    """One variable block from the blocks of consecutive chunks."""
+    from .generate.hadronise import HadronBlock
+
+    return HadronBlock(np.concatenate([b.counts for b in blocks]),
+                       {k: np.concatenate([b.fields[k] for b in blocks]) for k in blocks[0].fields})
 
 
 def summary(card, ff_uncertainty: bool = False) -> dict:
@@ -112,10 +130,26 @@ def read(path):
         raise InputError(f"{str(path)!r} does not exist; allowed: a ROOT file written by bkgen generate")
     with uproot.open(path) as f:
         tree = f["events"]
-        arrays = tree.arrays(library="np")
+        block_names = [k for k in tree.keys() if k.startswith(VARIABLE_BLOCK + "_")]
+        arrays = tree.arrays([k for k in tree.keys() if k not in block_names], library="np")
+        block = read_block(tree, block_names) if block_names else None
     scalars, particles = {}, {}
     for key, value in arrays.items():
-        if key == _COUNTER:
+        if key in (_COUNTER, "n_" + VARIABLE_BLOCK):
             continue
         (particles if value.ndim == 2 else scalars)[key] = value
-    return _events(scalars, particles)
+    return _events(scalars, particles, block)
+
+
+def read_block(tree, names: list[str] | None = None, **kwargs):
+    """The variable particle block (jagged branches ``hadrons_<field>``) of an events tree as counts and
+    flat numpy fields (a :class:`~bkgen.generate.hadronise.HadronBlock`); ``kwargs`` go to uproot's
+    ``arrays`` (e.g. entry_start, entry_stop)."""
+    import awkward as ak
+
+    from .generate.hadronise import HadronBlock
+
+    names = names or [k for k in tree.keys() if k.startswith(VARIABLE_BLOCK + "_")]
+    arr = tree.arrays(names, library="ak", **kwargs)
+    counts = ak.to_numpy(ak.num(arr[names[0]], axis=1)).astype(np.int32)
+    return HadronBlock(counts, {k[len(VARIABLE_BLOCK) + 1:]: ak.to_numpy(ak.flatten(arr[k])) for k in names})

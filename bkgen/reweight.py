@@ -202,7 +202,7 @@ def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_va
         raise InputError(f"ff_variations={ff_variations!r}; allowed: {list(FF_VARIATION_MODES)}")
     from .config.card import dumps
     from .io.root import COUNTER_BRANCH, RootEventWriter
-    from .io.sample import open_sample
+    from .io.sample import BLOCK, block_from_arrays, is_block_branch, open_sample
 
     sample, out = Path(sample), Path(out)
     if out.exists() and not overwrite:
@@ -227,10 +227,16 @@ def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_va
         tree = f["events"]
         # particle branches: fixed-size arrays of n_particles entries per event, or the jagged branches
         # counted by n_particles of files from earlier versions (written out as fixed-size arrays)
-        jagged = {b.name for b in tree.branches if getattr(b, "count_branch", None) is not None}
+        jagged = {b.name for b in tree.branches if getattr(b, "count_branch", None) is not None
+                  and not is_block_branch(b.name)}
         particle_names = [b.name for b in tree.branches
                           if b.name in jagged or len(getattr(b.interpretation, "inner_shape", ())) == 1]
-        scalar_names = [b.name for b in tree.branches if b.name not in particle_names and b.name != COUNTER_BRANCH]
+        particle_names = [k for k in particle_names if not is_block_branch(k)]
+        # the variable particle block of a hadronised sample (jagged hadrons_<field>, n_hadrons) is copied
+        block_types = {b.name[len(BLOCK) + 1:]: b.interpretation.content.from_dtype.newbyteorder("=")
+                       for b in tree.branches if b.name.startswith(BLOCK + "_")}
+        scalar_names = [b.name for b in tree.branches if b.name not in particle_names and b.name != COUNTER_BRANCH
+                        and not is_block_branch(b.name)]
         writer = None
         try:
             for arrays in smp.iterate(step=step):
@@ -254,11 +260,14 @@ def reweight_file(sample: str | Path, out: str | Path, sets: list[str], *, ff_va
                 for name, r in extra.items():
                     scalars[name] = base * r
                 particles = {k: np.stack(arrays[k]) if k in jagged else arrays[k] for k in particle_names}
+                if block_types:
+                    particles[BLOCK] = block_from_arrays(arrays)
                 if writer is None:
                     writer = RootEventWriter(
                         out, scalar_branches={k: v.dtype for k, v in scalars.items()},
-                        particle_branches={k: v.dtype for k, v in particles.items()},
-                        compression=old_card.output.compression, overwrite=overwrite)
+                        particle_branches={k: v.dtype for k, v in particles.items() if k != BLOCK},
+                        compression=old_card.output.compression, overwrite=overwrite,
+                        variable_branches=block_types)
                 writer.write(scalars, particles)
                 summary["events"] += n
                 summary["sum_w"] += float(ratio.sum())

@@ -65,6 +65,9 @@ SCHEMA = {
         "events": ("int", 10000, (1, 10**12)),
         "seed": ("int", 1, (0, 2**63 - 1)),
         "block_size": ("int", 65536, (256, 2**22)),
+        # hadronise the q qbar / g g pairs of channels flagged hadronise (bkgen.generate.hadronise)
+        "hadronise": ("bool", False, None),
+        "stable_ctau": ("float", inputs.STABLE_CTAU_MM, _num(0.0, 1e9, True)),  # mm: hadrons left undecayed
     },
     "output": {
         "file": ("str", "", None),
@@ -147,6 +150,8 @@ class GenerationSection(_Section):
     events: int
     seed: int
     block_size: int  # events per RNG block
+    hadronise: bool  # hadronise parton pairs (Pythia 8 / exclusive modes)
+    stable_ctau: float  # mm: hadrons with a longer c tau are not decayed
 
 
 @dataclass(frozen=True)
@@ -520,6 +525,9 @@ def resolve(raw: dict) -> Card:
         except InputError as exc:
             raise CardError(str(exc)) from None
     _check_beam(card, decay.parent)
+    if card["generation"]["hadronise"] and card["output"]["format"] == "lhe":
+        raise CardError("generation.hadronise = true with output.format = 'lhe'; allowed: hadronise = false for LHE "
+                        "(LHE hands the colour-tagged partons to a hadroniser), or format 'root', 'hepmc3' or 'hepmc2'")
     _check_format(card, decay.parent)
     if card["detector"]["efficiency"] != "none":
         from ..detector.efficiency import load as load_efficiency

@@ -109,6 +109,12 @@ class Generator:
                                                    else (self.record.pdg, self.record.pdg_conjugate))
         # per-event extension the decay asks for (Decay.extension), e.g. displaced long-lived decays
         self.extension = _extension(self)
+        # hadronisation of the parton pairs of channels flagged hadronise (generation.hadronise)
+        self.hadroniser = None
+        if card.generation.hadronise and any(c.hadronise for c in self.channels):
+            from .hadronise import Hadroniser
+
+            self.hadroniser = Hadroniser(self)
 
     @property
     def tables(self):
@@ -158,6 +164,8 @@ class Generator:
         out["table_max_interp_error"] = self._tables.max_interp_error if self._tables is not None else None
         if extra is not None:
             out["extra"] = extra
+        if self.hadroniser is not None:
+            out["hadronisation"] = self.hadroniser.summary()
         return out
 
     # -- set-up -------------------------------------------------------------
@@ -325,6 +333,8 @@ class Generator:
         if self.extension is not None:  # Decay.extension: extra branches, in place on this chunk
             self.extension.apply(scalars, particles, seed)
         self._flags(particles)
+        if self.hadroniser is not None:  # parton status -> 2, particles["hadrons"]: the variable block
+            self.hadroniser.apply(scalars, particles, seed)
         return scalars, particles
 
     def _flags(self, particles: dict) -> None:
@@ -369,6 +379,11 @@ class Generator:
         if self.extension is not None:
             scalars.update(self.extension.branch_types)
         return scalars, particles
+
+    def variable_branch_types(self) -> dict:
+        """Field dtypes of the variable-length particle block (the hadronisation products; the particle
+        branches), empty when the run has none (no ``generation.hadronise`` or no parton channel)."""
+        return self.branch_types()[1] if self.hadroniser is not None else {}
 
     def events(self, n_events: int, seed: int, chunk_blocks: int = 4):
         """Yield (scalars, particles, stats) chunk by chunk for ``n_events`` events."""

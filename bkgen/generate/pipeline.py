@@ -150,6 +150,7 @@ def write_root(gen: Generator, path, seed: int, n_events: int, *, first_block: i
     with RootEventWriter(
         path, scalar_branches=scalar_types, particle_branches=particle_types,
         compression=gen.card["output"]["compression"], overwrite=overwrite, n_particles=len(gen.record.slots),
+        variable_branches=gen.variable_branch_types(),
     ) as writer:
         writer._target.digest = digest
         stats = run_to_writer(gen, writer, seed, n_events, first_block=first_block, n_blocks=n_blocks,
@@ -187,6 +188,7 @@ def open_writer(gen: Generator, path, overwrite: bool = False, digest: bool = Fa
         writer = RootEventWriter(
             path, scalar_branches=scalar_types, particle_branches=particle_types,
             compression=card["output"]["compression"], overwrite=overwrite, n_particles=len(gen.record.slots),
+            variable_branches=gen.variable_branch_types(),
         )
     writer._target.digest = digest
     return writer

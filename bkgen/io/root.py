@@ -49,6 +49,8 @@ __all__ = [
 
 TREE_NAME = "events"
 COUNTER_BRANCH = "n_particles"
+#: name of the variable-length particle block (jagged branches hadrons_<field>, counter n_hadrons)
+VARIABLE_BLOCK = "hadrons"
 
 _COMPRESSION_CLASSES = {"zstd": uproot.ZSTD, "lz4": uproot.LZ4, "zlib": uproot.ZLIB, "lzma": uproot.LZMA}
 _ALLOWED_DTYPES = frozenset(
@@ -212,6 +214,12 @@ class RootEventWriter:
         Threads that compress the baskets of a chunk in parallel (default: the
         CPUs this process may use; 1: compress in the writing thread, as uproot
         does).  The file is identical either way.
+    variable_branches
+        Fields of a per-event variable-length block of particles after the k
+        fixed ones (``name -> dtype``; the hadronisation products), written as
+        jagged branches ``hadrons_<name>`` with the counter ``n_hadrons``. Each
+        write then needs ``particles["hadrons"]``, an object with ``counts``
+        (per event) and ``fields`` (name -> the flat values of all events).
 
     Each :meth:`write` call appends its events as one basket per branch.  Use
     as a context manager: an exception inside the block calls :meth:`abort`;
@@ -228,10 +236,12 @@ class RootEventWriter:
         overwrite: bool = False,
         n_particles: int | None = None,
         compression_threads: int | None = None,
+        variable_branches: Mapping[str, Any] | None = None,
     ) -> None:
         self.path = Path(path)
         self.scalar_branches = _normalise_dtypes(scalar_branches, "scalar")
         self.particle_branches = _normalise_dtypes(particle_branches, "particle")
+        self.variable_branches = _normalise_dtypes(variable_branches or {}, "variable")
         self.compression = compression
 
         names = list(self.scalar_branches) + list(self.particle_branches)
@@ -282,7 +292,10 @@ class RootEventWriter:
             types[COUNTER_BRANCH] = np.dtype(np.int32)
             for name, dt in self.particle_branches.items():
                 types[name] = np.dtype((dt, (self.n_particles,)))
-        self._tree = self._file.mktree(TREE_NAME, types)
+        if self.variable_branches:
+            fields = ", ".join(f"{k}: {dt.name}" for k, dt in self.variable_branches.items())
+            types[VARIABLE_BLOCK] = f"var * {{{fields}}}"
+        self._tree = self._file.mktree(TREE_NAME, types, counter_name=lambda counted: "n_" + counted)
 
     # ------------------------------------------------------------------ writing
 
@@ -326,6 +339,11 @@ class RootEventWriter:
                 f"scalar branches {sorted(scalars)} do not match the declared "
                 f"{sorted(self.scalar_branches)}"
             )
+        block = particles.get(VARIABLE_BLOCK)
+        if (block is not None) != bool(self.variable_branches):
+            raise ValueError(f"particles[{VARIABLE_BLOCK!r}] given: {block is not None}, declared: "
+                             f"{bool(self.variable_branches)}; allowed: a variable block exactly when declared")
+        particles = {k: v for k, v in particles.items() if k != VARIABLE_BLOCK}
         if set(particles) != set(self.particle_branches):
             raise ValueError(
                 f"particle branches {sorted(particles)} do not match the declared "
@@ -385,9 +403,16 @@ class RootEventWriter:
         n_events = n_events or 0
         if width is not None and n_events:
             data[COUNTER_BRANCH] = np.full(n_events, width, dtype=">i4")
+        if block is not None:
+            counts = np.asarray(block.counts, dtype=np.int64)
+            if len(counts) != n_events or counts.sum() != len(next(iter(block.fields.values()), [])):
+                raise ValueError(f"variable block: {len(counts)} counts summing to {int(counts.sum())} for "
+                                 f"{n_events} events; allowed: one count per event, summing to the entries")
+            data[VARIABLE_BLOCK] = ak.zip({name: ak.unflatten(np.ascontiguousarray(block.fields[name], dtype=dt), counts)
+                                           for name, dt in self.variable_branches.items()})
         pending = []
         if self._parallel is not None and n_events:  # each branch's basket payload, compressed on the pool
-            pending = self._parallel.submit(list(data.values()))
+            pending = self._parallel.submit([v for v in data.values() if isinstance(v, np.ndarray)])
         return PreparedChunk(data, n_events, width, pending)
 
     def write_prepared(self, chunk: PreparedChunk) -> None:

@@ -39,6 +39,33 @@ WIDTH_TOL = 1e-6
 _ALLOWED = "allowed: a ROOT file written by bkgen generate"
 
 
+#: the variable-length particle block of hadronised samples: jagged branches <name>_<field> counted by n_<name>
+BLOCK = "hadrons"
+BLOCK_COUNTER = "n_" + BLOCK
+
+
+def is_block_branch(name: str) -> bool:
+    """True for the branches of the variable particle block (its counter and its fields)."""
+    return name == BLOCK_COUNTER or name.startswith(BLOCK + "_")
+
+
+def block_from_arrays(arrays: dict):
+    """The variable particle block of a chunk read with ``library="np"`` (jagged branches come as object
+    arrays of per-event arrays) as a :class:`~bkgen.generate.hadronise.HadronBlock`; None if the chunk
+    has none."""
+    names = [k for k in arrays if k.startswith(BLOCK + "_")]
+    if not names:
+        return None
+    from ..generate.hadronise import HadronBlock
+
+    fields = {}
+    for k in names:
+        v = arrays[k]
+        fields[k[len(BLOCK) + 1:]] = np.concatenate(list(v)) if len(v) else np.zeros(0)
+    counts = np.array([len(x) for x in arrays[names[0]]], dtype=np.int32)
+    return HadronBlock(counts, fields)
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     text = text[:160] + ("..." if len(text) > 160 else "")

@@ -189,3 +189,21 @@ def quark_mass_msbar(pdgid: int) -> float:
     if not 1 <= abs(pdgid) <= 6:
         raise ValueError(f"quark_mass_msbar({pdgid}): allowed: quark PDG codes 1..6")
     return mass(abs(pdgid))
+
+# --- hadronisation of colour-singlet parton pairs (bkgen.generate.hadronise) --------------------
+#: [GeV] lowest mass of a q qbar / g g system handed to Pythia's string fragmentation; below it the
+#: system decays to exclusive hadronic modes (bkgen.physics.exclusive). 2 GeV is where both exclusive
+#: descriptions bkgen uses end: the DarkCast R-ratio decomposition (Ilten, Soreq, Williams, Xue,
+#: JHEP 06 (2018) 004, arXiv:1801.04847, sec. 2: exclusive VMD fits up to ~2 GeV, perturbative R
+#: above) and the data-driven ALP widths of Aloni, Soreq, Williams, PRL 123 (2019) 031803,
+#: arXiv:1811.03474 (Fig. 2: the exclusive channels saturate the hadronic width up to ~1.85 GeV; above
+#: ~2 GeV their total is the perturbative a -> g g rate); at 2 GeV the measured R(e+e- -> hadrons)
+#: agrees with perturbative QCD to ~1 % (bkgen.physics.hadrons), the regime a string model describes.
+M_HADRONISE_PYTHIA = 2.0
+#: [mm] default proper decay length c tau above which a hadron-level particle is left undecayed for
+#: the detector simulation (card generation.stable_ctau): 10 mm is Pythia 8's own ParticleDecays:tau0Max
+#: default, and keeps K_S0 (c tau = 26.8 mm), Lambda (78.9 mm), Sigma+- (24.0, 44.3 mm), Xi (49.1,
+#: 87.1 mm), Omega- (24.6 mm) with pi+-, K+-, K_L0, mu, e, gamma, n, p: the particles a Geant4
+#: simulation tracks and decays in the material (basf2 passes them to Geant4); pi0, eta, eta', omega,
+#: rho, phi, K*, Sigma0, charm hadrons and tau decay at the generator (c tau <= 0.3 mm).
+STABLE_CTAU_MM = 10.0
