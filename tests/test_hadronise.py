@@ -210,3 +210,27 @@ def test_lhe_refuses_hadronise():
     with pytest.raises(CardError, match="generation.hadronise = true with output.format = 'lhe'"):
         resolve({"process": {"model": "alp", "decay": "B+ -> K+ a"}, "generation": {"hadronise": True},
                  "output": {"format": "lhe"}})
+
+
+def test_chunked_merged_run_equals_single_run(tmp_path):
+    """A run in 3 chunk files (whole RNG blocks) merged into one file gives the events, hadrons and
+    hadronisation counts of a single run with the same card and seed."""
+    extra("pythia8mc")
+    import json
+
+    import awkward as ak
+    import uproot
+
+    import bkgen
+    from bkgen.generate import distributed
+    from bkgen.generate.pipeline import write_root
+
+    card = _card("alp_Ka_benchmark", True, **{"generation.block_size": 256, "generation.events": 700,
+                                              "generation.seed": 4, "output.precision": "float32"})
+    write_root(Generator(card), tmp_path / "single.root", 4, 700)
+    distributed.run(card.to_dict(), tmp_path / "merged.root", n_chunks=3, merge=True, sequential=True)
+    a, b = bkgen.read(tmp_path / "single.root"), bkgen.read(tmp_path / "merged.root")
+    for field in a.particles.fields:
+        assert ak.all(a.particles[field] == b.particles[field]), field
+    infos = [json.loads(str(uproot.open(tmp_path / f)["run_info"]))["hadronisation"] for f in ("single.root", "merged.root")]
+    assert infos[0] == infos[1] and infos[0]["events"] == 700

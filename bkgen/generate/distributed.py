@@ -462,17 +462,29 @@ def _merge_root(manifest: dict, gen: Generator, paths: list[Path], out, overwrit
 
     scalar_types, particle_types = gen.branch_types()
     trials = overweight = 0
+    from ..io.sample import BLOCK, block_from_arrays
+
+    block_types = gen.variable_branch_types()
+    if gen.hadroniser is not None:
+        gen.hadroniser.reset()
+    block_names = [f"{BLOCK}_{k}" for k in block_types]
     with RootEventWriter(out, scalar_branches=scalar_types, particle_branches=particle_types,
                          compression=gen.card["output"]["compression"], overwrite=overwrite,
-                         n_particles=len(gen.record.slots)) as writer:
+                         n_particles=len(gen.record.slots), variable_branches=block_types) as writer:
         writer._target.digest = True
         for c, path in zip(manifest["chunks"], paths):
             with uproot.open(path) as f:
                 tree = f[TREE_NAME]
-                # particle branches read as (n, n_particles) arrays, written as they are
-                for arrays in tree.iterate(list(scalar_types) + list(particle_types), step_size=1 << 18,
+                # particle branches read as (n, n_particles) arrays, written as they are; the hadron block
+                # (jagged hadrons_<field>) as per-event arrays, written back as one block per step
+                for arrays in tree.iterate(list(scalar_types) + list(particle_types) + block_names, step_size=1 << 18,
                                            library="np"):
-                    writer.write({k: arrays[k] for k in scalar_types}, {k: arrays[k] for k in particle_types})
+                    particles = {k: arrays[k] for k in particle_types}
+                    if block_types:
+                        particles[BLOCK] = block_from_arrays(arrays)
+                    writer.write({k: arrays[k] for k in scalar_types}, particles)
+                if gen.hadroniser is not None:  # the chunk's hadronisation counts add up in the merged run_info
+                    gen.hadroniser.add_counts(json.loads(str(f["run_info"])).get("hadronisation", {}))
             trials += c["trials"]
             overweight += c["overweight"]
         written = sum(c["events"] for c in manifest["chunks"])

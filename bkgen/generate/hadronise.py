@@ -121,11 +121,22 @@ class Hadroniser:
         self.stable_ctau = float(gen.card.generation.stable_ctau)
         self.excl = BY_MODEL.get(gen.card.process.model)
         self.n_fixed = gen.record.n_fixed
-        self.counts = {"string": 0, "exclusive": {}, "retries": 0, "events": 0}
+        self.reset()
 
     @property
     def active(self) -> bool:
         return bool(self.mask.any())
+
+    def reset(self) -> None:
+        """Start counting afresh (a file's run_info counts the events of that file)."""
+        self.counts = {"string": 0, "exclusive": {}, "retries": 0, "events": 0}
+
+    def add_counts(self, summary: dict) -> None:
+        """Add the counts of another run's :meth:`summary` (a chunk of the same run, when merging)."""
+        for key in ("string", "retries", "events"):
+            self.counts[key] += int(summary.get(key, 0))
+        for name, v in summary.get("exclusive", {}).items():
+            self.counts["exclusive"][name] = self.counts["exclusive"].get(name, 0) + int(v)
 
     def summary(self) -> dict:
         return {

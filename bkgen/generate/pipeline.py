@@ -84,6 +84,8 @@ def run_to_writer(gen: Generator, writer, seed: int, n_events: int, *, first_blo
     (anything with ``write(scalars, particles)``), writing from a second thread. The writer is not closed."""
     stats = RunStats()
     t0 = time.perf_counter()
+    if getattr(gen, "hadroniser", None) is not None:  # the file's run_info counts its own hadronised events
+        gen.hadroniser.reset()
     q: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)
     failure: list[BaseException] = []
     # a writer with prepare/write_prepared (ROOT) starts compressing a chunk as soon as it is queued

@@ -104,25 +104,34 @@ class HepMCWriter(AtomicWriter):
         self.n_events = 0
 
     def write(self, scalars: dict, particles: dict) -> None:
+        """Append a chunk: the fixed record (n, k) and, in a hadronised run, each event's variable block
+        ``particles["hadrons"]`` (counts, flat fields) after its fixed entries; mothers index both."""
         hep = self._pyhepmc
-        n, k = particles["pdg"].shape
-        f64 = {c: np.asarray(particles[c], dtype=np.float64) for c in ("px", "py", "pz", "E", "m", "vx", "vy", "vz", "t")}
+        block = particles.get("hadrons")
+        n, k_fixed = particles["pdg"].shape
+        offsets = block.offsets() if block is not None else None
+        cols_all = ("pdg", "status", "mother", "px", "py", "pz", "E", "m", "vx", "vy", "vz", "t")
         flags = [c for c in FLAGS if c in particles] if self.version == 3 else []
         nb = 2 if self._with_beams else 0
         for i in range(n):
-            status = np.asarray(particles["status"][i])
-            mother = np.asarray(particles["mother"][i], dtype=np.int64)
+            row = {c: np.asarray(particles[c][i]) for c in (*cols_all, *flags)}
+            if block is not None:  # the event's hadrons after its fixed entries
+                sl = slice(int(offsets[i]), int(offsets[i + 1]))
+                row = {c: np.concatenate([v, np.asarray(block.fields[c][sl]).astype(v.dtype)]) for c, v in row.items()}
+            k = len(row["pdg"])
+            status = row["status"]
+            mother = row["mother"].astype(np.int64)
             keep = np.flatnonzero(status != 0)
             index = np.full(k, -1, dtype=np.int64)
             index[keep] = np.arange(len(keep)) + nb
             m = len(keep) + nb
-            cols = {c: np.zeros(m) for c in f64}
-            for c in f64:
-                cols[c][nb:] = f64[c][i, keep]
+            cols = {c: np.zeros(m) for c in ("px", "py", "pz", "E", "m", "vx", "vy", "vz", "t")}
+            for c in cols:
+                cols[c][nb:] = row[c][keep].astype(np.float64)
             pdg = np.zeros(m, dtype=np.int32)
             st = np.zeros(m, dtype=np.int32)
             parents = np.full((m, 2), -1, dtype=np.int64)
-            pdg[nb:] = particles["pdg"][i, keep]
+            pdg[nb:] = row["pdg"][keep]
             st[nb:] = status[keep]
             mk = mother[keep]
             parents[nb:, 0] = np.where(mk >= 0, index[np.clip(mk, 0, None)], -1)
@@ -150,7 +159,7 @@ class HepMCWriter(AtomicWriter):
                 cs.set_cross_section(float(self._xsec[0]), float(self._xsec[1]), -1, -1)
                 evt.cross_section = cs
             for c in flags:
-                values = particles[c][i, keep]
+                values = row[c][keep]
                 for p, v in zip(evt.particles[nb:], values):
                     if v:
                         p.attributes[c] = int(v)
