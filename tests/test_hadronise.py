@@ -234,3 +234,26 @@ def test_chunked_merged_run_equals_single_run(tmp_path):
         assert ak.all(a.particles[field] == b.particles[field]), field
     infos = [json.loads(str(uproot.open(tmp_path / f)["run_info"]))["hadronisation"] for f in ("single.root", "merged.root")]
     assert infos[0] == infos[1] and infos[0]["events"] == 700
+
+
+def test_stable_ctau_is_configurable():
+    """generation.stable_ctau = 100 mm: K_S0 (26.8 mm) and Lambda (78.9 mm) decay at the generator,
+    pi+- (7.8 m), K+- (3.7 m) and K_L0 (15.3 m) stay; the default 10 mm keeps K_S0."""
+    extra("pythia8mc")
+    _, _, _, block = _run(_card("alp_Ka_benchmark", True, **{"generation.stable_ctau": 100.0}), 300, 2)
+    final = np.abs(block.fields["pdg"][block.fields["status"] == 1])
+    assert not np.isin(final, [310, 3122]).any() and np.isin(final, [211, 321, 130]).any()
+    assert np.isin(np.abs(block.fields["pdg"]), [310]).any()  # produced, and decayed
+    _, _, _, block = _run(_card("alp_Ka_benchmark", True), 300, 2)
+    assert np.isin(np.abs(block.fields["pdg"][block.fields["status"] == 1]), [310]).any()
+
+
+def test_missing_extra_is_one_line(monkeypatch):
+    """Without pythia8mc a hadronised run stops with the extra's install command (InputError, exit 2)."""
+    import sys
+
+    from bkgen.errors import MissingExtra
+
+    monkeypatch.setitem(sys.modules, "pythia8mc", None)
+    with pytest.raises(MissingExtra, match=r"generation.hadronise = true needs .*pip install 'bkgen\[hadronise\]'"):
+        Generator(_card("alp_Ka_benchmark", True))
