@@ -105,6 +105,8 @@ def summary(card, ff_uncertainty: bool = False) -> dict:
     else:
         s = physics.summary()
         s["table_max_interp_error"] = None  # tables are built for events only
+        if physics.decay.summary is not None:  # model properties (e.g. binned observables)
+            s["extra"] = physics.decay.summary(physics.params)
     if ff_uncertainty:
         from .ff_uncertainty import FormFactorUncertainty
 

@@ -101,6 +101,7 @@ def build_tables(channels: list[Channel], widths: list[float]) -> KernelTables:
             row[K.P_Y_M0G0] = ch.y_breit_wigner[0] * ch.y_breit_wigner[1]
         row[K.P_S_FIXED] = ch.q2_fixed if ch.q2_fixed is not None else 0.0
         row[K.P_S_LO] = ch.q2_lo
+        row[K.P_S_HI] = ch.q2_window[1] if ch.q2_window is not None else np.inf
         row[K.P_M_DECAYS] = 1.0 if ch.meson_daughters is not None else 0.0
         row[K.P_M1], row[K.P_M2] = md
         row[K.P_Y_MODE] = ch.y_mode

@@ -78,7 +78,7 @@ class ChannelGrid:
     def q2(self, t, m_meson):
         """q^2(t) and dq^2/dt for the channel's map (sin^2, or arctan for a Breit-Wigner Y)."""
         lo = self.ch.q2_lo
-        hi = (self.ch.m_parent - m_meson) ** 2
+        hi = self.ch.q2_hi(m_meson)
         if self.ch.y_breit_wigner is None:
             return lo + (hi - lo) * np.sin(0.5 * np.pi * t) ** 2, 0.5 * np.pi * np.sin(np.pi * t) * (hi - lo)
         m0, g0 = self.ch.y_breit_wigner

@@ -61,7 +61,8 @@ P_Y_CTAU = 15  # proper decay length of Y [mm]; 0 = prompt
 P_M_POLE = 16  # pole mass m0 of the line shape [GeV]
 P_Y_POLE = 17  # pole mass of a Breit-Wigner Y (q^2 map 2) [GeV]
 P_Y_M0G0 = 18  # m_Y Gamma_Y of that Breit-Wigner [GeV^2]
-N_CHANNEL_PARAMS = 19
+P_S_HI = 19  # upper q^2 cut [GeV^2] below the kinematic limit (Channel.q2_window); inf: none
+N_CHANNEL_PARAMS = 20
 
 # ---- layout of the lab / beam parameter vector --------------------------------
 L_FRAME = 0  # FRAME_B_REST, FRAME_LAB or FRAME_CMS
@@ -345,12 +346,13 @@ def generate_one_block(
             m_m = np.sqrt(cpar[c, P_M_POLE] ** 2 + cpar[c, P_M0G0] * np.tan(xval))
         else:
             m_m = cpar[c, P_M_MASS0]
+        s_hi = min((m_parent - m_m) ** 2, cpar[c, P_S_HI])  # Channel.q2_hi
+        s_hi = max(s_hi, cpar[c, P_S_LO])
         if cpar[c, P_S_MODE] == 1.0:
-            s_hi = (m_parent - m_m) ** 2
             sn = _sin_quarter(t_nodes, it, at, n_t)
             q2 = cpar[c, P_S_LO] + (s_hi - cpar[c, P_S_LO]) * sn * sn
         elif cpar[c, P_S_MODE] == 2.0:
-            q2 = q2_breit_wigner_map(tpos / (n_t - 1), cpar[c, P_S_LO], (m_parent - m_m) ** 2, cpar[c, P_Y_POLE], cpar[c, P_Y_M0G0])
+            q2 = q2_breit_wigner_map(tpos / (n_t - 1), cpar[c, P_S_LO], s_hi, cpar[c, P_Y_POLE], cpar[c, P_Y_M0G0])
         else:
             q2 = cpar[c, P_S_FIXED]
         m_y = np.sqrt(q2) if q2 > 0.0 else 0.0

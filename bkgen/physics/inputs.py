@@ -207,3 +207,29 @@ M_HADRONISE_PYTHIA = 2.0
 #: simulation tracks and decays in the material (basf2 passes them to Geant4); pi0, eta, eta', omega,
 #: rho, phi, K*, Sigma0, charm hadrons and tau decay at the generator (c tau <= 0.3 mm).
 STABLE_CTAU_MM = 10.0
+
+# --- b -> s l+ l- (model dilepton, bkgen.physics.dilepton) ---------------------
+#: renormalisation scale mu_b of the b -> s l+ l- matrix elements [GeV] (the scale flavio 2.7.1 uses
+#: for B -> K(*) l l, config 'renormalization scale' bpll/bvll; Altmannshofer et al. arXiv:0811.1214
+#: sec. 3 use 4.8 GeV as well)
+MU_B_BSLL = 4.8
+#: SM Wilson coefficients at mu_b = 4.8 GeV in the Chetyrkin-Misiak-Muenz basis (hep-ph/9612313) of
+#: arXiv:0811.1214 eq. (2.1)-(2.3): NNLL matching and running (Bobeth-Misiak-Urban hep-ph/9910220,
+#: Gorbahn-Haisch hep-ph/0411071, Huber-Lunghi-Misiak-Wyler hep-ph/0512066) as evaluated by flavio
+#: 2.7.1 (flavio.physics.bdecays.wilsoncoefficients.wctot_dict, SM, m_t = 172.5 GeV with the m_t
+#: dependence of C10 of Bobeth et al. arXiv:1311.0903 eq. 4); C7eff = C7 - C3/3 - 4 C4/9 - 20 C5/3 - 80 C6/9
+SM_WC_BSLL = {
+    "C1": -0.26417263, "C2": 1.01477639, "C3": -0.00506932, "C4": -0.07979189, "C5": 0.00035176,
+    "C6": 0.00092219, "C7eff": -0.29149505, "C9": 4.05315176, "C10": -4.16649738,
+}
+#: alpha_em(mu_b = 4.8 GeV) = 1/132.116 of the b -> s l l normalisation (QED running from alpha(M_Z)
+#: as in flavio 2.7.1 running.get_alpha(par, 4.8))
+ALPHA_EM_MU_B = 1.0 / 132.116367
+#: pole masses of the quark loops in C9eff (BFS hep-ph/0106067 eq. 10-11) [GeV]: the PDG MS-bar
+#: m_c(m_c) = 1.273, m_b(m_b) = 4.195 GeV converted to pole masses as flavio 2.7.1 does
+#: (running.get_mc_pole, get_mb_pole)
+MC_POLE = 1.683648
+MB_POLE = 4.797412
+#: charmonium q^2 windows vetoed by default [GeV^2]: J/psi 8.0-11.0 and psi(2S) 12.5-15.0, the vetoes
+#: of LHCb's B0 -> K*0 mu mu angular analysis (arXiv:1512.04442 sec. 3)
+CHARMONIUM_VETOES = ((8.0, 11.0), (12.5, 15.0))

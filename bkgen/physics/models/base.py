@@ -194,6 +194,9 @@ class Channel:
     invisible: bool = False
     hadronise: bool = False
     mode: str = ""
+    #: (lo, hi) [GeV^2]: q^2 restricted to this window inside the kinematic range (one q^2 segment of a
+    #: decay with vetoed regions, e.g. charmonium); None: the full range
+    q2_window: tuple[float, float] | None = None
 
     def __post_init__(self):
         def bad(what: str):
@@ -269,6 +272,12 @@ class Channel:
                 raise bad(f"{name} = {getattr(self, name)!r}; allowed: true or false")
         if not isinstance(self.mode, str):
             raise bad(f"mode = {self.mode!r}; allowed: a string")
+        if self.q2_window is not None:
+            w = self.q2_window
+            if not (isinstance(w, tuple) and len(w) == 2 and all(_is_number(v) and v >= 0 for v in w) and w[0] < w[1]):
+                raise bad(f"q2_window = {w!r}; allowed: None or (lo, hi) with 0 <= lo < hi GeV^2")
+            if self.q2_fixed is not None:
+                raise bad("q2_window with q2_fixed; allowed: one of them")
         recoil = self.y_daughters if self.y_daughters is not None else (self.y,)
         if self.invisible:
             visible = [d for d in recoil if abs(d) not in _INVISIBLE_SM and abs(d) not in masses
@@ -319,10 +328,20 @@ class Channel:
 
     @property
     def q2_lo(self) -> float:
+        """Lowest q^2 [GeV^2]: the pair threshold, or the lower edge of ``q2_window`` if higher."""
         if self.q2_fixed is not None:
             return self.q2_fixed
         m1, m2 = self.y_daughter_masses
-        return (m1 + m2) ** 2
+        lo = (m1 + m2) ** 2
+        return max(lo, self.q2_window[0]) if self.q2_window is not None else lo
+
+    def q2_hi(self, m_meson):
+        """Highest q^2 [GeV^2] at meson mass ``m_meson`` (array): (m_B - m_M)^2, or the upper edge of
+        ``q2_window`` if lower, and never below q2_lo."""
+        hi = (self.m_parent - np.asarray(m_meson, dtype=float)) ** 2
+        if self.q2_window is not None:
+            hi = np.minimum(hi, self.q2_window[1])
+        return np.maximum(hi, self.q2_lo)
 
 
 def check_channels(channels: list[Channel], decay: str) -> list[Channel]:

@@ -1,0 +1,289 @@
+"""b -> s l+ l-: effective Wilson coefficients, dilepton helicity amplitudes and angular observables.
+
+Built on the hadronic matrix elements of :mod:`bkgen.physics.amplitudes` (``vector_current``,
+``dipole_current``); nothing here re-derives a form factor or a hadronic amplitude. Pure numpy.
+
+Effective Hamiltonian (Altmannshofer, Ball, Bharucha, Buras, Straub, Wick arXiv:0811.1214
+eq. (2.1)-(2.3), O1..O6 in the Chetyrkin-Misiak-Muenz basis):
+
+    H = -(4 G_F/sqrt2) V_tb V_ts* (e^2/16 pi^2) sum_i (C_i O_i + C'_i O'_i),
+    O7 = (m_b/e)(s sigma^{mu nu} P_R b) F_{mu nu},  O9 = (s gamma^mu P_L b)(l gamma_mu l),
+    O10 = (s gamma^mu P_L b)(l gamma_mu gamma5 l),  primed: P_L <-> P_R,
+
+normalisation N = (4 G_F/sqrt2) |V_tb V_ts| alpha/(4 pi) [GeV^-2] (inputs VTB_VTS, ALPHA_EM_MU_B).
+C9^eff(q^2) = C9 + Y(q^2) with the perturbative quark-loop function of Beneke-Feldmann-Seidel
+hep-ph/0106067 eq. (10)-(11) (:func:`loop_h`, :func:`y_function`); C7^eff is a number
+(inputs.SM_WC_BSLL). The photon penguin enters as the vector current with coefficient
+2 m_b(mu_b) C7/q^2 of ``amplitudes.dipole_current`` (its normalisation adds to C9 as in B -> K l l).
+
+Pair amplitudes (the structure of ``amplitudes.fermion_pair``, with complex coefficients): H^V,
+H^A are the hadronic helicity amplitudes (t, -, 0, +) of the quark currents multiplying the lepton
+vector and axial currents, sigma = lambda(l-) - lambda(l+) the pair helicity,
+beta = sqrt(1 - 4 m_l^2/q^2):
+
+    a(sigma = -+1, lambda) = N sqrt(2 q^2/3) (H^V_lambda -+ beta H^A_lambda),
+    a((++), lambda) = a((--), lambda) = N (2 m_l/sqrt3) H^V_lambda,   j0 = 8 N^2 m_l^2 |H^A_t|^2,
+    dGamma/dq^2 = K (sum |a|^2 + j0),  K = sqrt(lambda) beta/(256 pi^3 m_B^3).
+
+Angles and conventions: theta_l is the angle of the l- (l+ in the CP-conjugate decay) with the
+dilepton flight direction in the B rest frame, i.e. with the direction opposite to the B in the
+dilepton rest frame; theta_K that of the K+ (K-) with the K* flight direction; phi the angle between
+the decay planes: the conventions of LHCb arXiv:1512.04442 sec. 2. A_FB is the forward-backward
+asymmetry in cos(theta_l) in that convention (A_FB > 0 at high q^2 in the SM), S5 and P5' =
+S5/sqrt(F_L(1 - F_L)) are those of arXiv:1512.04442 eq. (2)-(4); flavio 2.7.1 uses the same signs
+(tests/test_dilepton.py). The kernel's azimuth chi (between the K* and dilepton decay planes in its
+helicity frames) is phi + pi.
+
+Left out (stated, not modelled): O(alpha_s) corrections to the matrix elements of O1, O2, O8
+(delta C7, delta C9 of Asatrian et al. / Greub-Pilipovic-Schuepbach), QCD factorisation (hard
+spectator scattering, Beneke-Feldmann-Seidel), non-local charm-loop contributions and the
+charmonium resonances themselves (vetoed by default), the doubly Cabibbo-suppressed u-quark loop
+(V_ub V_us*), scalar, pseudoscalar and tensor operators, QED corrections and final-state radiation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from . import amplitudes, qcd
+from .inputs import (
+    ALPHA_EM_MU_B,
+    G_FERMI,
+    MB_POLE,
+    MC_POLE,
+    MU_B_BSLL,
+    SM_WC_BSLL,
+    VTB_VTS,
+    quark_mass_msbar,
+)
+
+
+def norm_bsll() -> float:
+    """N = (4 G_F/sqrt2) |V_tb V_ts| alpha(mu_b)/(4 pi) [GeV^-2] (module docstring)."""
+    return 4.0 * G_FERMI / np.sqrt(2.0) * VTB_VTS * ALPHA_EM_MU_B / (4.0 * np.pi)
+
+
+def mb_dipole(mu: float = MU_B_BSLL) -> float:
+    """MS-bar m_b(mu) [GeV] of O7: the PDG m_b(m_b) run at leading order,
+    m(mu) = m(m_b) [alpha_s(mu)/alpha_s(m_b)]^{12/23} (n_f = 5; Chetyrkin-Kuhn-Steinhauser hep-ph/0004189
+    eq. 7 at one loop), alpha_s from bkgen.physics.qcd."""
+    m_b = quark_mass_msbar(5)
+    return m_b * (qcd.alpha_s(mu) / qcd.alpha_s(m_b)) ** (12.0 / 23.0)
+
+
+def ms_over_mb() -> float:
+    """m_s/m_b at a common scale (MS-bar, amplitudes.default_quark_masses): C7'^SM = (m_s/m_b) C7^SM."""
+    m_b, m_s = amplitudes.default_quark_masses()
+    return m_s / m_b
+
+
+# =============================================================================================
+# C9^eff: perturbative quark loops
+# =============================================================================================
+def loop_h(q2, m_q: float, mu: float = MU_B_BSLL):
+    """Fermion-loop function h(q^2, m_q) of Beneke-Feldmann-Seidel hep-ph/0106067 eq. (11) (complex):
+    h = -4/9 (ln(m_q^2/mu^2) - 2/3 - z) - 4/9 (2 + z) sqrt|z - 1| A(z), z = 4 m_q^2/q^2,
+    A = arctan(1/sqrt(z - 1)) for z > 1, ln((1 + sqrt(1 - z))/sqrt z) - i pi/2 for z < 1;
+    massless: h(q^2, 0) = 8/27 - 4/9 ln(q^2/mu^2) + 4 i pi/9 (its m_q -> 0 limit)."""
+    q2 = np.asarray(q2, dtype=float)
+    if m_q == 0.0:
+        return 8.0 / 27.0 - 4.0 / 9.0 * np.log(q2 / mu**2) + 4.0j * np.pi / 9.0
+    z = 4.0 * m_q**2 / q2
+    above = z < 1.0
+    zs = np.where(above, z, 0.5)  # placeholders keep both branches finite
+    zb = np.where(above, 2.0, z)
+    a_above = np.log((1.0 + np.sqrt(1.0 - zs)) / np.sqrt(zs)) - 0.5j * np.pi
+    with np.errstate(divide="ignore"):  # z = 1 exactly: arctan(inf) = pi/2, times sqrt|z - 1| = 0
+        a_below = np.arctan(1.0 / np.sqrt(zb - 1.0))
+    a = np.where(above, a_above, a_below)
+    return (-4.0 / 9.0 * (np.log(m_q**2 / mu**2) - 2.0 / 3.0 - z)
+            - 4.0 / 9.0 * (2.0 + z) * np.sqrt(np.abs(z - 1.0)) * a)
+
+
+def y_function(q2, c: dict, mu: float = MU_B_BSLL, m_c: float = MC_POLE, m_b: float = MB_POLE):
+    """Y(q^2) of C9^eff = C9 + Y (BFS hep-ph/0106067 eq. 10; the same in arXiv:0811.1214 eq. 3.x):
+    Y = h(q^2, m_c)(4/3 C1 + C2 + 6 C3 + 60 C5) - 1/2 h(q^2, m_b)(7 C3 + 4/3 C4 + 76 C5 + 64/3 C6)
+        - 1/2 h(q^2, 0)(C3 + 4/3 C4 + 16 C5 + 64/3 C6) + 4/3 C3 + 64/9 C5 + 64/27 C6."""
+    f_c = 4.0 / 3.0 * c["C1"] + c["C2"] + 6.0 * c["C3"] + 60.0 * c["C5"]
+    f_b = 7.0 * c["C3"] + 4.0 / 3.0 * c["C4"] + 76.0 * c["C5"] + 64.0 / 3.0 * c["C6"]
+    f_0 = c["C3"] + 4.0 / 3.0 * c["C4"] + 16.0 * c["C5"] + 64.0 / 3.0 * c["C6"]
+    const = 4.0 / 3.0 * c["C3"] + 64.0 / 9.0 * c["C5"] + 64.0 / 27.0 * c["C6"]
+    return (loop_h(q2, m_c, mu) * f_c - 0.5 * loop_h(q2, m_b, mu) * f_b - 0.5 * loop_h(q2, 0.0, mu) * f_0
+            + const)
+
+
+@dataclass(frozen=True)
+class WilsonCoefficients:
+    """Short-distance coefficients of one lepton flavour at mu_b: totals (SM + new physics) of C7^eff,
+    C9, C10 and the primed ones; C1..C6 enter only Y(q^2). ``dc9``, ``dc10``: optional q^2-dependent
+    complex shifts (callables of q^2 [GeV^2]), e.g. a light mediator's propagator."""
+
+    c7: complex = SM_WC_BSLL["C7eff"]
+    c9: complex = SM_WC_BSLL["C9"]
+    c10: complex = SM_WC_BSLL["C10"]
+    c7p: complex = 0.0
+    c9p: complex = 0.0
+    c10p: complex = 0.0
+    four_quark: dict = field(default_factory=lambda: {k: SM_WC_BSLL[k] for k in ("C1", "C2", "C3", "C4", "C5", "C6")})
+    dc9: Callable | None = None
+    dc10: Callable | None = None
+
+    def c9_eff(self, q2):
+        """C9^eff(q^2) = C9 + Y(q^2) (+ dc9(q^2)), complex array."""
+        out = self.c9 + y_function(q2, self.four_quark)
+        return out + self.dc9(q2) if self.dc9 is not None else out
+
+    def c10_q2(self, q2):
+        """C10 (+ dc10(q^2)) as a complex array."""
+        out = self.c10 + 0.0j * np.asarray(q2, dtype=float)
+        return out + self.dc10(q2) if self.dc10 is not None else out
+
+
+def sm_coefficients(**changes) -> WilsonCoefficients:
+    """SM coefficients (inputs.SM_WC_BSLL, C7' = (m_s/m_b) C7) with ``changes`` applied."""
+    base = dict(c7p=ms_over_mb() * SM_WC_BSLL["C7eff"])
+    base.update(changes)
+    return WilsonCoefficients(**base)
+
+
+# =============================================================================================
+# Hadronic amplitudes with complex coefficients (linear in them: real and imaginary parts apart)
+# =============================================================================================
+def _cplx(fn, *coeffs):
+    """fn(*real parts) + i fn(*imaginary parts) for a function linear in its coefficient arguments."""
+    re = fn(*[np.real(c) for c in coeffs])
+    im_c = [np.imag(c) for c in coeffs]
+    if all(np.all(x == 0.0) for x in im_c):
+        return re + 0.0j
+    return re + 1.0j * fn(*im_c)
+
+
+def hadronic_helicity(ff, q2, m_B, m_M, c_l, c_r, c7_l=0.0, c7_r=0.0, m_b=None):
+    """Complex (H_t, H_-, H_0, H_+) of s gamma^mu (c_L P_L + c_R P_R) b plus the photon penguin with
+    coefficients (c7_L, c7_R) of s sigma^{mu nu} P_{L,R} b, i.e. amplitudes.vector_current(c_L, c_R) +
+    amplitudes.dipole_current(2 m_b c7_L/q^2, 2 m_b c7_R/q^2) (no timelike dipole part). Coefficients may be
+    complex arrays broadcasting with q2; m_b = mb_dipole() by default."""
+    q2 = np.asarray(q2, dtype=float)
+    h = _cplx(lambda a, b: amplitudes.vector_current(ff, q2, m_B, m_M, a, b), c_l, c_r)
+    if np.any(np.asarray(c7_l) != 0.0) or np.any(np.asarray(c7_r) != 0.0):
+        mb = mb_dipole() if m_b is None else m_b
+        f = 2.0 * mb / q2
+        d = _cplx(lambda a, b: amplitudes.dipole_current(ff, q2, m_B, m_M, f * a, f * b), c7_l, c7_r)
+        h = h.copy()
+        h[..., 1:] = h[..., 1:] + d
+    return h
+
+
+@dataclass(frozen=True)
+class DileptonAmplitudes:
+    """Complex pair amplitudes a (..., 4, 3) over (sigma = -1, (++), (--), +1) x (lambda = -1, 0, +1), the
+    J = 0 term j0 and the phase-space factor k (module docstring); dGamma/dq^2 = k (sum |a|^2 + j0)."""
+
+    a: np.ndarray
+    j0: np.ndarray
+    k: np.ndarray
+
+    def rate(self):
+        """dGamma/dq^2 [GeV^-1]."""
+        return self.k * ((np.abs(self.a) ** 2).sum(axis=(-2, -1)) + self.j0)
+
+    def real_part(self) -> amplitudes.PairAmplitudes:
+        """The real parts of a with j0: one of the two incoherent pieces the kernel samples."""
+        return amplitudes.PairAmplitudes(np.ascontiguousarray(self.a.real), self.j0, self.k)
+
+    def imag_part(self) -> amplitudes.PairAmplitudes:
+        """The imaginary parts of a (no J = 0 term): the other piece."""
+        return amplitudes.PairAmplitudes(np.ascontiguousarray(self.a.imag), np.zeros_like(self.j0), self.k)
+
+    # ---- angular observables (module docstring conventions) ----
+    def f_l(self):
+        """F_L of the angular fit: minus 4 x the coefficient of cos^2(theta_K) cos(2 theta_l) in units of
+        (9/32 pi) dGamma/dq^2 (arXiv:1512.04442 eq. 2; flavio's F_L = -J_2c/dGamma). Derived here from
+        |d^1_{0 sigma}(theta_l)|^2: sin^2/2 for sigma = -+1, cos^2 for sigma = 0, so
+        F_L = (|a_{-1,0}|^2 + |a_{+1,0}|^2 - 2 |a_{(++),0}|^2 - 2 |a_{(--),0}|^2)/(sum |a|^2 + j0); for massless
+        leptons the cos^2(theta_K) share of the rate."""
+        p = np.abs(self.a[..., :, 1]) ** 2
+        return (p[..., 0] + p[..., 3] - 2.0 * (p[..., 1] + p[..., 2])) / self.total()
+
+    def f_t(self):
+        """F_T: 4 x the coefficient of sin^2(theta_K) cos(2 theta_l) in units of (9/32 pi) dGamma/dq^2 (1 - F_L for
+        massless leptons): (sum_(sigma=-+1) |a_-+|^2 - 2 sum_(sigma=0) |a_-+|^2)/(sum |a|^2 + j0), from the cos 2theta_l
+        parts 1/8 of |d^1_{-+1,sigma}|^2 (sigma = -+1) and -1/4 (sigma = 0). P5' = S5/sqrt(F_L F_T) (flavio's
+        J_5/(2 sqrt(-J_2c J_2s)), equal to S5/sqrt(F_L(1 - F_L)) for massless leptons)."""
+        p = np.abs(self.a[..., :, 0]) ** 2 + np.abs(self.a[..., :, 2]) ** 2
+        return (p[..., 0] + p[..., 3] - 2.0 * (p[..., 1] + p[..., 2])) / self.total()
+
+    def afb_numerator(self):
+        """dA_FB/dq^2 x (dGamma/dq^2)/k: (3/4)(|a_{-1,-}|^2 - |a_{-1,+}|^2 + |a_{+1,+}|^2 - |a_{+1,-}|^2) for theta_l
+        of the l- in the b -> s decay (Jacob-Wick: |d^1_{lambda sigma}|^2 of the kernel)."""
+        p = np.abs(self.a) ** 2
+        return 0.75 * (p[..., 0, 0] - p[..., 0, 2] + p[..., 3, 2] - p[..., 3, 0])
+
+    def s5_numerator(self):
+        """S5 x (sum |a|^2 + j0): the coefficient of sin 2theta_K sin theta_l cos phi, LHCb phi = chi - pi.
+        Projected from the kernel's density (9/8pi) sum_s |sum_lambda a d^1_{lambda 0}(theta_K)
+        d^1_{lambda sigma}(theta_l) e^{i lambda chi}|^2 with the relative sign of the lambda = 0 amplitudes
+        fixed by PHASE_0 (module docstring)."""
+        a = self.a
+        lo, hi = a[..., 0, :], a[..., 3, :]
+        return -(np.real(lo[..., 1] * np.conj(lo[..., 2] - lo[..., 0]))
+                 + np.real(hi[..., 1] * np.conj(hi[..., 0] - hi[..., 2])))
+
+    def s3_numerator(self):
+        """S3 x (sum |a|^2 + j0): the coefficient of sin^2 theta_K sin^2 theta_l cos 2phi (cos 2phi = cos 2chi), from
+        d^1_{10} d^1_{-10}(theta_K) = -sin^2/2 and d^1_{1 sigma} d^1_{-1 sigma}(theta_l) = sin^2/4 (sigma = -+1), -sin^2/2
+        (sigma = 0): S3 = (2 Re sum_(sigma=0) a_+ a_-* - Re sum_(sigma=-+1) a_+ a_-*)/(sum |a|^2 + j0)."""
+        x = np.real(self.a[..., :, 2] * np.conj(self.a[..., :, 0]))
+        return 2.0 * (x[..., 1] + x[..., 2]) - (x[..., 0] + x[..., 3])
+
+    def t_odd(self):
+        """sum_s sum_{lambda < lambda'} |Im(a_{s,lambda} a*_{s,lambda'})| x 2: the size of the T-odd interference
+        terms (J_7, J_8, J_9) relative to the same units as total()."""
+        a = self.a
+        out = 0.0
+        for i, j in ((0, 1), (0, 2), (1, 2)):
+            out = out + 2.0 * np.abs(np.imag(a[..., :, i] * np.conj(a[..., :, j]))).sum(axis=-1)
+        return out
+
+    def total(self):
+        """sum |a|^2 + j0 (dGamma/dq^2 = k total())."""
+        return (np.abs(self.a) ** 2).sum(axis=(-2, -1)) + self.j0
+
+
+#: sign given to the lambda = 0 hadronic amplitudes relative to lambda = -+1 so that the kernel's
+#: Jacob-Wick density reproduces the physical interference terms S4, S5 (amplitudes.py fixes only the
+#: relative signs inside H_-+; see tests/test_dilepton.py for the check against flavio's P5')
+PHASE_0 = -1.0
+
+
+def dilepton_amplitudes(ff, q2, m_B, m_M, m_l, wc: WilsonCoefficients, norm=None) -> DileptonAmplitudes:
+    """Pair amplitudes of B -> M l+ l- (b -> s) at q2 [GeV^2], meson mass m_M, lepton mass m_l [GeV]."""
+    q2 = np.asarray(q2, dtype=float)
+    n = norm_bsll() if norm is None else norm
+    c9 = wc.c9_eff(q2)
+    c10 = wc.c10_q2(q2)
+    hv = hadronic_helicity(ff, q2, m_B, m_M, c9, wc.c9p, wc.c7p, wc.c7)
+    ha = hadronic_helicity(ff, q2, m_B, m_M, c10, wc.c10p)
+    shape = np.broadcast(q2, np.asarray(m_M, dtype=float)).shape
+    hv = np.broadcast_to(hv, shape + (4,)).copy()
+    ha = np.broadcast_to(ha, shape + (4,)).copy()
+    hv[..., 2] *= PHASE_0
+    ha[..., 2] *= PHASE_0
+    beta = np.sqrt(np.clip(1.0 - 4.0 * m_l**2 / q2, 0.0, None))
+    rs = np.sqrt(q2)
+    a = np.zeros(shape + (4, 3), dtype=complex)
+    lv = (n * np.sqrt(2.0 / 3.0) * rs)[..., None]
+    a[..., 0, :] = lv * (hv[..., 1:] - beta[..., None] * ha[..., 1:])
+    a[..., 3, :] = lv * (hv[..., 1:] + beta[..., None] * ha[..., 1:])
+    a[..., 1, :] = n * 2.0 * m_l / np.sqrt(3.0) * hv[..., 1:]
+    a[..., 2, :] = a[..., 1, :]
+    j0 = 8.0 * n**2 * m_l**2 * np.abs(ha[..., 0]) ** 2
+    k = amplitudes.phase_space_k(q2, m_B, m_M, m_l) + np.zeros(shape)
+    return DileptonAmplitudes(a, j0, k)
+
+
+__all__ = ["DileptonAmplitudes", "PHASE_0", "WilsonCoefficients", "dilepton_amplitudes", "hadronic_helicity",
+           "loop_h", "mb_dipole", "ms_over_mb", "norm_bsll", "sm_coefficients", "y_function"]
