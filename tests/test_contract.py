@@ -193,4 +193,4 @@ def test_models_are_discovered(tmp_path, monkeypatch):
         "MODEL = Model(name='toy', doc='', source='', parameters=(), decays=(Decay('B+ -> K+ toy', '', list, 521),))\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     assert list(discover("toy_models", [str(pkg)])) == ["toy"]
-    assert set(MODELS) == {"alp", "dark_higgs", "dark_vector", "eft", "massless_dark_photon", "singlet_scalar", "sm"}
+    assert set(MODELS) == {"alp", "dark_higgs", "dark_vector", "dilepton", "eft", "massless_dark_photon", "singlet_scalar", "sm"}
