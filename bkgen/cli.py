@@ -244,6 +244,8 @@ def _check_disk_space(card, out, n_events, copies: int = 1) -> None:
 
     per_particle = sum(np.dtype(t).itemsize for t in PARTICLE_BRANCHES.values())
     per_event = sum(np.dtype(t).itemsize for t in SCALAR_BRANCHES.values()) + 12 * per_particle
+    if card["generation"]["hadronise"]:  # the hadron block: ~6-15 entries per hadronised pair; 40 bounds it
+        per_event += 40 * per_particle
     if card["output"]["format"] != "root":
         per_event *= _TEXT_FORMAT_FACTOR
     need = per_event * n_events * copies

@@ -101,8 +101,12 @@ class LongLivedY:
         source = "events of this run"
         if self._n == 0 and self.section["info_events"] > 0:
             seed = gen.card["generation"]["seed"]
-            for _ in gen.events(self.section["info_events"], seed):
-                pass
+            hadroniser, gen.hadroniser = getattr(gen, "hadroniser", None), None  # the estimate needs no hadrons
+            try:
+                for _ in gen.events(self.section["info_events"], seed):
+                    pass
+            finally:
+                gen.hadroniser = hadroniser
             source = f"{self.section['info_events']} events generated for this summary (seed {seed})"
         n = self._n
         br_b = gen.br
@@ -145,6 +149,7 @@ class LongLivedY:
             "decay_regions": regions,
             "geometry": {"shape": self.geometry.shape, "force_region": self.force,
                          "boundaries_mm": {b.name: [b.radius, b.z_min, b.z_max] for b in self.geometry.boundaries}},
-            "record_note": "hadronise = 1: the two Y daughters (status 1) are a colour-singlet parton pair "
-                           "(g g or q qbar) to be hadronised downstream",
+            "record_note": ("hadronise = 1: the two Y daughters are a colour-singlet parton pair (g g or q qbar), "
+                            + ("hadronised in this run (status 2; the hadrons follow in the hadrons_* block)"
+                               if gen.card.generation.hadronise else "status 1, to be hadronised downstream")),
         }

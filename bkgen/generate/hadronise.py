@@ -114,7 +114,6 @@ class Hadroniser:
     """Adds the hadron block to the chunks of a :class:`~bkgen.generate.generator.Generator` run."""
 
     def __init__(self, gen):
-        require("hadronise", "generation.hadronise = true")
         self.mask = np.array([c.hadronise for c in gen.channels], dtype=bool)
         src = gen.record.variable.source
         self.y1, self.y2 = (src if src else (-1, -1))
@@ -154,7 +153,8 @@ class Hadroniser:
 
     def apply(self, scalars: dict, particles: dict, seed: int) -> None:
         """Hadronise the flagged events of a chunk in place: parton status -> 2, and
-        ``particles[BLOCK_NAME]`` = the chunk's :class:`HadronBlock`."""
+        ``particles[BLOCK_NAME]`` = the chunk's :class:`HadronBlock`. Without the ``bkgen[hadronise]`` extra
+        this raises :class:`~bkgen.errors.MissingExtra` (one line, exit status 2) on the first chunk."""
         n = len(scalars["event"])
         fdt = particles["px"].dtype
         todo = np.flatnonzero(self.mask[scalars["channel"]]) if self.active else np.zeros(0, dtype=np.int64)
