@@ -67,6 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("card")
     _add_set(v)
 
+    b2 = sub.add_parser("basf2", help="basf2 steering for a card's sample (full simulation hand-off)")
+    b2.add_argument("card")
+    b2.add_argument("-o", "--output", help="write the steering to this file, and its EvtGen user decay file "
+                                           "beside it (.dec), instead of printing the steering")
+    b2.add_argument("--input", dest="input_format", choices=("auto", "hepmc2", "lhe"), default="auto",
+                    help="event file basf2 reads: HepMC2 (HepMCInput; default) or LHE (LHEInput, prompt cards in "
+                         "the CMS frame only); auto = the card's output.format if it is one of them")
+    b2.add_argument("--events", help="path of that event file (default: output.file, or its .hepmc2 sibling)")
+    b2.add_argument("--exp", type=int, default=0, help="experiment number basf2 gives the events (default 0)")
+    b2.add_argument("--run", type=int, default=0, help="run number basf2 gives the events (default 0)")
+    b2.add_argument("--force", action="store_true", help="overwrite existing output files")
+    _add_set(b2)
+
     sub.add_parser("list", help="list models and their decays")
 
     cd = sub.add_parser("cards", help="list the shipped cards (usable by name), or copy them")
@@ -267,7 +280,7 @@ def _cmd_generate(args) -> int:
 
     from .config.card import dumps, load
     from .generate.generator import Generator
-    from .generate.pipeline import run_to_writer
+    from .generate.pipeline import basf2_metadata, run_to_writer
     from .io._atomic import check_target
 
     overrides = list(args.set)
@@ -315,7 +328,7 @@ def _cmd_generate(args) -> int:
         run = run_to_writer(gen, writer, seed, n_events, progress=progress)
         trials, overweight = run.trials, run.overweight
         writer.close({"card": dumps(card), "run_info": gen.run_info(seed, run.events, trials, overweight,
-                                                                    run.generated)})
+                                                                    run.generated), **basf2_metadata(gen)})
     if progress is not None:
         progress.close()
     dt = time.perf_counter() - t0
@@ -325,6 +338,27 @@ def _cmd_generate(args) -> int:
         + (f"; detector acceptance {run.events / n_events:.3f}" if run.events != n_events else "")
         + (f"; kernels compiled in {compiled.seconds:.1f} s (first run only)" if compiled.count else "")
     )
+    return 0
+
+
+def _cmd_basf2(args) -> int:
+    from pathlib import Path
+
+    from .config.card import load
+    from .generate.generator import Generator
+    from .io.basf2 import decay_file, steering
+
+    gen = Generator(load(args.card, args.set))
+    dec = str(Path(args.output).with_suffix(".dec")) if args.output is not None else None
+    text = steering(gen, events_file=args.events, input_format=args.input_format, exp=args.exp, run=args.run,
+                    dec_file=Path(dec).name if dec else None)
+    if args.output is None:
+        print(text, end="")
+        return 0
+    _check_outputs(args.force, args.output, dec)
+    _write_text(args.output, text, args.force)
+    _write_text(dec, decay_file(gen), args.force)
+    print(f"wrote {args.output} and {dec}")
     return 0
 
 
@@ -492,7 +526,7 @@ def _cmd_plot(args) -> int:
     return 0
 
 
-COMMANDS = {"generate": _cmd_generate, "info": _cmd_info, "validate": _cmd_validate, "list": _cmd_list, "cards": _cmd_cards,
+COMMANDS = {"basf2": _cmd_basf2, "generate": _cmd_generate, "info": _cmd_info, "validate": _cmd_validate, "list": _cmd_list, "cards": _cmd_cards,
             "reweight": _cmd_reweight, "scan": _cmd_scan, "bench": _cmd_bench, "recast": _cmd_recast,
             "plot": _cmd_plot}
 

@@ -459,6 +459,7 @@ def _merge_root(manifest: dict, gen: Generator, paths: list[Path], out, overwrit
     import uproot
 
     from ..io.root import TREE_NAME, RootEventWriter
+    from .pipeline import basf2_metadata
 
     scalar_types, particle_types = gen.branch_types()
     trials = overweight = 0
@@ -490,7 +491,7 @@ def _merge_root(manifest: dict, gen: Generator, paths: list[Path], out, overwrit
         written = sum(c["events"] for c in manifest["chunks"])
         generated = sum(c.get("generated", c["events"]) for c in manifest["chunks"])
         writer.close({"card": manifest["card"], "run_info": gen.run_info(manifest["seed"], written, trials,
-                                                                         overweight, generated),
+                                                                         overweight, generated), **basf2_metadata(gen),
                       "manifest": json.dumps({k: v for k, v in manifest.items() if k != "card"})})
     return writer.sha256
 

@@ -158,12 +158,21 @@ def write_root(gen: Generator, path, seed: int, n_events: int, *, first_block: i
         stats = run_to_writer(gen, writer, seed, n_events, first_block=first_block, n_blocks=n_blocks,
                               progress=progress, blocks_per_chunk=blocks_per_chunk)
         metadata = {"card": dumps(gen.card), "run_info": gen.run_info(seed, stats.events, stats.trials, stats.overweight,
-                                                                   stats.generated)}
+                                                                   stats.generated), **basf2_metadata(gen)}
         metadata.update(metadata_extra or {})
         writer.close(metadata)
     stats.seconds = time.perf_counter() - t0
     stats.sha256 = writer.sha256
     return stats
+
+
+def basf2_metadata(gen: Generator) -> dict:
+    """``{"basf2": steering}``: the basf2 steering of the card's sample (bkgen.io.basf2), stored in
+    every output's metadata; empty where the events cannot be handed to basf2 as they are."""
+    from ..io.basf2 import metadata_text
+
+    text = metadata_text(gen)
+    return {} if text is None else {"basf2": text}
 
 
 def open_writer(gen: Generator, path, overwrite: bool = False, digest: bool = False):
@@ -175,7 +184,8 @@ def open_writer(gen: Generator, path, overwrite: bool = False, digest: bool = Fa
         from ..io.hepmc import HepMCWriter
 
         writer = HepMCWriter(path, version=int(fmt[-1]), overwrite=overwrite, beam=card["beam"],
-                             xsec_pb=gen.event_cross_section_pb(), card_text=dumps(card))
+                             xsec_pb=gen.event_cross_section_pb(), card_text=dumps(card),
+                             attributes={f"bkgen_{k}": v for k, v in basf2_metadata(gen).items()})
     elif fmt == "lhe":
         from ..io.lhe import LHEWriter
         from ..physics.beams import from_card
@@ -184,7 +194,8 @@ def open_writer(gen: Generator, path, overwrite: bool = False, digest: bool = Fa
             card["displacement"]["force_region"] != "none")
         xsec, err = gen.event_cross_section_pb()  # resolve() refuses LHE where there is none
         writer = LHEWriter(path, beam=card["beam"], xsec_pb=xsec, xsec_err_pb=err, card_text=dumps(card),
-                           overwrite=overwrite, weighted=weighted, sqrt_s=from_card(card["beam"])["sqrt_s"])
+                           overwrite=overwrite, weighted=weighted, sqrt_s=from_card(card["beam"])["sqrt_s"],
+                           basf2_text=basf2_metadata(gen).get("basf2", ""))
     else:
         scalar_types, particle_types = gen.branch_types()
         writer = RootEventWriter(

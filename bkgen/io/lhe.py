@@ -14,8 +14,8 @@ every particle follows as comment lines ``#vertex i x y z t`` (mm, mm, mm, ns), 
 Init block: beams 11 and -11 at sqrt(s)/2; IDWTUP = 3 and XWGTUP = +1 for unweighted events, or
 IDWTUP = 4 and XWGTUP = XSECUP x weight when the card weights events; XSECUP = sigma(e+e- -> B Bbar
 of the species) x (2 if both charges else 1) x BR x BR(meson decay in the record) [pb] (Generator.
-event_cross_section_pb); the resolved card is in the header (CDATA, with ``]]>`` split, see
-:func:`cdata`).
+event_cross_section_pb); the resolved card and the basf2 steering of the sample (bkgen.io.basf2)
+are in the header (CDATA, with ``]]>`` split, see :func:`cdata`).
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class LHEWriter(AtomicWriter):
     """Streams events of the CMS frame into an LHE file, written atomically."""
 
     def __init__(self, path, *, beam: dict, xsec_pb: float, xsec_err_pb: float = 0.0, card_text: str = "",
-                 overwrite: bool = False, weighted: bool = False, sqrt_s: float):
+                 overwrite: bool = False, weighted: bool = False, sqrt_s: float, basf2_text: str = ""):
         if beam["frame"] != "cms":
             raise ValueError(f"beam.frame = {beam['frame']!r}: LHE output is written only with beam.frame = 'cms'")
         self._target = AtomicPath(path, overwrite=overwrite)
@@ -78,7 +78,10 @@ class LHEWriter(AtomicWriter):
         f = self._f
         f.write('<LesHouchesEvents version="3.0">\n<header>\n<bkgen_card><![CDATA[\n')
         f.write(cdata(card_text))
-        f.write("]]></bkgen_card>\n</header>\n<init>\n")
+        f.write("]]></bkgen_card>\n")
+        if basf2_text:
+            f.write("<bkgen_basf2><![CDATA[\n" + cdata(basf2_text) + "]]></bkgen_basf2>\n")
+        f.write("</header>\n<init>\n")
         idwtup = 4 if weighted else 3
         e_beam = 0.5 * sqrt_s
         f.write(f" 11 -11 {e_beam:.9e} {e_beam:.9e} 0 0 0 0 {idwtup} 1\n")
