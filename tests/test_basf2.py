@@ -96,6 +96,17 @@ def test_lhe_steering_for_a_prompt_card(tmp_path, capsys):
     assert all(f"Decay {n}\nEnddecay" in dec for n in ("K+", "K-", "pi+", "pi-"))
 
 
+def test_hadronised_sample_goes_through_hepmc2(tmp_path, capsys):
+    """A hadronised ALP sample (generation.hadronise): HepMCInput, and the hadronisation's long-lived
+    products (K_S0, hyperons) stay stable for Geant4 in the user decay file."""
+    text = steering_of("alp_Ka_benchmark", CMS + ["--set", "generation.hadronise=true"], capsys)
+    res, log = run_steering(text, tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert [m["name"] for m in log["modules"]][0] == "HepMCInput"
+    dec = (tmp_path / "alp_Ka_benchmark.dec").read_text()
+    assert all(f"Decay {n}\nEnddecay" in dec for n in ("K_S0", "Lambda0", "anti-Lambda0", "pi+", "K_L0"))
+
+
 def test_lab_frame_with_beam_spot(capsys, tmp_path):
     """lab frame: no BoostMCParticles; with bkgen's own beam spot no SmearPrimaryVertex either."""
     text = steering_of("sm_Knunu", ["--set", "beam.frame='lab'", "--set", "beam.vertex_smearing=true"], capsys)
@@ -124,6 +135,7 @@ def test_stub_rejects_unknown_modules_parameters_and_types(tmp_path, capsys, mut
     ("alp_Ka_benchmark", CMS + ["--set", "model.C_qq_A=0", "--set", "model.C_gamma_UV=1"], ["--input", "lhe"],
      "displaced vertices"),
     ("sm_Knunu", CMS, ["--exp", "-1"], "--exp = -1"),
+    ("alp_Ka_benchmark", CMS + ["--set", "generation.hadronise=true"], ["--input", "lhe"], "hadronised samples"),
 ])
 def test_refusals_are_one_line(capsys, card, sets, args, text):
     assert main(["basf2", card, *sets, *args]) == 2

@@ -50,9 +50,15 @@ STATE_SPIN = {51: 0.0, 52: 0.5, 53: 1.0, 54: 0.0, 55: 1.0}
 #: EvtGen names (evt.pdl) of the B mesons and of the long-lived particles Geant4 tracks
 EVTGEN_NAMES = {521: "B+", -521: "B-", 511: "B0", -511: "anti-B0", 531: "B_s0", -531: "anti-B_s0",
                 211: "pi+", -211: "pi-", 321: "K+", -321: "K-", 130: "K_L0", 310: "K_S0", 13: "mu-", -13: "mu+",
-                11: "e-", -11: "e+", 2212: "p+", -2212: "anti-p-", 2112: "n0", -2112: "anti-n0"}
+                11: "e-", -11: "e+", 2212: "p+", -2212: "anti-p-", 2112: "n0", -2112: "anti-n0",
+                3122: "Lambda0", -3122: "anti-Lambda0", 3222: "Sigma+", -3222: "anti-Sigma-", 3112: "Sigma-",
+                -3112: "anti-Sigma+", 3312: "Xi-", -3312: "anti-Xi+", 3322: "Xi0", -3322: "anti-Xi0",
+                3334: "Omega-", -3334: "anti-Omega+"}
 #: final states EvtGen must leave to Geant4 on the signal side (long-lived, tracked by Geant4)
 _KEEP_STABLE = frozenset({211, 321, 130, 13, 11, 2212, 2112})
+#: what hadronisation may leave undecayed besides those (c tau above generation.stable_ctau = 10 mm,
+#: bkgen.generate.hadronise): K_S0 and the weakly decaying hyperons
+_KEEP_STABLE_HADRONISED = _KEEP_STABLE | frozenset({310, 3122, 3222, 3112, 3312, 3322, 3334})
 #: colour-carrying PDG codes (quarks, gluon)
 _PARTONS = frozenset({1, 2, 3, 4, 5, 6, 21})
 
@@ -91,7 +97,10 @@ def state_name(code: int) -> str:
 
 
 def partons(gen) -> list[str]:
-    """Labels of the channels whose record carries colour-carrying partons (q qbar, g g)."""
+    """Labels of the channels whose record leaves colour-carrying partons (q qbar, g g) as final
+    states: none in a hadronised run (``generation.hadronise``, bkgen.generate.hadronise)."""
+    if gen.card["generation"]["hadronise"]:
+        return []
     return [ch.label for ch, row in zip(gen.channels, gen.record.pdg)
             if ch.hadronise or any(abs(int(p)) in _PARTONS for p in row)]
 
@@ -112,20 +121,23 @@ def decay_file(gen) -> str:
     rec = gen.record
     comp = rec.index("Bbar")
     companions = sorted({int(p) for p in rec.pdg[:, comp]} | {int(p) for p in rec.pdg_conjugate[:, comp]})
-    stable = set()
+    keep = _KEEP_STABLE_HADRONISED if gen.card["generation"]["hadronise"] else _KEEP_STABLE
+    stable = {p for p in EVTGEN_NAMES if abs(p) in keep} if gen.card["generation"]["hadronise"] else set()
     for i, e in enumerate(rec.entries):
         if e.status != 1 or e.role in ("Bbar",):
             continue
         for p in list(rec.pdg[:, i]) + list(rec.pdg_conjugate[:, i]):
             p = int(p)
-            if abs(p) in _KEEP_STABLE:
+            if abs(p) in keep:
                 stable.add(p)
     lines = [f"# EvtGenDecay user decay file written by bkgen {__version__} for basf2 {RELEASE}",
              f"# decay: {gen.card['process']['decay']} (charge = {gen.card['process']['charge']})",
              "# The signal side is complete in the event record. The companion B ("
              + ", ".join(EVTGEN_NAMES[c] for c in companions) + ") is the only particle without",
              "# daughters that the global decay file (DecFile) decays: it decays generically from there.",
-             "# Long-lived final states of the signal side stay stable for Geant4:"]
+             "# Long-lived final states of the signal side" + (" (and of its hadronisation)" if
+                                                               gen.card["generation"]["hadronise"] else "")
+             + " stay stable for Geant4:"]
     for p in sorted(stable, key=lambda x: (abs(x), -x)):
         lines += [f"Decay {EVTGEN_NAMES[p]}", "Enddecay"]
     lines.append("End")
@@ -149,14 +161,17 @@ def steering(gen, *, events_file: str | None = None, input_format: str = "auto",
     hard = partons(gen)
     if hard:
         raise InputError(f"process.decay = {card['process']['decay']!r}: channel {hard[0]!r} leaves colour-carrying "
-                         "partons in the record, which Geant4 cannot simulate; allowed: a card without such "
-                         "channels, or a hadronised sample")
+                         "partons in the record, which Geant4 cannot simulate; allowed: generation.hadronise = true "
+                         "(a hadronised sample, read through HepMC2)")
     fmt = card["output"]["format"]
     if input_format == "auto":
         input_format = "lhe" if fmt == "lhe" else "hepmc2"
     if input_format not in ("hepmc2", "lhe"):
         raise InputError(f"--input = {input_format!r}; allowed: 'auto', 'hepmc2' or 'lhe'")
     if input_format == "lhe":
+        if card["generation"]["hadronise"]:
+            raise InputError("--input = 'lhe' with generation.hadronise = true: hadronised samples are written as "
+                             "HepMC2; allowed: --input hepmc2")
         if frame != "cms":
             raise InputError(f"--input = 'lhe' with beam.frame = {frame!r}: allowed only with beam.frame = 'cms'")
         if displaced(gen):
