@@ -65,6 +65,20 @@ def test_conservation_and_record(alp_runs):
     or string is left; every status-1 hadron is Geant4-trackable; mothers point back into the record at
     decayed entries."""
     (gen, sc, pa, block), _ = alp_runs
+    _check_record(gen, sc, pa, block)
+
+
+def test_charm_below_open_charm_threshold():
+    """m_a = 3 GeV < 2 m(D0): a -> c cbar (most of the width) is hadronised as a g g system of that mass;
+    every event hadronises and conserves four-momentum and charge."""
+    extra("pythia8mc")
+    gen, sc, pa, block = _run(_card("alp_Ka_benchmark", True, **{"model.m_a": 3.0}), 150, 2)
+    summary = gen.hadroniser.summary()
+    assert summary["ccbar_as_gg"] > 100 and summary["events"] == 150
+    _check_record(gen, sc, pa, block)
+
+
+def _check_record(gen, sc, pa, block):
     y1, y2 = gen.record.variable.source
     off = block.offsets()
     f = block.fields

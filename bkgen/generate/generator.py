@@ -435,6 +435,10 @@ class Generator:
                 "vertex": "production vertex vx, vy, vz [mm], t [ns]; origin = nominal e+e- interaction point "
                           "(the interaction point itself is drawn from the beam spot with beam.vertex_smearing)",
                 "pdg_new_states": {"52": "dark fermion Q", "55": "dark photon gamma_D"},
+                **({"hadrons": "hadronised events: the parton pair has status 2; its hadrons follow the fixed "
+                               "entries in the variable block hadrons_<branch> (n_hadrons per event), first "
+                               "generation with the first parton as mother; mothers index fixed entries then "
+                               "the block"} if self.hadroniser is not None else {}),
             },
             **self.summary(),
         }

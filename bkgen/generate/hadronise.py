@@ -8,6 +8,8 @@ a variable-length block of hadron-level particles after the record's fixed entri
   Pythia's event record in its own rest frame (back to back along the direction of y1 in that frame,
   colour tags 101/102 for q qbar, a closed 101-102 loop for g g, Pythia's quark masses) and ``next()``
   fragments it and decays the hadrons;
+  A c cbar pair below the open-charm threshold 2 m(D0) (the ALP's a -> c cbar opens at 2 m_c) cannot
+  form D Dbar: it is hadronised as a g g system of the same mass (counted as ``ccbar_as_gg``);
 * below, an exclusive mode of :mod:`bkgen.physics.exclusive` drawn with its branching fraction at that
   mass (its remainder "other" goes to the string model): a particle of mass m(y1 y2) with that single
   phase-space decay channel is decayed by Pythia's particle decays.
@@ -120,6 +122,8 @@ class Hadroniser:
         self.stable_ctau = float(gen.card.generation.stable_ctau)
         self.excl = BY_MODEL.get(gen.card.process.model)
         self.n_fixed = gen.record.n_fixed
+        #: [GeV] below m(D0) + m(D0bar) a c cbar pair is hadronised as a g g system (module docstring)
+        self.m_open_charm = 2.0 * inputs.mass(421)
         self.reset()
 
     @property
@@ -128,11 +132,11 @@ class Hadroniser:
 
     def reset(self) -> None:
         """Start counting afresh (a file's run_info counts the events of that file)."""
-        self.counts = {"string": 0, "exclusive": {}, "retries": 0, "events": 0}
+        self.counts = {"string": 0, "exclusive": {}, "retries": 0, "events": 0, "ccbar_as_gg": 0}
 
     def add_counts(self, summary: dict) -> None:
         """Add the counts of another run's :meth:`summary` (a chunk of the same run, when merging)."""
-        for key in ("string", "retries", "events"):
+        for key in ("string", "retries", "events", "ccbar_as_gg"):
             self.counts[key] += int(summary.get(key, 0))
         for name, v in summary.get("exclusive", {}).items():
             self.counts["exclusive"][name] = self.counts["exclusive"].get(name, 0) + int(v)
@@ -147,6 +151,7 @@ class Hadroniser:
             "string": self.counts["string"],
             "exclusive": dict(sorted(self.counts["exclusive"].items())),
             "retries": self.counts["retries"],
+            "ccbar_as_gg": self.counts["ccbar_as_gg"],
             "max_attempts": MAX_ATTEMPTS,
             "seeding": "xxh64(int64[seed, event, attempt]) % 900000000 + 1 per event",
         }
@@ -190,6 +195,7 @@ class Hadroniser:
                 py.rndm.init(event_seed(seed, int(events[i]), attempt))
                 ev.reset()
                 mode = -1
+                below = False
                 if self.excl is not None and m < inputs.M_HADRONISE_PYTHIA:
                     u = py.rndm.flat()
                     mode = int(np.searchsorted(cum[k], u * cum[k, -1], side="right"))
@@ -197,6 +203,11 @@ class Hadroniser:
                         mode = -1  # "other": the string model
                 if mode >= 0:
                     ev.append(_EXCL_ID0 + mode, 1, 0, 0, 0.0, 0.0, 0.0, m, m)
+                elif abs(ids[k, 0]) == 4 and m < self.m_open_charm:
+                    # c cbar below open charm: no string can make D Dbar; hadronised as the g g system of the
+                    # same mass (the pair annihilates into gluons, as eta_c -> g g -> hadrons)
+                    _append_pair(py, ev, (21, 21), dir1[k], m)
+                    below = True
                 else:
                     _append_pair(py, ev, ids[k], dir1[k], m)
                 if py.next():
@@ -210,6 +221,7 @@ class Hadroniser:
                 self.counts["exclusive"][name] = self.counts["exclusive"].get(name, 0) + 1
             else:
                 self.counts["string"] += 1
+                self.counts["ccbar_as_gg"] += below
             counts[i] = _collect(ev, k, self.n_fixed, y1, 2 if mode >= 0 else 3, rows)
         self.counts["events"] += len(todo)
         particles[BLOCK_NAME] = self._block(rows, counts, todo, beta, particles, fdt)
