@@ -44,9 +44,8 @@ TABLE = Path(__file__).resolve().parent.parent / "data" / "basf2" / f"{RELEASE}.
 #: whitespace (pdg.add_particle)
 STATE_NAMES = {51: "bkgen_dark_scalar", 52: "bkgen_dark_fermion", 53: "bkgen_dark_vector",
                54: "bkgen_scalar_mediator", 55: "bkgen_vector_mediator"}
-#: spin of the new states (bkgen.physics.inputs: 51 scalar DM, 52 fermion DM, 53 vector DM,
-#: 54 scalar mediator, 55 vector mediator)
-STATE_SPIN = {51: 0.0, 52: 0.5, 53: 1.0, 54: 0.0, 55: 1.0}
+#: spin of the new states (bkgen.physics.inputs.DARK_STATE_SPIN)
+STATE_SPIN = inputs.DARK_STATE_SPIN
 #: EvtGen names (evt.pdl) of the B mesons and of the long-lived particles Geant4 tracks
 EVTGEN_NAMES = {521: "B+", -521: "B-", 511: "B0", -511: "anti-B0", 531: "B_s0", -531: "anti-B_s0",
                 211: "pi+", -211: "pi-", 321: "K+", -321: "K-", 130: "K_L0", 310: "K_S0", 13: "mu-", -13: "mu+",

@@ -40,6 +40,9 @@ PDG_SCALAR_DM = 51  #: scalar dark matter (seed 002: complex X of the Z3 model, 
 PDG_SCALAR_MEDIATOR = 54  #: scalar mediator (seed 002: dark Higgs H1), a real field
 PDG_ALP = 54  #: axion-like particle a (seed 003 sec. II), a real (pseudo)scalar mediator
 PDG_VECTOR_DM = 53  #: vector dark matter X (He-Ma-Valencia arXiv:2309.12741 operators, model eft)
+#: spin of the dark-sector states 51-55 (the assignments above: scalar, fermion, vector DM; scalar,
+#: vector mediator), as the full-simulation hand-off declares them (bkgen.io.basf2)
+DARK_STATE_SPIN = {51: 0.0, 52: 0.5, 53: 1.0, 54: 0.0, 55: 1.0}
 
 #: codes of particles that leave no signal in a detector when they are in the final state: neutrinos
 #: and the dark-sector states of the PDG Monte Carlo block 51-55 (a mediator that decays in the record
