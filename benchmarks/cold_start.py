@@ -31,6 +31,18 @@ COMMANDS = {
     "list": ["list"],
 }
 MARK = "## Cold start"
+#: the floor of any numba program in a new process: import numba (which loads the numba extensions of
+#: installed packages, e.g. vector's) and call one trivial cached function
+FLOOR = """
+import numba, numpy as np
+@numba.njit(cache=True)
+def total(a):
+    s = 0.0
+    for x in a:
+        s += x
+    return s
+total(np.ones(4))
+"""
 
 
 def run(source: Path, argv: list[str], cache: Path, tmp: Path) -> tuple[float, float]:
@@ -43,6 +55,31 @@ def run(source: Path, argv: list[str], cache: Path, tmp: Path) -> tuple[float, f
     if res.returncode != 0:
         raise RuntimeError(f"{argv}: {res.stderr[-2000:]}")
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def run_floor(cache: Path, tmp: Path) -> tuple[float, float]:
+    script = tmp / "floor.py"
+    script.write_text(FLOOR)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, str(script)], env=env, cwd=tmp, check=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def measure_floor(repeats: int) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="bkgen-floor-"))
+    try:
+        cold = run_floor(tmp / "cache", tmp)
+        warm = [run_floor(tmp / "cache", tmp) for _ in range(repeats)]
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    out = {"cold": cold, "warm": (statistics.median(w[0] for w in warm), statistics.median(w[1] for w in warm))}
+    print(f"{'numba floor':>12s} {'':<13s} cold {cold[0]:7.1f} s wall {cold[1]:7.1f} s cpu   "
+          f"warm {out['warm'][0]:6.2f} s wall {out['warm'][1]:6.2f} s cpu", flush=True)
+    return out
 
 
 def card_arg(source: Path, name: str) -> str:
@@ -81,6 +118,7 @@ def main() -> int:
     load0 = os.getloadavg()
     sources = ([("reference", a.reference.resolve())] if a.reference else []) + [("this", REPO)]
     res = {name: measure(src, a.card, a.repeats) for name, src in sources}
+    floor = measure_floor(a.repeats)
     load1 = os.getloadavg()
     lines = [MARK, "",
              f"`python benchmarks/cold_start.py{' --reference ' + str(a.reference) if a.reference else ''}`, card "
@@ -95,6 +133,8 @@ def main() -> int:
             r = res[name][label]
             lines.append(f"| {label} | {name} | {r['cold'][0]:.1f} | {r['cold'][1]:.1f} | {r['warm'][0]:.2f} | "
                          f"{r['warm'][1]:.2f} |")
+    lines.append(f"| numba floor: one trivial cached function in a new process | - | {floor['cold'][0]:.1f} | "
+                 f"{floor['cold'][1]:.1f} | {floor['warm'][0]:.2f} | {floor['warm'][1]:.2f} |")
     section = "\n".join(lines) + "\n"
     text = a.results.read_text() if a.results.exists() else ""
     if MARK in text:

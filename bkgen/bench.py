@@ -64,11 +64,10 @@ def flat_generator(gen):
 
 
 def child_card(card_path: str, n: int, repeats: int, root_dir: str, sets: list[str]) -> dict:
-    import numba
-
     from .config.card import load
     from .generate.generator import Generator
     from .generate.pipeline import generate_in_memory, write_root
+    from .generate.threads import get_threads
 
     card = load(card_path, sets)
     gen = Generator(card)
@@ -77,7 +76,7 @@ def child_card(card_path: str, n: int, repeats: int, root_dir: str, sets: list[s
     warm = min(n, 4 * gen.block_size())
     generate_in_memory(gen, seed, warm)
     generate_in_memory(flat, seed, warm)
-    out = {"threads": numba.get_num_threads()}
+    out = {"threads": get_threads()}
     stats = {}
 
     def mem(n_):

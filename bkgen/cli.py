@@ -276,8 +276,6 @@ def _check_disk_space(card, out, n_events, copies: int = 1) -> None:
 
 
 def _cmd_generate(args) -> int:
-    import numba
-
     from .config.card import dumps, load
     from .generate.generator import Generator
     from .generate.pipeline import basf2_metadata, run_to_writer
@@ -299,9 +297,11 @@ def _cmd_generate(args) -> int:
     # an existing file (without --force; --resume finishes a chunked run), a special file, the card itself
     check_target(out, overwrite=args.force or args.resume)
     if args.threads is not None:
-        if not 1 <= args.threads <= numba.config.NUMBA_NUM_THREADS:
-            raise InputError(f"--threads = {args.threads}; allowed: 1..{numba.config.NUMBA_NUM_THREADS}")
-        numba.set_num_threads(args.threads)
+        from .generate.threads import max_threads, set_threads
+
+        if not 1 <= args.threads <= max_threads():
+            raise InputError(f"--threads = {args.threads}; allowed: 1..{max_threads()}")
+        set_threads(args.threads)
     n_events = card["generation"]["events"]
     seed = card["generation"]["seed"]
     _check_disk_space(card, out, n_events, copies=2 if args.merge else 1)

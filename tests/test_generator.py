@@ -312,17 +312,19 @@ def test_same_seed_same_events_other_seed_different():
 
 
 def test_thread_count_does_not_change_events():
-    if numba.config.NUMBA_NUM_THREADS < 2:
-        pytest.skip("needs at least two numba threads")
+    from bkgen.generate.threads import get_threads, max_threads, set_threads
+
+    if max_threads() < 2:
+        pytest.skip("needs at least two threads")
     gen = Generator(_block_card())
-    before = numba.get_num_threads()
+    before = get_threads()
     try:
-        numba.set_num_threads(1)
+        set_threads(1)
         one = collect(gen, 5000, 3)
-        numba.set_num_threads(2)
+        set_threads(2)
         two = collect(gen, 5000, 3)
     finally:
-        numba.set_num_threads(before)
+        set_threads(before)
     _assert_same(one, two)
     assert one[2] == two[2]
 

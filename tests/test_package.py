@@ -132,10 +132,10 @@ def test_light_commands_do_not_import_numba(argv, tmp_path):
 def test_no_recompilation_for_event_count_threads_or_format(tmp_path, capsys):
     """After one run of a card, runs with a partial last chunk (N > one chunk of 131072 events), one
     thread, or another output format compile nothing."""
-    import numba
     from numba.core import event
 
     from bkgen.generate.compile_status import CompileTimer
+    from bkgen.generate.threads import max_threads, set_threads
 
     base = ["generate", "sm_Knunu", "--no-progress", "--force", "--set", "generation.block_size=4096"]
     assert cli.main(base + ["-n", "1000", "-o", str(tmp_path / "a.root")]) == 0
@@ -148,7 +148,7 @@ def test_no_recompilation_for_event_count_threads_or_format(tmp_path, capsys):
                                 "--set", "beam.frame='cms'"]) == 0
     finally:
         event.unregister("numba:compile", timer)
-        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        set_threads(max_threads())
     capsys.readouterr()
     assert timer.count == 0, f"{timer.count} compilations"
 

@@ -43,18 +43,18 @@ def run_cli(*argv):
 
 
 def test_output_identical_for_any_thread_count(tmp_path):
-    import numba
+    from bkgen.generate.threads import get_threads, max_threads, set_threads
 
     gen = Generator(load(KQQ, SMALL_BLOCKS))
-    before = numba.get_num_threads()
+    before = get_threads()
     files = []
     try:
-        for threads in sorted({1, numba.config.NUMBA_NUM_THREADS}):
-            numba.set_num_threads(threads)
+        for threads in sorted({1, max_threads()}):
+            set_threads(threads)
             write_root(gen, tmp_path / f"t{threads}.root", 7, 5000)
             files.append(read_all(tmp_path / f"t{threads}.root"))
     finally:
-        numba.set_num_threads(before)
+        set_threads(before)
     assert_same_events(files[0], files[-1])
 
 

@@ -33,9 +33,9 @@ CHUNKS_PER_WORKER = 4
 #: task retries after an exception in a task (a lost worker is rescheduled by dask itself)
 RETRIES = 3
 
-# numba's parallel kernels must not be launched concurrently from several threads of one
-# process (e.g. a threaded dask worker or a LocalCluster with processes=False)
-_KERNEL_LOCK = threading.Lock()
+# tasks of one process (a threaded dask worker, a LocalCluster with processes=False) share the
+# cache of generators; building one is not thread-safe
+_GENERATOR_LOCK = threading.Lock()
 _GENERATORS: dict[str, Generator] = {}
 
 
@@ -97,19 +97,19 @@ def run_chunk(card_text: str, seed: int, n_events: int, index: int, first_block:
               threads: int | None = None) -> dict:
     """Task: generate blocks first_block .. first_block + n_blocks - 1 of the run into ``path``, in the
     card's output format; the record carries the SHA-256 the writer computed of the file it committed."""
-    import numba
-
     from .pipeline import write_events
+    from .threads import max_threads, set_threads
 
-    with _KERNEL_LOCK:
-        if threads:
-            numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    if threads:
+        set_threads(min(threads, max_threads()))
+    with _GENERATOR_LOCK:
         gen = _generator(card_text)
-        bs = gen.block_size()
-        info = {"index": index, "first_block": first_block, "n_blocks": n_blocks, "block_size": bs,
-                "first_event": first_block * bs}
-        stats = write_events(gen, path, seed, n_events, first_block=first_block, n_blocks=n_blocks, overwrite=True,
-                             metadata_extra={"chunk": json.dumps(info)})
+        gen.tables  # built once, by one task
+    bs = gen.block_size()
+    info = {"index": index, "first_block": first_block, "n_blocks": n_blocks, "block_size": bs,
+            "first_event": first_block * bs}
+    stats = write_events(gen, path, seed, n_events, first_block=first_block, n_blocks=n_blocks, overwrite=True,
+                         metadata_extra={"chunk": json.dumps(info)})
     return {**info, "file": os.path.basename(path), "events": stats.events, "generated": stats.generated,
             "trials": stats.trials,
             "overweight": stats.overweight, "seconds": stats.seconds, "sha256": stats.sha256}

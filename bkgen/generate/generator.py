@@ -22,6 +22,7 @@ from ..config.card import Card, resolve
 from ..physics import beams, inputs
 from ..physics.models.base import Channel
 from .decay import ChannelInfo, DecayPhysics  # noqa: F401 (ChannelInfo re-exported)
+from .threads import run_blocks
 from .layout import STATUS_DECAYED, STATUS_FINAL, RecordLayout  # noqa: F401 (re-exported)
 
 SCALAR_BRANCHES = {
@@ -235,11 +236,11 @@ class Generator:
             trials, over,
         )
         if record is None:
-            K.generate_blocks(*kernel_args)
+            run_blocks(K.generate_blocks, n_blocks, *kernel_args)
         else:
             if record["pdg"].shape[0] < n_events:
                 raise ValueError(f"record buffers hold {record['pdg'].shape[0]} events, fewer than {n_events}")
-            R.generate_blocks_with_record(*kernel_args, *self._record_args(record, n_events))
+            run_blocks(R.generate_blocks_with_record, n_blocks, *kernel_args, *self._record_args(record, n_events))
         raw = {"p4": p4, "vtx": vtx, "obs": obs, "trials": int(trials.sum()), "overweight": int(over.sum()), "seed": seed}
         if record is not None:
             raw["record"] = record

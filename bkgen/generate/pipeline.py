@@ -21,11 +21,10 @@ import threading
 import time
 from dataclasses import dataclass
 
-import numba
-
 from ..config.card import dumps
 from ..io.root import RootEventWriter
 from .generator import Generator
+from .threads import get_threads
 
 #: events per chunk handed to the writer: one basket per branch and chunk
 CHUNK_EVENTS = 131072
@@ -50,7 +49,7 @@ class RunStats:
 
 def chunk_blocks(gen: Generator, threads: int | None = None) -> int:
     """Blocks per chunk: about CHUNK_EVENTS events, at least one block per thread."""
-    t = threads or numba.get_num_threads()
+    t = threads or get_threads()
     return max(t, math.ceil(CHUNK_EVENTS / gen.block_size()))
 
 

@@ -34,9 +34,8 @@ Units: GeV, mm, ns.
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
 
-from .jit import jit, pjit
+from .jit import jit
 from .kinematics import boost, boost_inv, orthonormal_frame, two_body_rest_frame
 from .rng import cos_cos2, cos_sin2, exponential, normal, uniform, unit_circle, unit_sphere
 from .tables import sample_pwlinear
@@ -685,14 +684,14 @@ def _to_lab(st, m_b, lab, frame, p4, vtx, obs, i):
         vtx[i, V_B, 0], vtx[i, V_B, 1], vtx[i, V_B, 2], vtx[i, V_B, 3] = x, y, z, ct / lab[L_C]
 
 
-@pjit
+@jit
 def generate_blocks(
-    states, block_size, n_total, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf,
+    b_lo, b_hi, states, block_size, n_total, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf,
     ft_prob, ft_alias, t_nodes, hel, pw, lab, p4, vtx, obs, trials, overweight,
 ):
-    """Generate n_total events in blocks of block_size, one RNG state per block (parallel over blocks)."""
-    n_blocks = states.shape[0]
-    for b in prange(n_blocks):
+    """Generate blocks b_lo .. b_hi-1 of n_total events in blocks of block_size, one RNG state per block
+    (serial; generate.threads.run_blocks runs disjoint block ranges in parallel)."""
+    for b in range(b_lo, b_hi):
         lo = b * block_size
         hi = min(lo + block_size, n_total)
         st = states[b].copy()

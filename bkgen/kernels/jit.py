@@ -127,7 +127,3 @@ def jit(fn=None, **overrides):
         return lambda f: _one_specialisation_per_type(numba.njit(**opts)(f))
     return _one_specialisation_per_type(numba.njit(**opts)(fn))
 
-
-def pjit(fn):
-    """Parallel variant of :func:`jit` (``prange`` over independent RNG blocks)."""
-    return numba.njit(parallel=True, **JIT_OPTIONS)(fn)

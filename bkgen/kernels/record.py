@@ -11,10 +11,8 @@ kernel's double-precision values, not from E^2 - p^2 of the stored momenta.
 from __future__ import annotations
 
 import numpy as np
-from numba import prange
-
 from . import cascade as K
-from .jit import jit, pjit
+from .jit import jit
 
 #: rows of the ``scal`` output: observables copied from the kernel's ``obs`` columns
 N_SCALAR_ROWS = 6
@@ -107,10 +105,10 @@ def fill_record_tile(lo, hi, p4, vtx, obs, obs_cols, mass_kind, mass_tab, slots,
                 pdg[i, j] = pdg_tab[c, j]
 
 
-@pjit
+@jit
 def fill_record(p4, vtx, obs, obs_cols, mass_kind, mass_tab, slots, vsel, pdg_tab, pdg_conj_tab, mom, vert, pdg,
                 scal, channel, conj):
-    """Fill the record of n events, tile by tile in parallel.
+    """Fill the record of n events, tile by tile.
 
     p4 (n, n_slots, 4), vtx (n, n_vertices, 4), obs (n, n_obs): kernel output; mass_kind, mass_tab: mass_layout.
     obs_cols (N_SCALAR_ROWS,): obs columns copied to scal rows.
@@ -121,23 +119,23 @@ def fill_record(p4, vtx, obs, obs_cols, mass_kind, mass_tab, slots, vsel, pdg_ta
     """
     n = obs.shape[0]
     n_tiles = (n + TILE - 1) // TILE
-    for t in prange(n_tiles):
+    for t in range(n_tiles):
         fill_record_tile(t * TILE, min(n, (t + 1) * TILE), p4, vtx, obs, obs_cols, mass_kind, mass_tab, slots, vsel,
                          pdg_tab, pdg_conj_tab, mom, vert, pdg, scal, channel, conj)
 
 
-@pjit
+@jit
 def generate_blocks_with_record(
-    states, block_size, n_total, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf,
+    b_lo, b_hi, states, block_size, n_total, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf,
     ft_prob, ft_alias, t_nodes, hel, pw, lab, p4, vtx, obs, trials, overweight,
     obs_cols, mass_kind, mass_tab, slots, vsel, pdg_tab, pdg_conj_tab, mom, vert, pdg, scal, channel, conj,
 ):
     """cascade.generate_blocks followed by fill_record, fused: each block is generated TILE events at a
     time (the RNG stream runs on across tiles, so the events are those of generate_blocks) and each
     tile's record is filled while its kernel output is still in cache, instead of in a second pass
-    over the whole chunk that reads it back from memory."""
-    n_blocks = states.shape[0]
-    for b in prange(n_blocks):
+    over the whole chunk that reads it back from memory. Serial over blocks b_lo .. b_hi-1
+    (generate.threads.run_blocks runs disjoint ranges in parallel)."""
+    for b in range(b_lo, b_hi):
         lo = b * block_size
         hi = min(lo + block_size, n_total)
         st = states[b].copy()
