@@ -124,12 +124,12 @@ def main() -> None:
         ref = _reference_rate(args.reference, bench, args.n_plain, args.repeats) if args.reference else None
         print(f"{bench} (no partons): {now:,.0f} ev/s" + (f", reference {ref:,.0f} ev/s" if ref else ""), flush=True)
 
-    import numba
+    from bkgen.generate.threads import get_threads
 
     lines = [BEGIN, "## Hadronisation (benchmarks/hadronise.py)", "",
              f"`python benchmarks/hadronise.py --n {args.n} --n-plain {args.n_plain} --repeats {args.repeats}"
              + (" --reference CHECKOUT`" if args.reference else "`")
-             + f"; {os.cpu_count()} CPUs, {numba.get_num_threads()} numba threads; end-to-end to ROOT (zstd:1, float32),"
+             + f"; {os.cpu_count()} CPUs, {get_threads()} kernel threads; end-to-end to ROOT (zstd:1, float32),"
              " median of the repeats after a warm-up; the unhadronised and hadronised figures of a card come from"
              " the same run (absolute rates follow the machine's load; compare ratios within one run)."
              " Hadronisation is serial Python around Pythia (one instance per thread).", "",
