@@ -194,3 +194,36 @@ def test_table_script_reads_addparam_calls(tmp_path):
     assert set(t["modules"]) == {"HepMCInput", "LHEInput", "BoostMCParticles", "SmearPrimaryVertex", "EvtGenDecay"}
     assert [a["name"] for a in t["functions"]["pdg.add_particle"]["args"]][:6] == [
         "name", "pdgCode", "mass", "width", "charge", "spin"]
+
+
+def test_lhe_file_follows_the_basf2_reader(tmp_path):
+    """bkgen's LHE read by the rules of basf2's LHEReader (generators/lhe/src/LHEReader.cc): text after
+    '#' is dropped and empty lines skipped (so the #vertex lines vanish), an event starts at a line
+    '<event>', its first line gives the particle count, every particle line has exactly 13 fields,
+    the third field is the 1-based mother line (0 = none). The first two particles are the e- (+z) and
+    e+ that nInitialParticles = 2 flags."""
+    out = tmp_path / "ev.lhe"
+    assert main(["generate", "sm_Kstar0nunu", "-n", "200", "-o", str(out), "--format", "lhe", "--no-progress", *CMS,
+                 "--set", "generation.block_size=256"]) == 0
+    lines = iter(out.read_text().split("\n"))
+
+    def get_line():
+        for raw in lines:
+            line = raw.split("#", 1)[0].strip()
+            if line:
+                return line
+        return ""
+
+    n_events = 0
+    for raw in lines:
+        if raw.split("#", 1)[0].strip() != "<event>":
+            continue
+        n = int(float(get_line().replace(",", " ").split()[0]))
+        rows = [[float(x) for x in get_line().replace(",", " ").replace(";", " ").split()] for _ in range(n)]
+        assert all(len(r) == 13 for r in rows)
+        mothers = [int(r[2]) for r in rows]
+        assert all(0 <= m < i + 1 for i, m in enumerate(mothers))  # an earlier line, or none
+        assert [int(r[0]) for r in rows[:2]] == [11, -11] and rows[0][8] > 0 > rows[1][8]
+        assert mothers[:2] == [0, 0] and all(m > 0 for m in mothers[2:])
+        n_events += 1
+    assert n_events == 200
