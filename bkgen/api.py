@@ -18,8 +18,6 @@ import numpy as np
 #: particle branch of the ROOT file -> field of the API record (vector reads E, m and t as coordinates)
 _RENAMED = {"m": "m_gen", "t": "vt"}
 _COUNTER = "n_particles"
-#: the variable-length particle block of a hadronised run (bkgen.io.root.VARIABLE_BLOCK)
-VARIABLE_BLOCK = "hadrons"
 
 
 def _card(card_or_name, overrides: dict | None) -> dict:
@@ -73,6 +71,8 @@ def generate(card_or_name, n: int, seed: int | None = None, overrides: dict | No
     card = _card(card_or_name, overrides)
     seed = card["generation"]["seed"] if seed is None else int(seed)
     gen = Generator(card)
+    from .io.sample import BLOCK as VARIABLE_BLOCK
+
     sc, pa, blocks = [], [], []
     for s, p, _ in gen.events(int(n), seed):
         sc.append({k: np.array(v) for k, v in s.items()})  # copies: the chunk buffers are reused
@@ -130,6 +130,8 @@ def read(path):
 
     if not Path(path).is_file():
         raise InputError(f"{str(path)!r} does not exist; allowed: a ROOT file written by bkgen generate")
+    from .io.sample import BLOCK as VARIABLE_BLOCK
+
     with uproot.open(path) as f:
         tree = f["events"]
         block_names = [k for k in tree.keys() if k.startswith(VARIABLE_BLOCK + "_")]
@@ -150,6 +152,7 @@ def read_block(tree, names: list[str] | None = None, **kwargs):
     import awkward as ak
 
     from .generate.hadronise import HadronBlock
+    from .io.sample import BLOCK as VARIABLE_BLOCK
 
     names = names or [k for k in tree.keys() if k.startswith(VARIABLE_BLOCK + "_")]
     arr = tree.arrays(names, library="ak", **kwargs)

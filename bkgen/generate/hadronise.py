@@ -38,6 +38,7 @@ import numpy as np
 import xxhash
 
 from ..errors import require
+from ..io.sample import BLOCK
 from ..physics import inputs
 from ..physics.exclusive import BY_MODEL, ExclusiveSet
 
@@ -47,8 +48,8 @@ MAX_ATTEMPTS = 10
 _EXCL_ID0 = 9900100
 #: Pythia's internal record entries (system 90, cluster 91, string 92, ministring/junction 93..99)
 _INTERNAL = range(81, 100)
-#: names of the variable block's fields (the particle branches)
-BLOCK_NAME = "hadrons"
+#: key of the variable block in a chunk's particle dict (and prefix of its ROOT branches)
+BLOCK_NAME = BLOCK
 
 _local = threading.local()
 
@@ -60,11 +61,6 @@ class HadronBlock:
 
     counts: np.ndarray
     fields: dict
-
-    def select(self, keep: np.ndarray) -> HadronBlock:
-        """The block of the events where ``keep`` (bool) is true."""
-        rows = np.repeat(keep, self.counts)
-        return HadronBlock(self.counts[keep], {k: v[rows] for k, v in self.fields.items()})
 
     def offsets(self) -> np.ndarray:
         return np.concatenate([[0], np.cumsum(self.counts, dtype=np.int64)])

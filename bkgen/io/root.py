@@ -37,6 +37,7 @@ import uproot
 
 from . import compression
 from ._atomic import AtomicPath, is_write_error, write_failed
+from .sample import BLOCK
 
 __all__ = [
     "COUNTER_BRANCH",
@@ -50,7 +51,7 @@ __all__ = [
 TREE_NAME = "events"
 COUNTER_BRANCH = "n_particles"
 #: name of the variable-length particle block (jagged branches hadrons_<field>, counter n_hadrons)
-VARIABLE_BLOCK = "hadrons"
+VARIABLE_BLOCK = BLOCK
 
 _COMPRESSION_CLASSES = {"zstd": uproot.ZSTD, "lz4": uproot.LZ4, "zlib": uproot.ZLIB, "lzma": uproot.LZMA}
 _ALLOWED_DTYPES = frozenset(

@@ -39,7 +39,8 @@ WIDTH_TOL = 1e-6
 _ALLOWED = "allowed: a ROOT file written by bkgen generate"
 
 
-#: the variable-length particle block of hadronised samples: jagged branches <name>_<field> counted by n_<name>
+#: the variable-length particle block of hadronised samples (the one home of its name): jagged branches
+#: <name>_<field> counted by n_<name>; the key of the block in a chunk's particle dict
 BLOCK = "hadrons"
 BLOCK_COUNTER = "n_" + BLOCK
 
