@@ -366,7 +366,22 @@ def _check_parameter(key: str, p, v):
         if (p.lo is not None and v < p.lo) or (p.hi is not None and v > p.hi):
             raise CardError(f"{key} = {_fmt(v)}: allowed: an integer in [{p.lo}, {p.hi}]")
         return v
+    if getattr(p, "complex", False):
+        if isinstance(v, Mapping):
+            return _complex_parameter(key, p, v)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise CardError(f"{key} = {_fmt(v)}: allowed: a number or a table {{re = number, im = number}}")
     return _check_value(key, v, "float", _num(p.lo, p.hi))
+
+
+def _complex_parameter(key: str, p, v: Mapping):
+    """A complex coefficient written as {re = x, im = y}: both finite numbers within [lo, hi]; resolved to a
+    float when im = 0 (the card then reads as a real coefficient), else to {"re": x, "im": y}."""
+    if set(v) != {"re", "im"}:
+        raise CardError(f"{key} = {_fmt(dict(v))}: allowed: a number or a table {{re = number, im = number}}")
+    re = _check_value(f"{key}.re", v["re"], "float", _num(p.lo, p.hi))
+    im = _check_value(f"{key}.im", v["im"], "float", _num(p.lo, p.hi))
+    return re if im == 0.0 else {"re": re, "im": im}
 
 
 def _item_table(key: str, given: dict, items: tuple) -> dict:

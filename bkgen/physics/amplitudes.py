@@ -112,7 +112,7 @@ def vector_current(ff, q2, m_b, m_m, c_l=1.0, c_r=0.0, spin=None, times_sqrt_q2=
     inv = 1.0 if times_sqrt_q2 else 1.0 / np.clip(rs, 1e-150, None)  # 1/sqrt(q^2) factors
     one = rs if times_sqrt_q2 else 1.0  # factors without 1/sqrt(q^2)
     cv, ca = 0.5 * (c_l + c_r), 0.5 * (c_l - c_r)
-    h = np.zeros(np.broadcast(q2, m_m).shape + (4,))
+    h = np.zeros(np.broadcast(q2, m_m).shape + (4,), dtype=_dtype(c_l, c_r))
     if spin == 0:
         h[..., 0] = cv * (m_b**2 - m_m**2) * inv * ff.f_zero(q2)
         h[..., 2] = cv * np.sqrt(lam) * inv * ff.f_plus(q2)
@@ -152,7 +152,7 @@ def dipole_current(ff, q2, m_b, m_m, c_l=0.0, c_r=1.0, spin=None):
     spin = _spin(ff) if spin is None else spin
     lam = _lam(q2, m_b, m_m)
     rs = np.sqrt(np.clip(q2, 0.0, None))
-    h = np.zeros(np.broadcast(q2, m_m).shape + (3,))
+    h = np.zeros(np.broadcast(q2, m_m).shape + (3,), dtype=_dtype(c_l, c_r))
     cp, cm = 0.5 * (c_r + c_l), 0.5 * (c_r - c_l)
     if spin == 0:
         h[..., 1] = cp * np.sqrt(lam) * rs * ff.f_T(q2) / (m_b + m_m)
@@ -194,6 +194,17 @@ def _spin(ff) -> int:
     return 0 if hasattr(ff, "f_plus") else 1
 
 
+def _dtype(*coefficients):
+    """complex if any coefficient is complex (complex Wilson coefficients), else float."""
+    return np.result_type(float, *(np.asarray(c).dtype for c in coefficients))
+
+
+def _abs2(x):
+    """|x|^2, elementwise; x * x (bit for bit) for real x."""
+    x = np.asarray(x)
+    return x.real**2 + x.imag**2 if np.iscomplexobj(x) else x * x
+
+
 # =============================================================================================
 # Contraction with the final states
 # =============================================================================================
@@ -204,16 +215,18 @@ PAIR_SIGMA = (-1, 0, 0, 1)
 @dataclass(frozen=True)
 class PairAmplitudes:
     """Normalised amplitudes of B -> M y1 y2 at (q^2, m_M) (module docstring):
-    dGamma/dq^2 = k (sum |a|^2 + j0). a: (..., 4, 3) over (configuration s, lambda = -1, 0, +1);
-    j0: (...) spin-summed |J = 0 amplitude|^2; k: (...) phase-space factor [GeV^-3 x GeV^4/GeV^4]."""
+    dGamma/dq^2 = k (sum |a|^2 + j0). a: (..., n_s, 3) over (configuration s, lambda = -1, 0, +1), real or
+    complex; sigma: the pair helicity sigma_s of each configuration (default PAIR_SIGMA, n_s = 4);
+    j0: (...) spin-summed |J = 0 amplitude|^2; k: (...) phase-space factor [GeV^-1]."""
 
     a: np.ndarray
     j0: np.ndarray
     k: np.ndarray
+    sigma: tuple = PAIR_SIGMA
 
     def rate(self):
         """dGamma/dq^2 [GeV^-1] (amplitudes in GeV^-2 x GeV^2: the coefficient included)."""
-        return self.k * ((self.a**2).sum(axis=(-2, -1)) + self.j0)
+        return self.k * (_abs2(self.a).sum(axis=(-2, -1)) + self.j0)
 
 
 def phase_space_k(q2, m_b, m_m, m_y):
@@ -236,10 +249,11 @@ def nunu(ff, q2, m_b, m_m, norm, c_vl, c_vr=0.0, c_sl=0.0, c_sr=0.0, c_tl=0.0, s
     Vector: sigma = -1, a = norm H_lambda sqrt(2 q^2/3) (sum over nu spins of the V - A pair:
     (2/3)(q^mu q^nu - q^2 g^mu nu) after the angular average, derived here; reproduces seed 000
     eq. 3.10). Scalar: J = 0, j0 = st_factor norm^2 |<s(C_SL P_L + C_SR P_R)b>|^2 q^2 (sum |u P_L v|^2
-    = q^2). Tensor: (++), a = sqrt(st_factor) norm C_TL tensor_nunu. st_factor: module docstring."""
+    = q^2). Tensor: (++), a = sqrt(st_factor) norm C_TL tensor_nunu. st_factor: module docstring.
+    Coefficients may be complex."""
     q2 = np.asarray(q2, dtype=float)
     shape = np.broadcast(q2, np.asarray(m_m, dtype=float)).shape
-    a = np.zeros(shape + (4, 3))
+    a = np.zeros(shape + (4, 3), dtype=_dtype(c_vl, c_vr, c_tl))
     if c_vl != 0.0 or c_vr != 0.0:
         h = vector_current(ff, q2, m_b, m_m, c_vl, c_vr, times_sqrt_q2=True)
         a[..., 0, :] = norm * np.sqrt(2.0 / 3.0) * _j1(h)
@@ -247,28 +261,34 @@ def nunu(ff, q2, m_b, m_m, norm, c_vl, c_vr=0.0, c_sl=0.0, c_sr=0.0, c_tl=0.0, s
         a[..., 1, :] = np.sqrt(st_factor) * norm * c_tl * tensor_nunu(ff, q2, m_b, m_m)
     j0 = np.zeros(shape)
     if c_sl != 0.0 or c_sr != 0.0:
-        j0 = j0 + st_factor * norm**2 * scalar_current(ff, q2, m_b, m_m, c_sl, c_sr, m_bq, m_sq) ** 2 * q2
+        j0 = j0 + st_factor * norm**2 * _abs2(scalar_current(ff, q2, m_b, m_m, c_sl, c_sr, m_bq, m_sq)) * q2
     return PairAmplitudes(a, j0, phase_space_k(q2, m_b, m_m, 0.0) + np.zeros(shape))
 
 
 def fermion_pair(ff, q2, m_b, m_m, m_chi, c_v=(0.0, 0.0), c_a=(0.0, 0.0), c_s=(0.0, 0.0), c_p=(0.0, 0.0),
-                 majorana=False, m_bq=None, m_sq=None) -> PairAmplitudes:
+                 majorana=False, m_bq=None, m_sq=None, c_t=(0.0, 0.0)) -> PairAmplitudes:
     """Fermion pair chi chibar of mass m_chi through H = sum_X (s Gamma_X^q b)(chi Gamma_X chi):
     c_v = (C_VV, C_AV) for (s gamma^mu b, s gamma^mu gamma5 b) x (chi gamma_mu chi); c_a = (C_VA, C_AA)
     x (chi gamma_mu gamma5 chi); c_s = (C_SS, C_PS) for (s b, s gamma5 b) x (chi chi); c_p = (C_SP, C_PP)
-    x (chi gamma5 chi) [GeV^-2] (He-Ma-Valencia arXiv:2309.12741 operators O_qchi^{S,V}: their
-    chi i gamma5 chi is i chi gamma5 chi, a relative phase that matters only against C_VA, C_AA).
+    x (chi gamma5 chi); c_t = (C_TT, C_TT5) for (s sigma^{mu nu} b) x (chi sigma_{mu nu} chi,
+    chi sigma_{mu nu} gamma5 chi) [GeV^-2], complex allowed (He-Ma-Valencia arXiv:2309.12741 operators
+    O_qchi^{S,V,T} as printed on the seed 002 back-up slide: their chi i gamma5 chi is i chi gamma5 chi, a
+    relative phase that matters only against C_VA, C_AA; (s sigma gamma5 b)(chi sigma chi) is the same operator
+    as (s sigma b)(chi sigma gamma5 chi), so C_TT5 covers both).
     Pair amplitudes (Dirac; derived here from the spin sums, beta = sqrt(1 - 4 m^2/q^2)):
     vector current |l|^2 = 2 q^2 (sigma = -+1), 4 m^2 (each sigma = 0); axial current
     |l|^2 = 2 q^2 beta^2 (sigma = -+1, with opposite signs: V - A populates sigma = -1), 0 (sigma = 0),
     timelike 8 m^2; scalar sum|u v|^2 = 2 q^2 beta^2; pseudoscalar sum|u gamma5 v|^2 = 2 q^2, coherent with
     the timelike axial part as (C_P + 2 m/sqrt(q^2) H_t) (Gratrex-Hopfer-Zwicky arXiv:1506.03970 Sec. 2,
-    the H_P combination). Majorana chi: the vector current vanishes (it must be zero here); S, P, A
-    amplitudes double, the identical-particle phase space halves: rate x 2."""
+    the H_P combination). Tensor (:func:`_tensor_pair`): J = 1 only, in the same spin configurations and
+    phases as the vector current. Majorana chi: the vector and tensor currents vanish (they must be zero
+    here: chi gamma^mu chi = chi sigma^{mu nu} chi = 0 for a Majorana field); S, P, A amplitudes double, the
+    identical-particle phase space halves: rate x 2."""
     q2 = np.asarray(q2, dtype=float)
     shape = np.broadcast(q2, np.asarray(m_m, dtype=float)).shape
-    if majorana and (c_v[0] != 0.0 or c_v[1] != 0.0):
-        raise ValueError("the vector current chi gamma^mu chi vanishes for a Majorana chi")
+    if majorana and any(c != 0.0 for c in (*c_v, *c_t)):
+        raise ValueError("the vector and tensor currents chi gamma^mu chi, chi sigma^{mu nu} chi vanish for a "
+                         "Majorana chi")
     rs = np.sqrt(np.clip(q2, 1e-300, None))
     beta = np.sqrt(np.clip(1.0 - 4.0 * m_chi**2 / np.clip(q2, 1e-300, None), 0.0, None))
 
@@ -280,17 +300,50 @@ def fermion_pair(ff, q2, m_b, m_m, m_chi, c_v=(0.0, 0.0), c_a=(0.0, 0.0), c_s=(0
 
     hv, ha = hadronic(c_v), hadronic(c_a)
     hv_s, ha_s = _j1(hadronic(c_v, True)), _j1(hadronic(c_a, True))  # sqrt(q^2) H, finite at q^2 = 0
-    a = np.zeros(shape + (4, 3))
+    a = np.zeros(shape + (4, 3), dtype=_dtype(*c_v, *c_a, *c_t))
     lv = np.sqrt(2.0 / 3.0)
     la = (beta * np.sqrt(2.0 / 3.0))[..., None]
     a[..., 0, :] = hv_s * lv - ha_s * la  # sigma = -1
     a[..., 3, :] = hv_s * lv + ha_s * la  # sigma = +1
     a[..., 1, :] = _j1(hv) * (2.0 * m_chi / np.sqrt(3.0))
     a[..., 2, :] = a[..., 1, :]
-    j0 = hadronic_s(c_s) ** 2 * 2.0 * q2 * beta**2
-    j0 = j0 + (hadronic_s(c_p) + 2.0 * m_chi / rs * ha[..., 0]) ** 2 * 2.0 * q2
+    if c_t[0] != 0.0 or c_t[1] != 0.0:
+        a = a + _tensor_pair(ff, q2, m_b, m_m, m_chi, c_t)
+    j0 = _abs2(hadronic_s(c_s)) * 2.0 * q2 * beta**2
+    j0 = j0 + _abs2(hadronic_s(c_p) + 2.0 * m_chi / rs * ha[..., 0]) * 2.0 * q2
     factor = 2.0 if majorana else 1.0
     return PairAmplitudes(np.sqrt(factor) * a, factor * j0, phase_space_k(q2, m_b, m_m, m_chi) + np.zeros(shape))
+
+
+def _tensor_pair(ff, q2, m_b, m_m, m_chi, c_t):
+    """Normalised amplitudes (..., 4, 3) of C_TT (s sigma^{mu nu} b)(chi sigma_{mu nu} chi) + C_TT5 (s sigma^{mu nu}
+    b)(chi sigma_{mu nu} gamma5 chi) for a Dirac pair of mass m_chi, in the configurations and phases of
+    :func:`fermion_pair`'s vector current. Derived here (tests/test_amplitudes.py checks each step with explicit
+    Dirac matrices):
+    (i) in the rest frame of q, sigma^{mu nu} (x) sigma_{mu nu} = (2/q^2) sum_k [E^k (x) E^k + E^k gamma5 (x) E^k gamma5]
+        with E^mu = i sigma^{mu nu} q_nu (the dipole current), so the operator is a sum of products of the hadronic
+        dipole currents D = dipole_current(c_L = c_R = 1) and D5 = dipole_current(c_L = -1, c_R = 1) (their phase:
+        dipole_current = -eps* . <s i sigma q b>, GKvD arXiv:1811.00983 eq. 2.3 for f_T) with the pair's;
+    (ii) the pair's dipole currents (Gordon identities, derived here): u i sigma^{mu nu} q_nu v =
+        -(p_1 - p_2)^mu u v + 2 m u gamma^mu v and u i sigma^{mu nu} q_nu gamma5 v = -(p_1 - p_2)^mu u gamma5 v; relative
+        to the vector current u gamma^mu v of the same configuration they are q^2/(2m) and -+ q^2 beta/(2m) for
+        (++), (--) (sigma = 0) and 2m, 0 for sigma = -+1.
+    Result: a_(+-+-) = (2/sqrt3)[(C_TT D + C_TT5 D5) -+ beta (C_TT D5 + C_TT5 D)],
+    a_(sigma=-+1) = (4 m/sqrt(3 q^2)) sqrt2 (C_TT D + C_TT5 D5). At m = 0 the chiral combination
+    (s sigma b)(chi sigma P_L chi) populates (++) only, with |a_lambda| of tensor_nunu (EOS-checked)."""
+    q2 = np.asarray(q2, dtype=float)
+    t, t5 = c_t
+    d = dipole_current(ff, q2, m_b, m_m, 1.0, 1.0)
+    d5 = dipole_current(ff, q2, m_b, m_m, -1.0, 1.0)
+    beta = np.sqrt(np.clip(1.0 - 4.0 * m_chi**2 / np.clip(q2, 1e-300, None), 0.0, None))[..., None]
+    rs = np.sqrt(np.clip(q2, 1e-300, None))[..., None]
+    electric = t * d + t5 * d5
+    magnetic = t * d5 + t5 * d
+    a = np.zeros(np.shape(d)[:-1] + (4, 3), dtype=_dtype(t, t5))
+    a[..., 1, :] = 2.0 / np.sqrt(3.0) * (electric - beta * magnetic)
+    a[..., 2, :] = 2.0 / np.sqrt(3.0) * (electric + beta * magnetic)
+    a[..., 0, :] = a[..., 3, :] = 4.0 * m_chi / (np.sqrt(3.0) * rs) * np.sqrt(2.0) * electric
+    return a
 
 
 def scalar_pair(ff, q2, m_b, m_m, m_phi, c_s=(0.0, 0.0), c_v=(0.0, 0.0), real=False, m_bq=None,
@@ -306,10 +359,10 @@ def scalar_pair(ff, q2, m_b, m_m, m_phi, c_s=(0.0, 0.0), c_v=(0.0, 0.0), real=Fa
     if real and (c_v[0] != 0.0 or c_v[1] != 0.0):
         raise ValueError("the current phi i d<->_mu phi vanishes for a real scalar")
     beta = np.sqrt(np.clip(1.0 - 4.0 * m_phi**2 / np.clip(q2, 1e-300, None), 0.0, None))
-    a = np.zeros(shape + (4, 3))
+    a = np.zeros(shape + (4, 3), dtype=_dtype(*c_v))
     hv = vector_current(ff, q2, m_b, m_m, c_v[0] - c_v[1], c_v[0] + c_v[1], times_sqrt_q2=True)
     a[..., 1, :] = _j1(hv) * (beta / np.sqrt(3.0))[..., None]
-    j0 = scalar_current(ff, q2, m_b, m_m, c_s[0] - c_s[1], c_s[0] + c_s[1], m_bq, m_sq) ** 2 + np.zeros(shape)
+    j0 = _abs2(scalar_current(ff, q2, m_b, m_m, c_s[0] - c_s[1], c_s[0] + c_s[1], m_bq, m_sq)) + np.zeros(shape)
     factor = 2.0 if real else 1.0
     return PairAmplitudes(a, factor * j0, phase_space_k(q2, m_b, m_m, m_phi) + np.zeros(shape))
 
@@ -345,8 +398,16 @@ def kernel_components(amp_fn, spin: int, q2_probe, m_probe=None):
     ``amp_fn(q2, m_M)`` returns a PairAmplitudes. Returns a list of (name, rate, helicity,
     pair_weights) with numpy callables of (q2, m_M): rate = dGamma/dq^2 of the component [GeV^-1],
     helicity = H (..., 3), pair_weights = w (..., 3). Components whose rate vanishes on the probe
-    grid (q2_probe, m_probe) are left out."""
+    grid (q2_probe, m_probe) are left out.
+
+    Complex amplitudes (complex coefficients): the kernel takes real H. A configuration's amplitude
+    a = u + i v is generated as two incoherent components u and v: |u.D|^2 + |v.D|^2 has every term
+    Re(a_lambda a_lambda'*) of |a.D|^2 (D = d^1 d^1 e^{i lambda chi}), so rates, q^2, theta_M, theta_Y and the
+    cos(chi), cos(2 chi) terms are exact; only the T-odd terms Im(a_lambda a_lambda'*) sin((lambda - lambda') chi)
+    are not generated (they need relative phases between helicity amplitudes of one configuration, i.e.
+    CP-violating phases in B -> V; a single complex coefficient, an overall phase, has none)."""
     p = amp_fn(q2_probe, m_probe)
+    sig = tuple(p.sigma)
     comps = []
     if spin == 0:
         def rate(q2, m=None):
@@ -360,11 +421,13 @@ def kernel_components(amp_fn, spin: int, q2_probe, m_probe=None):
 
         def weights(q2, m=None):
             x = amp_fn(q2, m)
-            a0 = x.a[..., 1] ** 2  # (..., 4): |a_s,0|^2
+            a0 = _abs2(x.a[..., 1])  # (..., n_s): |a_s,0|^2
             w = np.empty(x.j0.shape + (3,))
-            w[..., 0] = a0[..., 0] + x.j0 / 3.0
-            w[..., 1] = a0[..., 1] + a0[..., 2] + x.j0 / 3.0
-            w[..., 2] = a0[..., 3] + x.j0 / 3.0
+            for k, sg in enumerate((-1, 0, 1)):
+                w[..., k] = x.j0 / 3.0
+                for s_, sgs in enumerate(sig):
+                    if sgs == sg:
+                        w[..., k] = w[..., k] + a0[..., s_]
             return w
 
         if np.any(p.rate() > 0):
@@ -379,23 +442,38 @@ def kernel_components(amp_fn, spin: int, q2_probe, m_probe=None):
             return out
         return w
 
-    merge_zero = np.allclose(p.a[..., 1, :], p.a[..., 2, :])
-    groups = [("sigma=-1", (0,), -1), ("sigma=0", (1, 2) if merge_zero else (1,), 0)]
-    if not merge_zero:
-        groups.append(("sigma=0 (--)", (2,), 0))
-    groups.append(("sigma=+1", (3,), 1))
+    if sig == PAIR_SIGMA:  # named as before: sigma=-1, sigma=0 [(--)], sigma=+1
+        merge_zero = np.allclose(p.a[..., 1, :], p.a[..., 2, :])
+        groups = [("sigma=-1", (0,), -1), ("sigma=0", (1, 2) if merge_zero else (1,), 0)]
+        if not merge_zero:
+            groups.append(("sigma=0 (--)", (2,), 0))
+        groups.append(("sigma=+1", (3,), 1))
+    else:  # one group per configuration, equal ones of the same sigma merged
+        groups, taken = [], set()
+        for s_, sg in enumerate(sig):
+            if s_ in taken:
+                continue
+            same = tuple(t for t in range(s_, len(sig)) if sig[t] == sg and t not in taken
+                         and np.allclose(p.a[..., t, :], p.a[..., s_, :]))
+            taken.update(same)
+            groups.append((f"sigma={sg:+d}".replace("+0", "0") + (f" ({s_})" if s_ else ""), same, sg))
+    parts = (("", np.real), (" Im", np.imag)) if np.iscomplexobj(p.a) else (("", None),)
     for name, idx, sigma in groups:
-        if not np.any(p.a[..., idx, :] ** 2 > 0):
-            continue
+        for tag, part in parts:
+            probe = p.a[..., idx, :] if part is None else part(p.a[..., idx, :])
+            if not np.any(probe**2 > 0):
+                continue
 
-        def rate(q2, m=None, idx=idx):
-            x = amp_fn(q2, m)
-            return x.k * (x.a[..., idx, :] ** 2).sum(axis=(-2, -1))
+            def rate(q2, m=None, idx=idx, part=part):
+                x = amp_fn(q2, m)
+                y = x.a[..., idx, :] if part is None else part(x.a[..., idx, :])
+                return x.k * (y**2).sum(axis=(-2, -1))
 
-        def helicity(q2, m=None, s=idx[0]):
-            return amp_fn(q2, m).a[..., s, :]
+            def helicity(q2, m=None, s=idx[0], part=part):
+                y = amp_fn(q2, m).a[..., s, :]
+                return y if part is None else part(y)
 
-        comps.append((name, rate, helicity, unit(sigma)))
+            comps.append((name + tag, rate, helicity, unit(sigma)))
     if np.any(p.j0 > 0):
         def rate0(q2, m=None):
             x = amp_fn(q2, m)
@@ -421,7 +499,7 @@ def kernel_components(amp_fn, spin: int, q2_probe, m_probe=None):
 def two_body_width(m_b, m_m, m_x, h):
     """Gamma(B -> M X) = |p| sum_lambda |H_lambda|^2/(8 pi m_B^2) [GeV] for amplitudes H [GeV]."""
     p = np.sqrt(_lam(m_x**2, m_b, m_m)) / (2.0 * m_b)
-    return p * (np.asarray(h) ** 2).sum(axis=-1) / (8.0 * np.pi * m_b**2)
+    return p * _abs2(h).sum(axis=-1) / (8.0 * np.pi * m_b**2)
 
 
 def vector_x_amplitudes(ff, m_b, m_m, m_x, g4=(0.0, 0.0), g5=(0.0, 0.0), g6=(0.0, 0.0), lam_np=1.0):
@@ -441,13 +519,19 @@ def vector_x_amplitudes(ff, m_b, m_m, m_x, g4=(0.0, 0.0), g5=(0.0, 0.0), g6=(0.0
     return h
 
 
-def scalar_x_amplitude(ff, m_b, m_m, m_x, g_s=(0.0, 0.0), g_d=(0.0, 0.0), lam_np=1.0, m_bq=None, m_sq=None):
+def scalar_x_amplitude(ff, m_b, m_m, m_x, g_s=(0.0, 0.0), g_d=(0.0, 0.0), lam_np=1.0, m_bq=None, m_sq=None,
+                       g6=(0.0, 0.0)):
     """Helicity-0 amplitude [GeV] of B -> M S for a (pseudo)scalar S with
-    L = S s (g_L P_L + g_R P_R) b + (d_mu S)/Lambda s gamma^mu (g'_L P_L + g'_R P_R) b + h.c.
-    (g_s = (g_L, g_R), g_d = (g'_L, g'_R)). The derivative coupling is i q_mu <J^mu> = sqrt(q^2) H_t.
+    L = S s (g_L P_L + g_R P_R) b + (d_mu S)/Lambda s gamma^mu (g'_L P_L + g'_R P_R) b
+        + (d_mu d^mu S)/Lambda^2 s (g''_L P_L + g''_R P_R) b + h.c.
+    (g_s = (g_L, g_R) [GeV], g_d = (g'_L, g'_R), g6 = (g''_L, g''_R); complex allowed). The derivative coupling
+    is i q_mu <J^mu> = sqrt(q^2) H_t. Dimension 6: on shell d^2 S = -m_S^2 S (Klein-Gordon), so it is the
+    dimension-4 coupling with g -> -g'' m_S^2/Lambda^2 (as the Z' dimension 6 is dimension 4 on shell).
     A scalar couples to B -> K through g_L + g_R (f_0), a pseudoscalar to B -> K* through g_R - g_L (A_0)."""
     q2 = m_x**2
-    h = scalar_current(ff, q2, m_b, m_m, g_s[0], g_s[1], m_bq, m_sq)
+    c_l = g_s[0] - g6[0] * q2 / lam_np**2
+    c_r = g_s[1] - g6[1] * q2 / lam_np**2
+    h = scalar_current(ff, q2, m_b, m_m, c_l, c_r, m_bq, m_sq)
     if g_d[0] != 0.0 or g_d[1] != 0.0:
         h = h + m_x * vector_current(ff, q2, m_b, m_m, g_d[0], g_d[1])[..., 0] / lam_np
     return h

@@ -41,7 +41,9 @@ Y_STABLE, Y_VECTOR, Y_SCALAR = 0, 1, 2
 class Parameter:
     """A model parameter: name, default, unit, allowed closed range, description. A ``list``
     parameter (an array of tables) declares the keys of each table in ``items`` (default None:
-    required)."""
+    required). A float parameter with ``complex = True`` (a Wilson coefficient) also takes a complex
+    value, written in a card as the table ``{re = x, im = y}``; lo and hi then bound re and im
+    (:func:`complex_value` reads it)."""
 
     name: str
     default: Any
@@ -52,6 +54,15 @@ class Parameter:
     hi: float | None = None
     choices: tuple | None = None
     items: tuple = ()
+    complex: bool = False
+
+
+def complex_value(v):
+    """A parameter value as a number: a float stays a float, a resolved complex value (the mapping
+    {"re": x, "im": y} of a card) becomes complex(x, y)."""
+    if isinstance(v, Mapping):
+        return complex(float(v["re"]), float(v["im"]))
+    return v
 
 
 @dataclass(frozen=True)

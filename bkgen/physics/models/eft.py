@@ -58,11 +58,12 @@ from ..inputs import (
     mass,
     particle,
 )
-from .base import LINE_SHAPE_PARAMETERS, Y_STABLE, Y_VECTOR, Channel, Decay, Model, Parameter, meson_line_shape
+from .base import (LINE_SHAPE_PARAMETERS, Y_STABLE, Y_VECTOR, Channel, Decay, Model, Parameter, complex_value,
+                   meson_line_shape)
 
 FLAVOURS = (("e", 12), ("mu", 14), ("tau", 16))
 NU_OPS = ("VL", "VR", "SL", "SR", "TL")
-CHI_OPS = ("VV", "AV", "VA", "AA", "SS", "PS", "SP", "PP")
+CHI_OPS = ("VV", "AV", "VA", "AA", "SS", "PS", "SP", "PP", "TT", "TT5")
 PAIR_OPS = ("S", "P", "V", "A")
 #: BR(K*(892) -> K pi) = 99.9 % (PDG RPP 2024 K*(892) listing), split 2:1 into K0 pi+ : K+ pi0 (isospin)
 BR_KSTAR_KPI = 0.999
@@ -80,6 +81,11 @@ def norm_nunu() -> float:
     return 4.0 * G_FERMI / np.sqrt(2.0) * VTB_VTS / ALPHA_EW_INV_MT / (2.0 * np.pi)
 
 
+def _numbers(p) -> dict:
+    """The card's parameters with complex coefficients as Python complex numbers (base.complex_value)."""
+    return {k: complex_value(v) for k, v in p.items()}
+
+
 # ---- conversions -----------------------------------------------------------------------------------
 def to_eos_sbnunu(p: dict, flavour: str, g_fermi: float, alpha_e: float, abs_lambda_t: float,
                   m_b_mu: float, m_s_mu: float) -> dict:
@@ -87,7 +93,9 @@ def to_eos_sbnunu(p: dict, flavour: str, g_fermi: float, alpha_e: float, abs_lam
     coefficients of one neutrino flavour, given EOS's normalisation inputs (WET::G_Fermi,
     QED::alpha_e(m_b), |lambda_t|) and MS-bar masses at sbnunu::mu. The operators are identical; the
     coefficients scale with the ratio of normalisations, and the scalar ones keep C_S/(m_b - m_s)
-    (RG-invariant with the scalar current). EOS's S/T convention is ``neutrino_ST = "majorana"``."""
+    (RG-invariant with the scalar current). EOS's S/T convention is ``neutrino_ST = "majorana"``.
+    Complex coefficients stay complex (EOS's sbnunu parameters Re{cX}, Im{cX})."""
+    p = _numbers(p)
     if p["neutrino_ST"] != "majorana":
         raise ValueError("EOS sbnunu uses Majorana neutrinos for the scalar/tensor operators; allowed: "
                          "model.neutrino_ST = 'majorana'")
@@ -106,7 +114,9 @@ def to_flavio(p: dict, flavour: str) -> dict:
     O_L,R = (s gamma_mu P_L,R b)(nu gamma^mu (1 - gamma5) nu) (Buras et al. arXiv:1409.4557 eq. 2.1, whose
     O_L carries the (1 - gamma5) of the neutrino current, i.e. 2 O_VL, and e^2/16 pi^2 = alpha/(4 pi): the
     magnitudes agree) with the opposite overall sign (flavio's C_L^SM = -X_t/sin^2 theta_W):
-    C_L = -(C_VL - C_VL^SM), C_R = -C_VR. flavio has no scalar or tensor operators: they must vanish."""
+    C_L = -(C_VL - C_VL^SM), C_R = -C_VR (complex allowed). flavio has no scalar or tensor operators: they
+    must vanish."""
+    p = _numbers(p)
     if any(p[f"C_{op}_{flavour}"] != 0.0 for op in ("SL", "SR", "TL")):
         raise ValueError(f"flavio has no scalar/tensor b -> s nu nubar operators; C_SL/SR/TL_{flavour} must be 0")
     return {f"CL_bsnunu{flavour}": -(p[f"C_VL_{flavour}"] - c_vl_sm()), f"CR_bsnunu{flavour}": -p[f"C_VR_{flavour}"]}
@@ -151,7 +161,7 @@ def _pair_amplitude_fns(p: dict, final: str, ff, m_b: float):
         c = {op: p[f"C_chi_{op}"] for op in CHI_OPS}
         out.append(("chi chi" if maj else "chi chibar", lambda q2, m: amplitudes.fermion_pair(
             ff, q2, m_b, m, p["m_chi"], (c["VV"], c["AV"]), (c["VA"], c["AA"]), (c["SS"], c["PS"]),
-            (c["SP"], c["PP"]), majorana=maj),
+            (c["SP"], c["PP"]), majorana=maj, c_t=(c["TT"], c["TT5"])),
             (PDG_DARK_FERMION, PDG_DARK_FERMION if maj else -PDG_DARK_FERMION), {PDG_DARK_FERMION: p["m_chi"]},
             {PDG_DARK_FERMION} if maj else set()))
     elif final in ("phi phi", "X X"):
@@ -176,7 +186,7 @@ def two_body_width(p: dict, final: str, ff, m_b: float, m_m) -> np.ndarray:
                                            (p["g6_L"], p["g6_R"]), p["Lambda"])
         return amplitudes.two_body_width(m_b, m_m, p["m_Zp"], h)
     h = amplitudes.scalar_x_amplitude(ff, m_b, m_m, p["m_a"], (p["ga_L"], p["ga_R"]), (p["ga5_L"], p["ga5_R"]),
-                                      p["Lambda"])
+                                      p["Lambda"], g6=(p["ga6_L"], p["ga6_R"]))
     return amplitudes.two_body_width(m_b, m_m, p["m_a"], np.asarray(h)[..., None])
 
 
@@ -184,6 +194,7 @@ def _builder(prefix: str, final: str):
     parent, meson, transition, meson_ff, modes, _conj, _named = MESONS[prefix]
 
     def build(p: dict) -> list[Channel]:
+        p = _numbers(p)
         ff = _form_factors(p, transition, parent, meson_ff)
         m_b = mass(parent)
         spin = 1 if transition != "B->K" else 0
@@ -215,7 +226,7 @@ def _builder(prefix: str, final: str):
                     h = amplitudes.vector_x_amplitudes(ff, m_b, np.broadcast_to(np.asarray(mv, dtype=float), shape_),
                                                        p["m_Zp"], (p["g4_L"], p["g4_R"]), (p["g5_L"], p["g5_R"]),
                                                        (p["g6_L"], p["g6_R"]), p["Lambda"])
-                    return h
+                    return np.abs(h)  # a stable Z': the helicities add incoherently, only |H| enters
 
                 def weights(q2, m_v=None):
                     return np.ones(np.broadcast(np.asarray(q2), np.asarray(0.0 if m_v is None else m_v)).shape + (3,))
@@ -255,6 +266,7 @@ def _builder(prefix: str, final: str):
 
 
 def _validate(p: dict, decay: str) -> None:
+    p = _numbers(p)
     prefix, final = _split(decay)
     parent, _meson, _transition, meson_ff, modes, _c, _n = MESONS[prefix]
     m_lo = mass(meson_ff) if modes[0][0] is None else min(mass(abs(d[0])) + mass(abs(d[1])) for d, _s, _v in modes)
@@ -263,9 +275,11 @@ def _validate(p: dict, decay: str) -> None:
         m = _y_mass(p, final)
         if 2.0 * m >= room:
             raise InputError(f"model.m_{final.split()[0]} = {m!r} closes {decay}; allowed: 2 m < {room:.4g} GeV")
-    if final == "chi chibar" and p["chi_type"] == "majorana" and (p["C_chi_VV"] or p["C_chi_AV"]):
-        raise InputError("model.C_chi_VV/C_chi_AV: the vector current of a Majorana chi vanishes; allowed: 0 "
-                         "with chi_type = 'majorana'")
+    if final == "chi chibar" and p["chi_type"] == "majorana":
+        for key in ("C_chi_VV", "C_chi_AV", "C_chi_TT", "C_chi_TT5"):
+            if p[key]:
+                raise InputError(f"model.{key} = {p[key]!r}: the vector and tensor currents of a Majorana chi vanish; "
+                                 "allowed: 0 with chi_type = 'majorana'")
     for pre in ("phi", "X"):
         if final == ("phi phi" if pre == "phi" else "X X") and p[f"{pre}_type"] == "real" and \
                 (p[f"C_{pre}_V"] or p[f"C_{pre}_A"]):
@@ -284,7 +298,7 @@ def _validate(p: dict, decay: str) -> None:
         "phi phi": any(p[f"C_phi_{op}"] for op in PAIR_OPS),
         "X X": any(p[f"C_X_{op}"] for op in PAIR_OPS),
         "Z'": any(p[f"g{d}_{h}"] for d in (4, 5, 6) for h in "LR"),
-        "a": any(p[k] for k in ("ga_L", "ga_R", "ga5_L", "ga5_R")),
+        "a": any(p[k] for k in ("ga_L", "ga_R", "ga5_L", "ga5_R", "ga6_L", "ga6_R")),
     }[final]
     if not nonzero:
         raise InputError(f"model: every coefficient of {final!r} is zero, {decay} has no rate; allowed: set one")
@@ -306,14 +320,18 @@ def _parameters() -> tuple[Parameter, ...]:
         for f, _ in FLAVOURS:
             default = c_vl_sm() if op == "VL" else 0.0
             ps.append(Parameter(f"C_{op}_{f}", default, "", f"sbnunu coefficient C_{op} of nu_{f} (SM included; "
-                                f"normalisation in the module docstring)", float, -1e6, 1e6))
+                                f"normalisation in the module docstring)", float, -1e6, 1e6, complex=True))
     ps += [
         Parameter("m_chi", 0.5, "GeV", "dark fermion mass", float, 0.0, 2.7),
         Parameter("chi_type", "dirac", "", "dark fermion: Dirac or Majorana", str, choices=("dirac", "majorana")),
     ]
     for op in CHI_OPS:
-        ps.append(Parameter(f"C_chi_{op}", 0.0, "GeV^-2", f"coefficient of (s G_{op[0]} b)(chi G_{op[1]} chi), "
-                            "G_S = 1, G_P = gamma5, G_V = gamma^mu, G_A = gamma^mu gamma5", float, -1e3, 1e3))
+        if op.startswith("T"):
+            doc = "(s sigma^{mu nu} b)(chi sigma_{mu nu} " + ("gamma5 chi)" if op == "TT5" else "chi)") + \
+                ", Dirac chi only"
+        else:
+            doc = f"(s G_{op[0]} b)(chi G_{op[1]} chi), G_S = 1, G_P = gamma5, G_V = gamma^mu, G_A = gamma^mu gamma5"
+        ps.append(Parameter(f"C_chi_{op}", 0.0, "GeV^-2", f"coefficient of {doc}", float, -1e3, 1e3, complex=True))
     for pre, what in (("phi", "scalar"), ("X", "vector")):
         ps += [Parameter(f"m_{pre}", 0.5, "GeV", f"{what} dark-matter mass", float, 0.0, 2.7),
                Parameter(f"{pre}_type", "complex", "", f"{what} dark matter: complex or real", str,
@@ -321,18 +339,20 @@ def _parameters() -> tuple[Parameter, ...]:
         for op in PAIR_OPS:
             cur = {"S": "(s b)", "P": "(s gamma5 b)", "V": "(s gamma^mu b)", "A": "(s gamma^mu gamma5 b)"}[op]
             pair = "scalar" if op in "SP" else "vector (i d<->_mu)"
-            ps.append(Parameter(f"C_{pre}_{op}", 0.0, "GeV^-2", f"coefficient of {cur} x the {pair} {pre} current",
-                                float, -1e3, 1e3))
+            unit = "GeV^-1" if op in "SP" else "GeV^-2"  # dimension-5 (S, P) and dimension-6 (V, A) operators
+            ps.append(Parameter(f"C_{pre}_{op}", 0.0, unit, f"coefficient of {cur} x the {pair} {pre} current",
+                                float, -1e3, 1e3, complex=True))
     ps += [Parameter("m_Zp", 2.0, "GeV", "Z' mass (seed 002: 2 GeV)", float, 1e-3, 4.7),
            Parameter("m_a", 2.0, "GeV", "on-shell (pseudo)scalar mass", float, 1e-3, 4.7),
            Parameter("Lambda", 1000.0, "GeV", "scale of the dimension-5 and -6 couplings", float, 1.0, 1e12)]
     for d in (4, 5, 6):
         for h in "LR":
             ps.append(Parameter(f"g{d}_{h}", 0.0, "", f"Z' coupling g_{h}^({d}) of seed 002 back-up eq. (2)", float,
-                                -1.0, 1.0))
+                                -1.0, 1.0, complex=True))
     for k, doc in (("ga_L", "a s P_L b"), ("ga_R", "a s P_R b"), ("ga5_L", "(d_mu a)/Lambda s gamma^mu P_L b"),
-                   ("ga5_R", "(d_mu a)/Lambda s gamma^mu P_R b")):
-        ps.append(Parameter(k, 0.0, "", f"coupling of {doc}", float, -1.0, 1.0))
+                   ("ga5_R", "(d_mu a)/Lambda s gamma^mu P_R b"), ("ga6_L", "(d^2 a)/Lambda^2 s P_L b (dimension 6)"),
+                   ("ga6_R", "(d^2 a)/Lambda^2 s P_R b (dimension 6)")):
+        ps.append(Parameter(k, 0.0, "", f"coupling of {doc}", float, -1.0, 1.0, complex=True))
     ps += [
         Parameter("form_factors_BK", "GKvD2018", "", "B -> K parametrisation", str,
                   choices=("GKvD2018", "GKvD2018-LCSR", "GRvDV2023", "BelleII2025", "BHvDW2012")),

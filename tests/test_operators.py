@@ -1,0 +1,284 @@
+"""Operator basis, second part: the tensor current of a massive fermion pair (checked step by step and as a whole
+against explicit Dirac matrices and traces), complex Wilson coefficients (cards, phases, interference), the
+dimension-6 (pseudo)scalar coupling, and fixed-seed chi^2 tests of the sampled distributions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import integrate
+
+from bkgen.config.card import CardError, resolve
+from bkgen.physics import amplitudes as A
+from bkgen.physics import form_factors, inputs
+from bkgen.physics.models import eft
+from helpers import chi2_pvalue, make_generator as make, sample
+
+P_MIN = 1e-4
+M_B, M_K, M_B0, M_KST = inputs.mass(521), inputs.mass(321), inputs.mass(511), inputs.mass(313)
+FF_K = form_factors.get("B->K", "GKvD2018")
+FF_KST = form_factors.get("B->K*", "BSZ2015")
+NO_SM = {f"C_VL_{f}": 0.0 for f, _ in eft.FLAVOURS}
+
+# ---- explicit Dirac matrices (chiral representation), independent of bkgen --------------------------------
+_I2, _Z2 = np.eye(2), np.zeros((2, 2))
+_PAULI = [np.array([[0, 1], [1, 0]], complex), np.array([[0, -1j], [1j, 0]]), np.array([[1, 0], [0, -1]], complex)]
+GAMMA = [np.block([[_Z2, _I2], [_I2, _Z2]]).astype(complex)] + [np.block([[_Z2, s], [-s, _Z2]]) for s in _PAULI]
+G5 = 1j * GAMMA[0] @ GAMMA[1] @ GAMMA[2] @ GAMMA[3]
+METRIC = np.diag([1.0, -1.0, -1.0, -1.0])
+
+
+def sigma(m, n):
+    """sigma^{mu nu} = (i/2)[gamma^mu, gamma^nu]."""
+    return 0.5j * (GAMMA[m] @ GAMMA[n] - GAMMA[n] @ GAMMA[m])
+
+
+def slash(p):
+    return sum(METRIC[m, m] * p[m] * GAMMA[m] for m in range(4))
+
+
+def dipole(q, mu):
+    """i sigma^{mu nu} q_nu."""
+    return 1j * sum(sigma(mu, n) * METRIC[n, n] * q[n] for n in range(4))
+
+
+def _helicity_spinors(e, p, m):
+    """u(p_1, h) along +z and v(p_2, h) along -z (Haber's helicity spinors), h = +1, -1."""
+    chi = {1: lambda th: np.array([np.cos(th / 2), np.sin(th / 2)]),
+           -1: lambda th: np.array([-np.sin(th / 2), np.cos(th / 2)])}
+    u = {h: np.concatenate([np.sqrt(e - h * p) * chi[h](0.0), np.sqrt(e + h * p) * chi[h](0.0)]) for h in (1, -1)}
+    v = {h: np.concatenate([-h * np.sqrt(e + h * p) * chi[-h](np.pi), h * np.sqrt(e - h * p) * chi[-h](np.pi)])
+         for h in (1, -1)}
+    return u, v
+
+
+def test_tensor_reduction_steps_with_dirac_matrices():
+    """The two steps of amplitudes._tensor_pair: (i) sigma^{mu nu} (x) sigma_{mu nu} = (2/q^2) sum_k [E^k (x) E^k +
+    E^k g5 (x) E^k g5] in the q rest frame; (ii) the pair's dipole currents relative to its vector current in the
+    same helicity configuration: q^2/(2m) and -+ q^2 beta/(2m) for (++), (--), 2m and 0 for sigma = -+1."""
+    s, m = 5.0, 0.7
+    q = np.array([np.sqrt(s), 0.0, 0.0, 0.0])
+    lhs = sum(np.kron(sigma(a, b), sigma(a, b)) * METRIC[a, a] * METRIC[b, b] for a in range(4) for b in range(4))
+    rhs = sum(np.kron(dipole(q, k), dipole(q, k)) + np.kron(dipole(q, k) @ G5, dipole(q, k) @ G5) for k in (1, 2, 3))
+    assert np.abs(lhs - 2 / s * rhs).max() < 1e-12
+    e = np.sqrt(s) / 2
+    p = np.sqrt(e * e - m * m)
+    beta = p / e
+    u, v = _helicity_spinors(e, p, m)
+    for h in (1, -1):  # sigma = 0: z components
+        ub, vv = u[h].conj() @ GAMMA[0], v[h]
+        vec = ub @ GAMMA[3] @ vv
+        assert abs(vec) == pytest.approx(2 * m)
+        assert ub @ dipole(q, 3) @ vv / vec == pytest.approx(s / (2 * m))
+        assert ub @ dipole(q, 3) @ G5 @ vv / vec == pytest.approx(-h * s * beta / (2 * m))
+    for h1, h2 in ((1, -1), (-1, 1)):  # sigma = +-1: transverse components
+        ub, vv = u[h1].conj() @ GAMMA[0], v[h2]
+        for k in (1, 2):
+            vec = ub @ GAMMA[k] @ vv
+            assert abs(vec) > 0.1
+            assert ub @ dipole(q, k) @ vv / vec == pytest.approx(2 * m)
+            assert abs(ub @ dipole(q, k) @ G5 @ vv) < 1e-12
+
+
+def _trace_density_b_to_k(q2, cos_t, m, c_v, c_t):
+    """(1/2) sum_spins |M|^2 of B+ -> K+ chi chibar for c_v (s gamma^mu b)(chi gamma_mu chi) + c_t (s sigma^{mu nu} b)
+    (chi sigma_{mu nu} chi) at (q^2, cos theta) by Dirac traces, with the covariant matrix elements
+    <K|s gamma^mu b|B> = f_+ (P - Delta q/q^2)^mu + f_0 Delta q^mu/q^2 and <K|s sigma^{mu nu} b|B> =
+    -2i f_T/(m_B + m_K) (p^mu k^nu - p^nu k^mu) (the Lorentz-covariant form whose contraction with q_nu is
+    GKvD arXiv:1811.00983 eq. 2.3), in the q rest frame with the B along -z. dGamma/dq^2 dcos = K x this."""
+    rs = np.sqrt(q2)
+    lam = A.kallen(M_B**2, M_K**2, q2)
+    kz = np.sqrt(lam) / (2 * rs)
+    e_k = (M_B**2 - M_K**2 - q2) / (2 * rs)
+    pk = np.array([e_k, 0, 0, -kz])
+    q = np.array([rs, 0, 0, 0])
+    pb = pk + q
+    delta = M_B**2 - M_K**2
+    fp, f0, ft = float(FF_K.f_plus(q2)), float(FF_K.f_zero(q2)), float(FF_K.f_T(q2))
+    h = fp * (pb + pk - delta / q2 * q) + f0 * delta / q2 * q
+    t = -2j * ft / (M_B + M_K) * (np.outer(pb, pk) - np.outer(pk, pb))
+    gam = c_v * sum(METRIC[a, a] * h[a] * GAMMA[a] for a in range(4))
+    gam = gam + c_t * sum(METRIC[a, a] * METRIC[b, b] * t[a, b] * sigma(a, b) for a in range(4) for b in range(4))
+    gbar = GAMMA[0] @ gam.conj().T @ GAMMA[0]
+    e = rs / 2
+    p = np.sqrt(e * e - m * m)
+    sin_t = np.sqrt(1 - cos_t**2)
+    p1 = np.array([e, p * sin_t, 0, p * cos_t])
+    p2 = np.array([e, -p * sin_t, 0, -p * cos_t])
+    one = np.eye(4)
+    return 0.5 * np.trace((slash(p1) + m * one) @ gam @ (slash(p2) - m * one) @ gbar).real
+
+
+@pytest.mark.parametrize("c_t", [0.0, 0.35, -0.35, 0.35j, 0.2 - 0.3j])
+def test_b_to_k_vector_and_tensor_against_traces(c_t):
+    """B+ -> K+ chi chibar (m = 0.6 GeV) through the vector and the tensor operator with a complex relative coefficient:
+    the angular density from the normalised amplitudes, (3/2) w_0 cos^2 + (3/4)(w_- + w_+) sin^2, equals the Dirac
+    trace at every (q^2, cos theta), including the m-proportional vector-tensor interference Re(c_V c_T*)."""
+    m, c_v = 0.6, 1.0
+    for q2 in (1.6, 4.0, 9.5, 18.0):
+        x = A.fermion_pair(FF_K, q2, M_B, M_K, m, c_v=(c_v, 0.0), c_t=(c_t, 0.0))
+        w = [sum(abs(x.a[s, 1]) ** 2 for s in range(4) if A.PAIR_SIGMA[s] == sg) for sg in (-1, 0, 1)]
+        assert float(x.j0) == 0.0
+        for c in (-0.9, -0.3, 0.0, 0.5, 1.0):
+            ours = 1.5 * w[1] * c * c + 0.75 * (w[0] + w[2]) * (1 - c * c)
+            assert ours == pytest.approx(_trace_density_b_to_k(q2, c, m, c_v, c_t), rel=1e-10)
+
+
+def test_tensor_massless_limit_is_tensor_nunu():
+    """At m -> 0 the chiral tensor operator (s sigma b)(chi sigma P_L chi) = (C_TT, C_TT5) = (1/2, -1/2) of a Dirac pair
+    populates (++) only, with |a_lambda| equal to tensor_nunu's (the EOS-checked neutrino tensor, st_factor 1), for
+    B -> K and B -> K*; the rate is continuous in m."""
+    q2 = np.linspace(0.5, 18.0, 12)
+    for ff, mb, mm in ((FF_K, M_B, M_K), (FF_KST, M_B0, M_KST)):
+        q = q2[q2 < (mb - mm) ** 2]
+        x = A.fermion_pair(ff, q, mb, mm, 1e-9, c_t=(0.5, -0.5))
+        ref = A.tensor_nunu(ff, q, mb, mm)
+        assert np.allclose(np.abs(x.a[:, 1, :]), np.abs(ref), rtol=1e-8, atol=1e-12 * np.abs(ref).max())
+        assert np.abs(x.a[:, [0, 2, 3], :]).max() < 1e-7 * np.abs(ref).max()
+        r0 = A.fermion_pair(ff, q, mb, mm, 1e-3, c_t=(0.7, 0.2)).rate()
+        r1 = A.fermion_pair(ff, q, mb, mm, 0.0, c_t=(0.7, 0.2)).rate()
+        assert np.allclose(r0, r1, rtol=1e-5)
+
+
+# ---- complex coefficients -----------------------------------------------------------------------------------
+def _width(decay, **params):
+    """Gamma [GeV] of an eft decay at the nominal meson mass: one fixed q^2 rule (trapezoid in t, q^2 = lo + (hi - lo)
+    t^2) for every point, so that relations linear in the rate hold to rounding."""
+    chans = eft.MODEL.decay(decay).build(resolve({"process": {"model": "eft", "decay": decay},
+                                                  "model": params})["model"])
+    out = 0.0
+    t = np.linspace(0.0, 1.0, 801)
+    for ch in chans:
+        m = None if ch.line_shape is None else ch.line_shape.m0
+        if ch.q2_fixed is not None:
+            out += float(ch.rate(np.asarray(ch.q2_fixed), None if m is None else np.asarray(m)))
+            continue
+        hi = (ch.m_parent - (ch.m_meson if m is None else m)) ** 2
+        q2 = ch.q2_lo + (hi - ch.q2_lo) * t * t
+        f = ch.rate(q2, None if m is None else np.full_like(q2, m)) * 2 * t * (hi - ch.q2_lo)
+        out += float(np.sum(0.5 * (f[1:] + f[:-1]) * np.diff(t)))
+    return out
+
+
+def _c(z):
+    return {"re": z.real, "im": z.imag}
+
+
+#: (decay, fixed parameters, operator 1, operator 2, size): a pair of interfering operators per family and meson
+#: (operator 2 None where the family has no interference in the rate)
+INTERFERING = [
+    ("B0 -> K*0 nu nubar", dict(NO_SM), "C_VL_mu", "C_VR_mu", 5.0),
+    ("B+ -> K+ chi chibar", {"m_chi": 0.4}, "C_chi_VV", "C_chi_TT", 1e-8),
+    ("B0 -> K*0 chi chibar", {"m_chi": 0.4}, "C_chi_VV", "C_chi_TT", 1e-8),  # TT-TT5: P-odd, 0 in the rate
+    ("B0 -> K*0 chi chibar", {"m_chi": 0.4}, "C_chi_AA", "C_chi_PP", 1e-8),
+    ("B0 -> K*0 phi phi", {"m_phi": 0.3}, "C_phi_V", None, 1e-8),  # V-A: P-odd; S/P (J = 0) vs V/A (J = 1): odd in
+    ("B+ -> K+ phi phi", {"m_phi": 0.3}, "C_phi_S", None, 1e-8),  # cos theta, no interference in the rate
+    ("B+ -> K+ X X", {"m_X": 0.6}, "C_X_S", None, 1e-8),
+    ("B0 -> K*0 Z'", {}, "g4_L", "g5_R", 1e-8),
+    ("B0 -> K*0 a", {}, "ga_L", "ga5_R", 1e-9),
+]
+
+
+@pytest.mark.parametrize("decay,fixed,op1,op2,c", INTERFERING, ids=lambda v: v if isinstance(v, str) else "")
+def test_phases_of_coefficients(decay, fixed, op1, op2, c):
+    """A pure phase of one operator leaves the width unchanged; with two operators, c_2 -> c_2 e^{i phi} changes the width
+    as Gamma(phi) = Gamma_1 + Gamma_2 + cos(phi) I, with I = Gamma(0) - Gamma_1 - Gamma_2 (interference 2 Re(c_1 c_2* X),
+    X real here); the interference is non-zero at these points."""
+    g1 = _width(decay, **{**fixed, op1: c})
+    assert _width(decay, **{**fixed, op1: _c(c * np.exp(0.7j))}) == pytest.approx(g1, rel=1e-10)
+    if op2 is None:
+        return
+    g2 = _width(decay, **{**fixed, op2: 0.8 * c})
+    g0 = _width(decay, **{**fixed, op1: c, op2: 0.8 * c})
+    interference = g0 - g1 - g2
+    assert abs(interference) > 1e-3 * (g1 + g2)
+    for phi in (0.9, np.pi / 2, 2.5):
+        g = _width(decay, **{**fixed, op1: _c(c * np.exp(0.3j)), op2: _c(0.8 * c * np.exp(0.3j + 1j * phi))})
+        assert g == pytest.approx(g1 + g2 + np.cos(phi) * interference, rel=1e-9)
+
+
+def test_complex_values_in_cards():
+    """A coefficient is a number or {re = x, im = y}; im = 0 resolves to the plain number; anything else is one
+    line naming the key and what is allowed; a parameter that is not a coefficient takes no table."""
+    base = {"process": {"model": "eft", "decay": "B+ -> K+ chi chibar"}}
+    card = resolve(dict(base, model={"C_chi_VV": {"re": 1e-8, "im": -2e-8}}))
+    assert dict(card["model"]["C_chi_VV"]) == {"re": 1e-8, "im": -2e-8}
+    assert resolve(dict(base, model={"C_chi_VV": {"re": 1e-8, "im": 0}}))["model"]["C_chi_VV"] == 1e-8
+    for bad, needle in [({"re": 1e-8}, "re = number, im = number"), ({"re": 1e-8, "im": "x"}, "C_chi_VV.im"),
+                        ({"re": 1e-8, "im": 1e9}, "C_chi_VV.im"), ("1+2j", "re = number, im = number"),
+                        ({"re": 1e-8, "im": 0.0, "abs": 1}, "allowed")]:
+        with pytest.raises(CardError, match=needle) as exc:
+            resolve(dict(base, model={"C_chi_VV": bad}))
+        assert "\n" not in str(exc.value) and "model.C_chi_VV" in str(exc.value)
+    with pytest.raises(CardError, match="model.m_chi"):
+        resolve(dict(base, model={"m_chi": {"re": 0.5, "im": 0.0}}))
+
+
+def test_complex_eos_and_flavio_conversions():
+    """Complex sbnunu coefficients convert linearly (EOS) and as complex NP shifts (flavio)."""
+    p = dict(eft.MODEL.defaults(), C_VR_e={"re": 1.0, "im": 2.0}, C_VL_e={"re": eft.c_vl_sm(), "im": 0.5})
+    fl = eft.to_flavio(p, "e")
+    assert fl["CR_bsnunue"] == -(1 + 2j) and fl["CL_bsnunue"] == pytest.approx(-0.5j)
+    c = eft.to_eos_sbnunu(p, "e", 1.1663788e-5, 1 / 133.0, 0.04, 4.2, 0.08)
+    c_re = eft.to_eos_sbnunu(dict(p, C_VR_e=1.0), "e", 1.1663788e-5, 1 / 133.0, 0.04, 4.2, 0.08)
+    assert c["cVR"] == pytest.approx(c_re["cVR"] * (1 + 2j))
+
+
+def test_scalar_dimension_six_is_dimension_four_on_shell():
+    """(d^2 a)/Lambda^2 s P b on shell is the dimension-4 coupling times -m_a^2/Lambda^2 (Klein-Gordon), for B -> K
+    (scalar, f_0) and B -> K* (pseudoscalar, A_0)."""
+    lam, m_a = 300.0, 1.7
+    for decay, key in (("B+ -> K+ a", "L"), ("B0 -> K*0 a", "R")):
+        g6 = _width(decay, m_a=m_a, Lambda=lam, **{f"ga6_{key}": 0.3})
+        g4 = _width(decay, m_a=m_a, Lambda=lam, **{f"ga_{key}": -0.3 * m_a**2 / lam**2})
+        assert g6 == pytest.approx(g4, rel=1e-12) and g6 > 0
+
+
+# ---- fixed-seed chi^2 tests of the sampled distributions -------------------------------------------------------
+def _q2_pvalue(q2_sample, density, lo, hi, bins=25):
+    edges = np.linspace(lo, hi, bins + 1)
+    parts = np.array([integrate.quad(density, a, b, epsrel=1e-8, limit=200)[0] for a, b in zip(edges[:-1], edges[1:])])
+    return chi2_pvalue(np.histogram(q2_sample, edges)[0], len(q2_sample) * parts / parts.sum())
+
+
+def _cos_pvalue(c, w_cos2, w_sin2, bins=20):
+    """chi^2 p-value of cos values against the per-event density (3/2) w c^2 + (3/4)(1 - w)(1 - c^2)."""
+    w = w_cos2 / (w_cos2 + w_sin2)
+    edges = np.linspace(-1, 1, bins + 1)
+    lo, hi = edges[:-1][None, :], edges[1:][None, :]
+    f = (w[:, None] * (hi**3 - lo**3) / 2 + (1 - w[:, None]) * 3 / 4 * ((hi - hi**3 / 3) - (lo - lo**3 / 3)))
+    return chi2_pvalue(np.histogram(c, edges)[0], f.sum(0))
+
+
+def test_tensor_pair_sampled_b_to_k():
+    """B+ -> K+ chi chibar, tensor plus vector operator with a relative phase (m = 0.5): q^2 and the chi angle against the
+    trace-checked density (3/2) w_0 c^2 + (3/4)(w_- + w_+)(1 - c^2)."""
+    m, cv, ct = 0.5, 1e-8, {"re": 2e-9, "im": 3e-9}
+    gen = make("eft", "B+ -> K+ chi chibar", m_chi=m, C_chi_VV=cv, C_chi_TT=ct)
+    scal, _ = sample(gen, 20_000, seed=401)
+
+    def amp(s):
+        return A.fermion_pair(FF_K, s, M_B, M_K, m, c_v=(cv, 0.0), c_t=(2e-9 + 3e-9j, 0.0))
+
+    assert _q2_pvalue(scal["q2"], lambda s: float(amp(s).rate()), 4 * m * m, (M_B - M_K) ** 2) > P_MIN
+    a = np.abs(amp(scal["q2"]).a[:, :, 1]) ** 2
+    w0, wt = a[:, 1] + a[:, 2], a[:, 0] + a[:, 3]
+    assert _cos_pvalue(scal["cos_theta_pair"], w0 * 2 / 3, wt * 2 / 3) > P_MIN
+
+
+def test_tensor_pair_sampled_b_to_kstar_complex():
+    """B0 -> K*0 chi chibar through C_TT and C_TT5 with a relative phase (complex amplitudes: Re and Im components):
+    q^2 at the nominal K* mass is not sampled exactly (line shape), so the test takes the K* angle (F_L from the
+    amplitudes at the sampled (q^2, m_K*)) and the chi angle, sigma = 0 and sigma = -+1 mixture, per event."""
+    m = 0.3
+    gen = make("eft", "B0 -> K*0 chi chibar", m_chi=m, C_chi_TT=1e-8, C_chi_TT5={"re": 0.0, "im": 6e-9})
+    scal, _ = sample(gen, 20_000, seed=402)
+    x = A.fermion_pair(FF_KST, scal["q2"], M_B0, scal["m_meson"], m, c_t=(1e-8, 6e-9j))
+    a2 = np.abs(x.a) ** 2  # (n, 4, 3)
+    long_, trans = a2[:, :, 1].sum(1), a2[:, :, 0].sum(1) + a2[:, :, 2].sum(1)
+    assert _cos_pvalue(scal["cos_theta_meson"], long_, trans) > P_MIN
+    # chi angle: sigma = 0 configurations (3/2)|a_0|^2 c^2 + (3/4)(|a_-|^2 + |a_+|^2)(1 - c^2), sigma = -+1 the reverse
+    s0, s1 = a2[:, 1:3, :].sum(1), a2[:, [0, 3], :].sum(1)
+    cos2 = s0[:, 1] + 0.5 * (s1[:, 0] + s1[:, 2])
+    sin2 = s0[:, 0] + s0[:, 2] + s1[:, 1] + 0.5 * (s1[:, 0] + s1[:, 2])
+    assert _cos_pvalue(scal["cos_theta_pair"], cos2 * 2 / 3, sin2 * 2 / 3) > P_MIN
