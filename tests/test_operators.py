@@ -26,6 +26,7 @@ _PAULI = [np.array([[0, 1], [1, 0]], complex), np.array([[0, -1j], [1j, 0]]), np
 GAMMA = [np.block([[_Z2, _I2], [_I2, _Z2]]).astype(complex)] + [np.block([[_Z2, s], [-s, _Z2]]) for s in _PAULI]
 G5 = 1j * GAMMA[0] @ GAMMA[1] @ GAMMA[2] @ GAMMA[3]
 METRIC = np.diag([1.0, -1.0, -1.0, -1.0])
+ETA = np.diag(METRIC)
 
 
 def sigma(m, n):
@@ -140,6 +141,113 @@ def test_tensor_massless_limit_is_tensor_nunu():
         assert np.allclose(r0, r1, rtol=1e-5)
 
 
+# ---- vector dark matter: every operator of the He-Ma-Valencia list against covariant polarisation sums ----------
+def _eps4():
+    """epsilon^{mu nu rho sigma}, epsilon^{0123} = -1."""
+    import itertools
+    e = np.zeros((4, 4, 4, 4))
+    for perm in itertools.permutations(range(4)):
+        inv = sum(1 for i in range(4) for j in range(i + 1, 4) if perm[i] > perm[j])
+        e[perm] = -1.0 if inv % 2 == 0 else 1.0
+    return e
+
+
+EPS4 = _eps4()
+
+
+def _sigma_gamma5_constant():
+    """c with sigma^{mu nu} gamma5 = c epsilon^{mu nu rho sigma} sigma_{rho sigma} (epsilon^{0123} = -1), from the matrices."""
+    lhs = sigma(0, 1) @ G5
+    rhs = sum(EPS4[0, 1, r, t] * METRIC[r, r] * METRIC[t, t] * sigma(r, t) for r in range(4) for t in range(4))
+    c = lhs[np.unravel_index(np.abs(rhs).argmax(), rhs.shape)] / rhs[np.unravel_index(np.abs(rhs).argmax(), rhs.shape)]
+    for m_ in range(4):
+        for n in range(4):
+            r_ = sum(EPS4[m_, n, r, t] * METRIC[r, r] * METRIC[t, t] * sigma(r, t) for r in range(4) for t in range(4))
+            assert np.abs(sigma(m_, n) @ G5 - c * r_).max() < 1e-12
+    return c
+
+
+def _vector_dm_density_b_to_k(q2, cos_t, m, c):
+    """(1/2) sum_pol |M|^2 of B+ -> K+ X X^dagger at (q^2, cos theta) from covariant matrix elements (as in
+    _trace_density_b_to_k; <K|s sigma gamma5 b|B> from the sigma gamma5 = c' epsilon sigma identity) and the polarisation
+    sums -g + p p/m^2; the pair amplitude is M^{rho sigma} eps_1*_rho eps_2*_sigma with, per operator (derivatives of
+    outgoing fields -> i p): S: <s b> g; O_qX4^V: h.(p_1 - p_2) g; O_qX2^V: i (h q + q h); O_qX5^V: -(h q - q h);
+    O_qX3^V: -i epsilon(h, p_1 - p_2, ., .); O_qX6^V: -epsilon(h, q, ., .); O_qX1^T: i <sigma>; O_qX2^T: <sigma gamma5>."""
+    rs = np.sqrt(q2)
+    lam = A.kallen(M_B**2, M_K**2, q2)
+    kz = np.sqrt(lam) / (2 * rs)
+    pk = np.array([(M_B**2 - M_K**2 - q2) / (2 * rs), 0, 0, -kz])
+    q = np.array([rs, 0, 0, 0])
+    pb = pk + q
+    delta = M_B**2 - M_K**2
+    fp, f0, ft = float(FF_K.f_plus(q2)), float(FF_K.f_zero(q2)), float(FF_K.f_T(q2))
+    h = fp * (pb + pk - delta / q2 * q) + f0 * delta / q2 * q  # upper index
+    mb_, ms_ = A.default_quark_masses()
+    s_me = delta / (mb_ - ms_) * f0
+    t_up = -2j * ft / (M_B + M_K) * (np.outer(pb, pk) - np.outer(pk, pb))
+    t_low = t_up * ETA[:, None] * ETA[None, :]
+    t5_up = _sigma_gamma5_constant() * np.einsum("mnrs,rs->mn", EPS4, t_low)
+    e = rs / 2
+    p = np.sqrt(e * e - m * m)
+    sn = np.sqrt(1 - cos_t**2)
+    p1, p2 = np.array([e, p * sn, 0, p * cos_t]), np.array([e, -p * sn, 0, -p * cos_t])
+    low = ETA
+    g_up = METRIC
+    amp = c.get("S", 0) * s_me * g_up + c.get("V4", 0) * (h * low) @ (p1 - p2) * g_up
+    amp = amp + c.get("V2", 0) * 1j * (np.outer(h, q) + np.outer(q, h)) - c.get("V5", 0) * (np.outer(h, q) - np.outer(q, h))
+    amp = amp - 1j * c.get("V3", 0) * np.einsum("mnrs,m,n->rs", EPS4, h * low, (p1 - p2) * low)
+    amp = amp - c.get("V6", 0) * np.einsum("mnrs,m,n->rs", EPS4, h * low, q * low)
+    amp = amp + 1j * c.get("T1", 0) * t_up + c.get("T2", 0) * t5_up
+    pol1 = -METRIC + np.outer(p1 * low, p1 * low) / m**2
+    pol2 = -METRIC + np.outer(p2 * low, p2 * low) / m**2
+    return 0.5 * np.einsum("rs,tu,rt,su->", amp, amp.conj(), pol1, pol2).real
+
+
+VDM_POINTS = [{"S": 1.0}, {"V4": 1.0}, {"V2": 1.0}, {"V3": 1.0}, {"V5": 1.0}, {"V6": 1.0}, {"T1": 1.0}, {"T2": 1.0},
+              {"S": 0.3, "V2": 1.0, "V3": 0.5j, "T1": -0.4, "T2": 0.2 + 0.1j}, {"V4": 1.0, "V5": 0.7j, "V6": -0.3}]
+
+
+@pytest.mark.parametrize("c", VDM_POINTS, ids=lambda c: "+".join(c))
+def test_vector_dm_b_to_k_against_polarisation_sums(c):
+    """B+ -> K+ X X^dagger (m_X = 0.7 GeV) for every operator of the vector-DM list and two complex mixtures: the density
+    from amplitudes.vector_pair, (3/2) w_0 c^2 + (3/4)(w_- + w_+)(1 - c^2) + j0/2, equals the covariant polarisation
+    sum, symmetrised in cos theta (the J = 0 - J = 1 interference, odd in cos theta, is not generated)."""
+    m = 0.7
+    kw = {"c_s": (c.get("S", 0), 0), "c_v": (c.get("V4", 0), 0), "c_t": (c.get("T1", 0), c.get("T2", 0))}
+    kw.update({f"c_v{k}": (c.get(f"V{k}", 0), 0) for k in (2, 3, 5, 6)})
+    for q2 in (2.2, 6.0, 15.0):
+        x = A.vector_pair(FF_K, q2, M_B, M_K, m, **kw)
+        w = [sum(abs(x.a[s, 1]) ** 2 for s in range(len(x.sigma)) if x.sigma[s] == sg) for sg in (-1, 0, 1)]
+        assert float(x.rate()) > 0
+        for ct in (0.0, 0.4, 0.95):
+            ours = 1.5 * w[1] * ct * ct + 0.75 * (w[0] + w[2]) * (1 - ct * ct) + float(x.j0) / 2
+            theirs = 0.5 * (_vector_dm_density_b_to_k(q2, ct, m, c) + _vector_dm_density_b_to_k(q2, -ct, m, c))
+            assert ours == pytest.approx(theirs, rel=1e-9)
+
+
+def test_vector_dm_closed_form_and_real_x():
+    """With O_qX^S and O_qX4^V only, vector_pair is the closed form scalar_pair x polarisation sum (B -> K and K*); a
+    real X doubles the rate of O_qX^S, O_qX2^V, O_qX3^V and refuses the (x) operators; every new operator contributes to
+    B -> K* with the axial quark current."""
+    m = 0.6
+    for ff, mb, mm in ((FF_K, M_B, M_K), (FF_KST, M_B0, M_KST)):
+        q = np.linspace(4 * m * m + 0.05, (mb - mm) ** 2 - 0.05, 9)
+        new = A.vector_pair(ff, q, mb, mm, m, c_s=(0.3, 0.2), c_v=(0.5, -0.4))
+        ref = A.scalar_pair(ff, q, mb, mm, m, (0.3, 0.2), (0.5, -0.4)).rate() * A.vector_pair_polarisation_sum(q, m)
+        assert np.allclose(new.rate(), ref, rtol=1e-12)
+        for kw in ({"c_s": (0.0, 0.4)}, {"c_v2": (0.3, 0.4)}, {"c_v3": (0.1, -0.2)}):
+            assert np.allclose(A.vector_pair(ff, q, mb, mm, m, real=True, **kw).rate(),
+                               2 * A.vector_pair(ff, q, mb, mm, m, **kw).rate(), rtol=1e-12)
+        if ff is FF_KST:
+            for kw in ({"c_v2": (0, 1)}, {"c_v3": (0, 1)}, {"c_v5": (0, 1)}, {"c_v6": (0, 1)}, {"c_t": (0, 1)}):
+                assert np.all(A.vector_pair(ff, q, mb, mm, m, **kw).rate() > 0)
+    for kw in ({"c_v": (1, 0)}, {"c_v5": (1, 0)}, {"c_v6": (0, 1)}, {"c_t": (1, 0)}):
+        with pytest.raises(ValueError, match="real vector X"):
+            A.vector_pair(FF_K, 3.0, M_B, M_K, m, real=True, **kw)
+    with pytest.raises(CardError, match="model.C_X_T1"):
+        resolve({"process": {"model": "eft", "decay": "B+ -> K+ X X"}, "model": {"X_type": "real", "C_X_T1": 1e-8}})
+
+
 # ---- complex coefficients -----------------------------------------------------------------------------------
 def _width(decay, **params):
     """Gamma [GeV] of an eft decay at the nominal meson mass: one fixed q^2 rule (trapezoid in t, q^2 = lo + (hi - lo)
@@ -173,7 +281,9 @@ INTERFERING = [
     ("B0 -> K*0 chi chibar", {"m_chi": 0.4}, "C_chi_AA", "C_chi_PP", 1e-8),
     ("B0 -> K*0 phi phi", {"m_phi": 0.3}, "C_phi_V", None, 1e-8),  # V-A: P-odd; S/P (J = 0) vs V/A (J = 1): odd in
     ("B+ -> K+ phi phi", {"m_phi": 0.3}, "C_phi_S", None, 1e-8),  # cos theta, no interference in the rate
-    ("B+ -> K+ X X", {"m_X": 0.6}, "C_X_S", None, 1e-8),
+    ("B+ -> K+ X X", {"m_X": 0.6}, "C_X_S", "C_X_V2", 1e-8),
+    ("B0 -> K*0 X X", {"m_X": 0.6}, "C_X_A2", "C_X_P", 1e-8),
+    ("B0 -> K*0 X X", {"m_X": 0.6}, "C_X_T1", "C_X_V5", 1e-8),
     ("B0 -> K*0 Z'", {}, "g4_L", "g5_R", 1e-8),
     ("B0 -> K*0 a", {}, "ga_L", "ga5_R", 1e-9),
 ]
@@ -182,19 +292,22 @@ INTERFERING = [
 @pytest.mark.parametrize("decay,fixed,op1,op2,c", INTERFERING, ids=lambda v: v if isinstance(v, str) else "")
 def test_phases_of_coefficients(decay, fixed, op1, op2, c):
     """A pure phase of one operator leaves the width unchanged; with two operators, c_2 -> c_2 e^{i phi} changes the width
-    as Gamma(phi) = Gamma_1 + Gamma_2 + cos(phi) I, with I = Gamma(0) - Gamma_1 - Gamma_2 (interference 2 Re(c_1 c_2* X),
-    X real here); the interference is non-zero at these points."""
+    by the interference 2 Re(c_1 c_2* X e^{-i phi}) = I_0 cos(phi) + I_90 sin(phi), with I_0, I_90 the interference at
+    phi = 0 and pi/2 (X complex for operators with a relative i, e.g. d_nu vs i d<->_mu); the interference is non-zero at
+    these points and a common phase of both coefficients changes nothing."""
     g1 = _width(decay, **{**fixed, op1: c})
     assert _width(decay, **{**fixed, op1: _c(c * np.exp(0.7j))}) == pytest.approx(g1, rel=1e-10)
     if op2 is None:
         return
     g2 = _width(decay, **{**fixed, op2: 0.8 * c})
-    g0 = _width(decay, **{**fixed, op1: c, op2: 0.8 * c})
-    interference = g0 - g1 - g2
-    assert abs(interference) > 1e-3 * (g1 + g2)
-    for phi in (0.9, np.pi / 2, 2.5):
-        g = _width(decay, **{**fixed, op1: _c(c * np.exp(0.3j)), op2: _c(0.8 * c * np.exp(0.3j + 1j * phi))})
-        assert g == pytest.approx(g1 + g2 + np.cos(phi) * interference, rel=1e-9)
+
+    def width(phi, common=0.0):
+        return _width(decay, **{**fixed, op1: _c(c * np.exp(1j * common)), op2: _c(0.8 * c * np.exp(1j * (common + phi)))})
+
+    i0, i90 = width(0.0) - g1 - g2, width(np.pi / 2) - g1 - g2
+    assert abs(i0) + abs(i90) > 1e-3 * (g1 + g2)
+    for phi in (0.9, 2.5):
+        assert width(phi, common=0.3) == pytest.approx(g1 + g2 + np.cos(phi) * i0 + np.sin(phi) * i90, rel=1e-9)
 
 
 def test_complex_values_in_cards():
@@ -282,3 +395,40 @@ def test_tensor_pair_sampled_b_to_kstar_complex():
     cos2 = s0[:, 1] + 0.5 * (s1[:, 0] + s1[:, 2])
     sin2 = s0[:, 0] + s0[:, 2] + s1[:, 1] + 0.5 * (s1[:, 0] + s1[:, 2])
     assert _cos_pvalue(scal["cos_theta_pair"], cos2 * 2 / 3, sin2 * 2 / 3) > P_MIN
+
+
+def test_vector_dm_sampled():
+    """B+ -> K+ X X^dagger through the epsilon-tensor operator O_qX3^V plus O_qX^S (complex relative coefficient) and
+    B0 -> K*0 X X^dagger through O_qX1^T and O_qX6^V: q^2 (B -> K) and the pair and meson angles against the
+    densities of the polarisation-sum-checked amplitudes."""
+    m = 0.6
+    gen = make("eft", "B+ -> K+ X X", m_X=m, C_X_V3=1e-8, C_X_S={"re": 0.0, "im": 2e-9})
+    scal, _ = sample(gen, 20_000, seed=403)
+
+    def amp(s):
+        return A.vector_pair(FF_K, s, M_B, M_K, m, c_s=(2e-9j, 0.0), c_v3=(1e-8, 0.0))
+
+    assert _q2_pvalue(scal["q2"], lambda s: float(amp(s).rate()), 4 * m * m, (M_B - M_K) ** 2) > P_MIN
+    x = amp(scal["q2"])
+    a0 = np.abs(x.a[:, :, 1]) ** 2
+    sg = np.asarray(x.sigma)
+    w0, wt = a0[:, sg == 0].sum(1) + x.j0 / 3, a0[:, sg != 0].sum(1) + 2 * x.j0 / 3
+    assert _cos_pvalue(scal["cos_theta_pair"], w0 * 2 / 3, wt * 2 / 3) > P_MIN
+    gen = make("eft", "B0 -> K*0 X X", m_X=m, C_X_T1=1e-8, C_X_V6=3e-8)
+    scal, _ = sample(gen, 20_000, seed=404)
+    x = A.vector_pair(FF_KST, scal["q2"], M_B0, scal["m_meson"], m, c_t=(1e-8, 0.0), c_v6=(3e-8, 0.0))
+    a2 = np.abs(x.a) ** 2
+    long_, trans = a2[:, :, 1].sum(1) + x.j0, a2[:, :, 0].sum(1) + a2[:, :, 2].sum(1)
+    assert _cos_pvalue(scal["cos_theta_meson"], long_, trans) > P_MIN
+
+
+@pytest.mark.parametrize("m", [0.05, 0.6, 1.9])
+def test_vector_pair_factors_polynomial_form(m):
+    """vector_pair_currents (exact cubic in (E, p), solved once per mass) equals the direct construction from the
+    polarisation vectors on a fine q^2 grid; |sigma| = 2 configurations are absent and each J = 1 factor has only its
+    own helicity projection (checked on the direct 4-vectors through the other two projections vanishing)."""
+    q2 = np.linspace(4 * m * m, 23.0, 400)
+    d, f = A.vector_pair_currents_direct(q2, m), A.vector_pair_currents(q2, m)
+    for k in d:
+        assert np.abs(d[k] - f[k]).max() <= 1e-8 * max(np.abs(d[k]).max(), 1e-300)
+    assert set(A.VECTOR_PAIR_SIGMA) == {-1, 0, 1}

@@ -55,6 +55,7 @@ contractions double the amplitude and the identical-particle phase space halves 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -375,18 +376,192 @@ def vector_pair_polarisation_sum(q2, m_x):
     return 2.0 + (q2 - 2.0 * m_x**2) ** 2 / (4.0 * m_x**4)
 
 
-def vector_pair(ff, q2, m_b, m_m, m_x, c_s=(0.0, 0.0), c_v=(0.0, 0.0), real=False, m_bq=None,
-                m_sq=None) -> PairAmplitudes:
-    """Vector pair X X^dagger of mass m_x through c_s = (C_S, C_P) for (s b, s gamma5 b)(X^dagger_mu X^mu)
-    (He-Ma-Valencia arXiv:2309.12741 O_qX^S) and c_v = (C_V, C_A) for
-    (s gamma^mu b, s gamma^mu gamma5 b)(X^dagger_nu i d<->_mu X^nu) (their O_qX5^V of the first slide list,
-    O_qX4^V of the second; seed 002 back-up slides). Both pair currents are eps_1*.eps_2* times the
-    scalar-pair currents, so they are scalar_pair times vector_pair_polarisation_sum; only helicity
-    configurations with lambda_1 = lambda_2 contribute, so the vector current stays sigma = 0.
-    A real X: the second operator vanishes, the first doubles in amplitude (rate x 2)."""
-    sp = scalar_pair(ff, q2, m_b, m_m, m_x, c_s, c_v, real, m_bq, m_sq)
-    pol = vector_pair_polarisation_sum(q2, m_x)
-    return PairAmplitudes(sp.a * np.sqrt(pol)[..., None, None], sp.j0 * pol, sp.k)
+#: spin configurations (lambda_1, lambda_2) of a vector pair with |sigma| <= 1 (|sigma| = 2 needs J >= 2: no
+#: current here produces it), and their sigma = lambda_1 - lambda_2
+VECTOR_PAIR_CONFIGS = tuple((l1, l2) for l1 in (1, 0, -1) for l2 in (1, 0, -1) if abs(l1 - l2) <= 1)
+VECTOR_PAIR_SIGMA = tuple(l1 - l2 for l1, l2 in VECTOR_PAIR_CONFIGS)
+
+
+def _levi_civita():
+    """The 24 non-zero entries (mu, nu, rho, sigma, value) of epsilon^{mu nu rho sigma}, epsilon^{0123} = -1 (module
+    convention)."""
+    import itertools
+    out = []
+    for perm in itertools.permutations(range(4)):
+        inv = sum(1 for i in range(4) for j in range(i + 1, 4) if perm[i] > perm[j])
+        out.append((*perm, -1.0 if inv % 2 == 0 else 1.0))
+    return tuple(out)
+
+
+_EPS4 = _levi_civita()
+
+
+def _eps_contract(x, y, z):
+    """J^mu = epsilon^{mu nu rho sigma} x_nu y_rho z_sigma for covariant (lower-index) x, y, z of shape (..., 4)."""
+    out = np.zeros(np.broadcast(x, y, z).shape, dtype=np.result_type(x, y, z))
+    for m_, n, r, t, v in _EPS4:
+        out[..., m_] += v * x[..., n] * y[..., r] * z[..., t]
+    return out
+_METRIC = np.array([1.0, -1.0, -1.0, -1.0])
+#: polarisation vectors of the virtual boson (q rest frame, helicity axis z), lambda = -1, 0, +1 (spatial parts)
+_EPS_Q = np.array([[1.0, -1j, 0.0], [0.0, 0.0, 1.0], [-1.0, -1j, 0.0]]) * np.array([[1 / np.sqrt(2)], [1.0], [1 / np.sqrt(2)]])
+
+
+def vector_pair_currents_direct(q2, m_x):
+    """Pair factors of the vector-DM operators for each configuration of VECTOR_PAIR_CONFIGS, at pair direction
+    theta = 0 in the q rest frame (particle 1 = X along +z, particle 2 = X^dagger along -z; outgoing
+    polarisation vectors eps_1*, eps_2*, helicity vectors of particle 2 the rotation by pi about y of particle 1's;
+    derivatives d -> i p of the outgoing particle). Returns a dict of arrays (..., n_configs):
+    'dot' = eps_1*.eps_2*; for each vector-current operator k (He-Ma-Valencia arXiv:2309.12741 list as printed
+    second on the seed 002 back-up slides) its pair current J^mu as 'Vk_0' = J^0 (J = 0 part) and 'Vk_1' =
+    eps(sigma).J (J = 1 part, the only non-zero helicity projection):
+      V2: d_nu (X^mu+ X^nu + X^nu+ X^mu)    -> i [(q.eps_2*) eps_1*^mu + (q.eps_1*) eps_2*^mu]
+      V3: (X_rho+ d<->_nu X_sigma) eps^{mu nu rho sigma} -> -i eps^{mu nu rho sigma} (p_1 - p_2)_nu eps_1*_rho eps_2*_sigma
+      V4: (X_nu+ i d<->_mu X^nu)          -> (p_1 - p_2)^mu (eps_1*.eps_2*)
+      V5: i d_nu (X^mu+ X^nu - X^nu+ X^mu) -> -[(q.eps_2*) eps_1*^mu - (q.eps_1*) eps_2*^mu]
+      V6: i d_nu (X_rho+ X_sigma) eps^{mu nu rho sigma} -> -eps^{mu nu rho sigma} q_nu eps_1*_rho eps_2*_sigma;
+    and for the tensor operators the electric and magnetic parts of A_{mu nu} = eps_1*_mu eps_2*_nu - (mu <-> nu):
+    'Te' = eps(sigma).e, e^k = A_{0k}; 'Tb' = eps(sigma).b, b^k = (1/2) epsilon^{kij} A_{ij}. Derived here."""
+    q2 = np.asarray(q2, dtype=float)
+    rs = np.sqrt(np.clip(q2, 4.0 * m_x**2, None))
+    e = rs / 2.0
+    p = np.sqrt(np.clip(e * e - m_x**2, 0.0, None))
+    shape = q2.shape
+    z = np.zeros(shape)
+    one = np.ones(shape)
+
+    def pol(lam, sign):  # contravariant eps(lam) of the particle along sign * z; returns (..., 4) complex
+        if lam == 0:
+            return np.stack([p / m_x, z, z, sign * e / m_x], axis=-1).astype(complex)
+        return np.stack([z, -lam * sign * one, -1j * one, z], axis=-1) / np.sqrt(2.0)
+
+    p12 = np.stack([z, z, z, 2.0 * p], axis=-1)  # (p_1 - p_2)^mu
+    qv = np.stack([rs, z, z, z], axis=-1)
+    out = {k: np.zeros(shape + (len(VECTOR_PAIR_CONFIGS),), dtype=complex)
+           for k in ("dot", "V2_0", "V2_1", "V3_0", "V3_1", "V4_0", "V4_1", "V5_0", "V5_1", "V6_0", "V6_1", "Te", "Tb")}
+    low = _METRIC  # lowering an index
+    for c, (l1, l2) in enumerate(VECTOR_PAIR_CONFIGS):
+        e1, e2 = np.conj(pol(l1, 1.0)), np.conj(pol(l2, -1.0))
+        dot = (e1 * e2 * low).sum(-1)
+        qe1, qe2 = rs * e1[..., 0], rs * e2[..., 0]
+        cur = {
+            "V2": 1j * (qe2[..., None] * e1 + qe1[..., None] * e2),
+            "V3": -1j * _eps_contract(p12 * low, e1 * low, e2 * low),
+            "V4": p12 * dot[..., None],
+            "V5": -(qe2[..., None] * e1 - qe1[..., None] * e2),
+            "V6": -_eps_contract(qv * low, e1 * low, e2 * low),
+        }
+        sig = l1 - l2
+        proj = _EPS_Q[sig + 1]
+        out["dot"][..., c] = dot
+        for k, j in cur.items():
+            out[f"{k}_0"][..., c] = j[..., 0]
+            out[f"{k}_1"][..., c] = (j[..., 1:] * proj).sum(-1)
+        a_low = (e1 * low)[..., :, None] * (e2 * low)[..., None, :]
+        a_low = a_low - np.swapaxes(a_low, -1, -2)
+        ev = a_low[..., 0, 1:]
+        bv = np.stack([a_low[..., 2, 3], a_low[..., 3, 1], a_low[..., 1, 2]], axis=-1)
+        out["Te"][..., c] = (ev * proj).sum(-1)
+        out["Tb"][..., c] = (bv * proj).sum(-1)
+    return out
+
+
+#: polynomial basis of the pair factors in E = sqrt(q^2)/2 and p = sqrt(E^2 - m^2) (each factor is a polynomial of
+#: degree <= 3 in (E, p) with coefficients in 1/m; p^2 = E^2 - m^2 reduces it onto these seven monomials)
+def _pair_basis(e, p):
+    return np.stack([np.ones_like(e), e, e * e, e * e * e, p, p * e, p * e * e], axis=-1)
+
+
+@functools.lru_cache(maxsize=32)
+def _pair_coefficients(m_x: float):
+    """Coefficients of every pair factor of vector_pair_currents_direct in _pair_basis at mass m_x [GeV], solved exactly
+    from 24 q^2 points (checked: the residual must vanish to 1e-10 of the factors' size)."""
+    q2 = 4.0 * m_x**2 + np.linspace(1e-3, 30.0, 24) * max(1.0, m_x**2)
+    direct = vector_pair_currents_direct(q2, m_x)
+    e = np.sqrt(q2) / 2.0
+    basis = _pair_basis(e, np.sqrt(e * e - m_x**2))
+    out = {}
+    for key, f in direct.items():
+        coef, *_ = np.linalg.lstsq(basis.astype(complex), f, rcond=None)
+        resid = np.abs(basis @ coef - f).max()
+        if resid > 1e-10 * max(np.abs(f).max(), 1.0):
+            raise ArithmeticError(f"pair factor {key} is not a cubic in (E, p) at m_X = {m_x}")
+        out[key] = coef
+    return out
+
+
+def vector_pair_currents(q2, m_x):
+    """vector_pair_currents_direct evaluated through its exact polynomial form in (E, p) (fast on large grids)."""
+    q2 = np.asarray(q2, dtype=float)
+    e = np.sqrt(np.clip(q2, 4.0 * m_x**2, None)) / 2.0
+    basis = _pair_basis(e, np.sqrt(np.clip(e * e - m_x**2, 0.0, None)))
+    return {key: basis @ coef for key, coef in _pair_coefficients(float(m_x)).items()}
+
+
+def vector_pair(ff, q2, m_b, m_m, m_x, c_s=(0.0, 0.0), c_v=(0.0, 0.0), real=False, m_bq=None, m_sq=None,
+                c_v2=(0.0, 0.0), c_v3=(0.0, 0.0), c_v5=(0.0, 0.0), c_v6=(0.0, 0.0), c_t=(0.0, 0.0)) -> PairAmplitudes:
+    """Vector pair X X^dagger of mass m_x through the He-Ma-Valencia operators (arXiv:2309.12741, vector-DM list of
+    the seed 002 back-up slides, numbered as in the second printing; the first printing is this numbering + 1 with
+    its last operator, printed again as O_qX6^V, being O_qX6^V here): c_s = (C_S, C_P) for (s [gamma5] b)
+    (X^dagger_mu X^mu) = O_qX^S [GeV^-1]; c_v = (C_V, C_A) for (s gamma^mu [gamma5] b) x the pair current of O_qX4^V
+    (X^dagger_nu i d<->_mu X^nu); c_v2, c_v3, c_v5, c_v6 likewise for O_qX2^V, O_qX3^V, O_qX5^V, O_qX6^V [GeV^-2];
+    c_t = (C_T1, C_T2) for O_qX1^T = (i/2)(s sigma^{mu nu} b)(X_mu^+ X_nu - X_nu^+ X_mu) and O_qX2^T = (1/2)
+    (s sigma^{mu nu} gamma5 b)(...) [GeV^-1]. Complex coefficients allowed.
+    Amplitudes (derived here; pair factors of :func:`vector_pair_currents` per spin configuration):
+    vector currents: a_{s,lambda} = H_lambda eps(sigma).J(s)/sqrt3 (J = 1) and H_t J^0(s) (J = 0), H of
+    vector_current with (c_L, c_R) = (C_V - C_A, C_V + C_A); scalar: <s (C_S + C_P gamma5) b> (eps_1*.eps_2*), J = 0;
+    tensor: in the q rest frame sigma^{ij} = -i epsilon^{ijk} sigma^{0k} gamma5 and sigma^{0k} = (i/sqrt(q^2)) E^k
+    (E = i sigma q, tests/test_operators.py), so with D = dipole_current(1, 1), D5 = dipole_current(-1, 1)
+    (= -eps*.<s E [gamma5] b>): O_qX1^T: a = (-D_lambda Te + i D5_lambda Tb)/sqrt(3 q^2),
+    O_qX2^T: a = (i D5_lambda Te + D_lambda Tb)/sqrt(3 q^2).
+    A real X: O_qX^S, O_qX2^V, O_qX3^V double in amplitude (rate x 2 with the identical-particle phase space); the
+    operators marked (x) on the slide (O_qX4,5,6^V, O_qX1,2^T) vanish and must be zero.
+    With c_s and c_v only this is the closed form scalar_pair x vector_pair_polarisation_sum (tested)."""
+    q2 = np.asarray(q2, dtype=float)
+    shape = np.broadcast(q2, np.asarray(m_m, dtype=float)).shape
+    if real and any(c != 0.0 for c in (*c_v, *c_v5, *c_v6, *c_t)):
+        raise ValueError("the operators O_qX4,5,6^V and O_qX1,2^T vanish for a real vector X")
+    q2b = np.broadcast_to(q2, shape)
+    pc = vector_pair_currents(q2b, m_x)
+    n_c = len(VECTOR_PAIR_CONFIGS)
+    a = np.zeros(shape + (n_c, 3), dtype=complex)
+    amp0 = np.zeros(shape + (n_c,), dtype=complex)
+    if c_s[0] != 0.0 or c_s[1] != 0.0:
+        sc = scalar_current(ff, q2, m_b, m_m, c_s[0] - c_s[1], c_s[0] + c_s[1], m_bq, m_sq) + np.zeros(shape)
+        amp0 = amp0 + sc[..., None] * pc["dot"]
+    for key, c in (("V4", c_v), ("V2", c_v2), ("V3", c_v3), ("V5", c_v5), ("V6", c_v6)):
+        if c[0] == 0.0 and c[1] == 0.0:
+            continue
+        h = vector_current(ff, q2, m_b, m_m, c[0] - c[1], c[0] + c[1]) + np.zeros(shape + (4,))
+        amp0 = amp0 + h[..., 0, None] * pc[f"{key}_0"]
+        a = a + _j1(h)[..., None, :] * pc[f"{key}_1"][..., None] / np.sqrt(3.0)
+    if c_t[0] != 0.0 or c_t[1] != 0.0:
+        d = dipole_current(ff, q2, m_b, m_m, 1.0, 1.0) + np.zeros(shape + (3,))
+        d5 = dipole_current(ff, q2, m_b, m_m, -1.0, 1.0) + np.zeros(shape + (3,))
+        te, tb = pc["Te"][..., None], pc["Tb"][..., None]
+        rs3 = np.sqrt(3.0 * np.clip(q2b, 1e-300, None))[..., None, None]
+        a = a + (c_t[0] * (-d[..., None, :] * te + 1j * d5[..., None, :] * tb)
+                 + c_t[1] * (1j * d5[..., None, :] * te + d[..., None, :] * tb)) / rs3
+    factor = 2.0 if real else 1.0
+    if not any(np.iscomplexobj(np.asarray(c)) for c in (*c_s, *c_v, *c_v2, *c_v3, *c_v5, *c_v6, *c_t)):
+        # real coefficients: every configuration's amplitudes share one phase; rotate it out (real kernel components)
+        a = _common_phase_real(a)
+    return PairAmplitudes(np.sqrt(factor) * a, factor * _abs2(amp0).sum(-1),
+                          phase_space_k(q2, m_b, m_m, m_x) + np.zeros(shape), VECTOR_PAIR_SIGMA)
+
+
+def _common_phase_real(a):
+    """a (..., n_s, 3) with one phase per configuration s: a times that phase's conjugate, made real when the
+    remainder is real (else a is returned unchanged, complex)."""
+    flat = a.reshape(-1, a.shape[-2], a.shape[-1])
+    ref = flat[np.argmax(np.abs(flat).sum(-1), axis=0), np.arange(a.shape[-2]), :]  # (n_s, 3)
+    k = np.argmax(np.abs(ref), axis=-1)
+    ph = ref[np.arange(a.shape[-2]), k]
+    ph = np.where(np.abs(ph) > 0, ph / np.where(np.abs(ph) > 0, np.abs(ph), 1.0), 1.0)
+    rot = a * np.conj(ph)[:, None]
+    if np.abs(rot.imag).max(initial=0.0) <= 1e-12 * max(np.abs(rot).max(initial=0.0), 1e-300):
+        return rot.real
+    return a
 
 
 # =============================================================================================
@@ -538,7 +713,8 @@ def scalar_x_amplitude(ff, m_b, m_m, m_x, g_s=(0.0, 0.0), g_d=(0.0, 0.0), lam_np
 
 
 __all__ = [
-    "PAIR_SIGMA", "PairAmplitudes", "dipole_current", "fermion_pair", "kallen", "kernel_components", "nunu",
+    "PAIR_SIGMA", "PairAmplitudes", "VECTOR_PAIR_CONFIGS", "VECTOR_PAIR_SIGMA", "vector_pair_currents",
+    "vector_pair_currents_direct", "dipole_current", "fermion_pair", "kallen", "kernel_components", "nunu",
     "phase_space_k", "scalar_current", "scalar_pair", "scalar_x_amplitude", "tensor_nunu", "two_body_width",
     "vector_current", "vector_pair", "vector_pair_polarisation_sum", "vector_x_amplitudes",
 ]

@@ -21,8 +21,10 @@ A card sets the coefficients of five operator families; the amplitudes are those
   C_chi_XY [GeV^-2] = C/Lambda^2, X the quark and Y the chi current).
 * Scalar pair phi (real or complex): (s b)(phi^dag phi), (s gamma5 b)(phi^dag phi),
   (s gamma^mu [gamma5] b)(phi^dag i d<->_mu phi) [GeV^-2].
-* Vector pair X (real or complex): (s [gamma5] b)(X^dag_mu X^mu), (s gamma^mu [gamma5] b)(X^dag_nu i d<->_mu X^nu)
-  [GeV^-2] (the operators of the list on the seed 002 back-up slides that need no epsilon tensor).
+* Vector pair X (real or complex): the vector-DM list of the seed 002 back-up slides (He-Ma-Valencia, numbered
+  as in its second printing): (s [gamma5] b)(X^dag_mu X^mu) [GeV^-1] (C_X_S, C_X_P), the tensor operators O_qX1,2^T
+  (C_X_T1, C_X_T2) [GeV^-1], and O_qX2..6^V with the vector or axial quark current [GeV^-2] (C_X_V/C_X_A for
+  O_qX4^V = (X^dag_nu i d<->_mu X^nu), C_X_V2/A2, V3/A3, V5/A5, V6/A6); amplitudes.vector_pair.
 * One on-shell state: a vector Z' with the dimension-4, -5, -6 couplings of Altmannshofer et al. (seed
   002 back-up slide eq. 2; Lambda in GeV), or a (pseudo)scalar a with s (g_L P_L + g_R P_R) b and
   derivative couplings (d_mu a)/Lambda s gamma^mu (g'_L P_L + g'_R P_R) b. Z' and a are stable and
@@ -65,6 +67,11 @@ FLAVOURS = (("e", 12), ("mu", 14), ("tau", 16))
 NU_OPS = ("VL", "VR", "SL", "SR", "TL")
 CHI_OPS = ("VV", "AV", "VA", "AA", "SS", "PS", "SP", "PP", "TT", "TT5")
 PAIR_OPS = ("S", "P", "V", "A")
+#: further vector-DM operators (He-Ma-Valencia; numbering of the second printing on the seed 002 back-up slides):
+#: O_qX2,3,5,6^V with the vector (Vk) and axial (Ak) quark current, O_qX1^T (T1) and O_qX2^T (T2)
+X_OPS = ("V2", "A2", "V3", "A3", "V5", "A5", "V6", "A6", "T1", "T2")
+#: those that vanish for a real X (marked (x) on the slide), besides C_X_V/C_X_A (O_qX4^V)
+X_OPS_COMPLEX_ONLY = ("V5", "A5", "V6", "A6", "T1", "T2")
 #: BR(K*(892) -> K pi) = 99.9 % (PDG RPP 2024 K*(892) listing), split 2:1 into K0 pi+ : K+ pi0 (isospin)
 BR_KSTAR_KPI = 0.999
 #: probability that a K0 (or K0bar) is seen as a K_S0 (equal K_S/K_L admixture, CP violation neglected)
@@ -168,8 +175,13 @@ def _pair_amplitude_fns(p: dict, final: str, ff, m_b: float):
         pre, pdg, fn = ("phi", PDG_SCALAR_DM, amplitudes.scalar_pair) if final == "phi phi" else \
             ("X", PDG_VECTOR_DM, amplitudes.vector_pair)
         real = p[f"{pre}_type"] == "real"
-        c = {op: p[f"C_{pre}_{op}"] for op in PAIR_OPS}
-        out.append((final, lambda q2, m: fn(ff, q2, m_b, m, p[f"m_{pre}"], (c["S"], c["P"]), (c["V"], c["A"]), real),
+        c = {op: p[f"C_{pre}_{op}"] for op in PAIR_OPS + (X_OPS if pre == "X" else ())}
+        extra = {}
+        if pre == "X":
+            extra = {f"c_v{k}": (c[f"V{k}"], c[f"A{k}"]) for k in (2, 3, 5, 6)}
+            extra["c_t"] = (c["T1"], c["T2"])
+        out.append((final, lambda q2, m: fn(ff, q2, m_b, m, p[f"m_{pre}"], (c["S"], c["P"]), (c["V"], c["A"]), real,
+                                            **extra),
                     (pdg, pdg if real else -pdg), {pdg: p[f"m_{pre}"]}, {pdg} if real else set()))
     return out
 
@@ -242,11 +254,18 @@ def _builder(prefix: str, final: str):
             for label, fn, ydau, masses, selfconj in _pair_amplitude_fns(p, final, ff, m_b):
                 lo = 4.0 * m_y**2
 
-                def amp(q2, m, fn=fn, lo=lo):
+                def amp(q2, m, fn=fn, lo=lo, memo={}):
+                    # the kernel components of one channel evaluate the same amplitudes on the same grids
+                    # (rate, helicity, weights per component): the last few results are kept
                     q2 = np.asarray(q2, dtype=float)
                     mm = mass(meson_ff) if m is None else np.asarray(m, dtype=float)
-                    hi = (m_b - mm) ** 2
-                    return fn(np.clip(q2, lo, hi), mm)
+                    key = (q2.shape, q2.tobytes(), np.shape(mm), np.asarray(mm).tobytes())
+                    if key not in memo:
+                        if len(memo) >= 8:
+                            memo.pop(next(iter(memo)))
+                        hi = (m_b - mm) ** 2
+                        memo[key] = fn(np.clip(q2, lo, hi), mm)
+                    return memo[key]
 
                 for name, rate_c, hel_c, w_c in amplitudes.kernel_components(amp, spin, q2_probe, m_probe):
                     def rate(q2, m=None, r=rate_c, lo=lo, share=share):
@@ -285,6 +304,11 @@ def _validate(p: dict, decay: str) -> None:
                 (p[f"C_{pre}_V"] or p[f"C_{pre}_A"]):
             raise InputError(f"model.C_{pre}_V/C_{pre}_A: the current vanishes for a real {pre}; allowed: 0 with "
                              f"{pre}_type = 'real'")
+    if final == "X X" and p["X_type"] == "real":
+        for op in X_OPS_COMPLEX_ONLY:
+            if p[f"C_X_{op}"]:
+                raise InputError(f"model.C_X_{op} = {p[f'C_X_{op}']!r}: the operator vanishes for a real X; allowed: 0 "
+                                 "with X_type = 'real'")
     if final == "X X" and p["m_X"] <= 0.0:
         raise InputError("model.m_X = 0.0: a massive vector pair needs m_X > 0; allowed: m_X > 0")
     if final in ("Z'", "a"):
@@ -296,7 +320,7 @@ def _validate(p: dict, decay: str) -> None:
         "nu nubar": any(p[f"C_{op}_{f}"] for op in NU_OPS for f, _ in FLAVOURS),
         "chi chibar": any(p[f"C_chi_{op}"] for op in CHI_OPS),
         "phi phi": any(p[f"C_phi_{op}"] for op in PAIR_OPS),
-        "X X": any(p[f"C_X_{op}"] for op in PAIR_OPS),
+        "X X": any(p[f"C_X_{op}"] for op in PAIR_OPS + X_OPS),
         "Z'": any(p[f"g{d}_{h}"] for d in (4, 5, 6) for h in "LR"),
         "a": any(p[k] for k in ("ga_L", "ga_R", "ga5_L", "ga5_R", "ga6_L", "ga6_R")),
     }[final]
@@ -342,6 +366,19 @@ def _parameters() -> tuple[Parameter, ...]:
             unit = "GeV^-1" if op in "SP" else "GeV^-2"  # dimension-5 (S, P) and dimension-6 (V, A) operators
             ps.append(Parameter(f"C_{pre}_{op}", 0.0, unit, f"coefficient of {cur} x the {pair} {pre} current",
                                 float, -1e3, 1e3, complex=True))
+    docs = {"2": "d_nu (X^mu+ X^nu + X^nu+ X^mu) (O_qX2^V)",
+            "3": "(X_rho+ d<->_nu X_sigma) eps^{mu nu rho sigma} (O_qX3^V)",
+            "5": "i d_nu (X^mu+ X^nu - X^nu+ X^mu) (O_qX5^V, complex X)",
+            "6": "i d_nu (X_rho+ X_sigma) eps^{mu nu rho sigma} (O_qX6^V, complex X)"}
+    for op in X_OPS:
+        if op[0] == "T":
+            doc = ("(i/2)(s sigma^{mu nu} b)" if op == "T1" else "(1/2)(s sigma^{mu nu} gamma5 b)") + \
+                f"(X_mu+ X_nu - X_nu+ X_mu) (O_qX{op[1]}^T, complex X)"
+            unit = "GeV^-1"
+        else:
+            doc = ("(s gamma_mu b) " if op[0] == "V" else "(s gamma_mu gamma5 b) ") + docs[op[1]]
+            unit = "GeV^-2"
+        ps.append(Parameter(f"C_X_{op}", 0.0, unit, f"coefficient of {doc}", float, -1e3, 1e3, complex=True))
     ps += [Parameter("m_Zp", 2.0, "GeV", "Z' mass (seed 002: 2 GeV)", float, 1e-3, 4.7),
            Parameter("m_a", 2.0, "GeV", "on-shell (pseudo)scalar mass", float, 1e-3, 4.7),
            Parameter("Lambda", 1000.0, "GeV", "scale of the dimension-5 and -6 couplings", float, 1.0, 1e12)]
