@@ -117,7 +117,14 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--results", metavar="FILE", help="write the Markdown report here (e.g. benchmarks/RESULTS.md)")
 
     rc = sub.add_parser("recast", help="fit a model against the published Belle II B+ -> K+ nu nubar likelihood")
-    rc.add_argument("input", metavar="CARD_OR_SAMPLE", help="a card (q2 density, no events) or a ROOT sample")
+    rc.add_argument("input", metavar="CARD_OR_SAMPLE", nargs="?",
+                    help="a card (q2 density, no events) or a ROOT sample (none with --wet)")
+    rc.add_argument("--wet", action="store_true",
+                    help="the Belle II WET reinterpretation (arXiv:2507.12393): |C_VL+C_VR|, |C_SL+C_SR|, |C_TL| "
+                         "through the combined likelihood with its form factors; best fit and profile intervals")
+    rc.add_argument("--posterior", action="store_true",
+                    help="with --wet: also marginal posteriors for uniform priors |C| in [0, 20] (a grid of "
+                         "profile fits, a few minutes)")
     rc.add_argument("--json", action="store_true", help="machine-readable output")
     rc.add_argument("--scan", action="append", default=[], metavar="SECTION.KEY=START:STOP:N[:log]",
                     help="scan axis (repeatable, a grid); e.g. --scan model.Lambda_TeV=2e4:2e5:20:log")
@@ -405,6 +412,12 @@ def _cmd_recast(args) -> int:
     # every output refused (existing without --force, special file, an input) before the fit runs
     _check_outputs(args.force, args.export_workspace, args.output and f"{args.output}.json",
                    *_figures(args.plot))
+    if args.wet:
+        return _recast_wet(args)
+    if args.posterior:
+        raise InputError("--posterior: allowed: only with --wet")
+    if args.input is None:
+        raise InputError("recast: CARD_OR_SAMPLE is missing; allowed: a card or a ROOT sample, or --wet")
     if args.scan:
         return _recast_scan(args)
     sp, card = report.load_spectrum(args.input, args.set, beyond=args.escape_beyond)
@@ -437,6 +450,23 @@ def _cmd_recast(args) -> int:
             for a, r in res["published_fit"].items():
                 print(f"published model ({a}): mu = {r['mu_hat']:.3f} +- {r['mu_sigma_hesse']:.3f} (Hesse), "
                       f"68% CL [{r['mu_interval68'][0]:.3f}, {r['mu_interval68'][1]:.3f}]")
+        print(f"({res['seconds']:.1f} s)")
+    return 0
+
+
+def _recast_wet(args) -> int:
+    from .recast import wet
+
+    if args.input is not None or args.scan or args.set:
+        raise InputError("--wet takes no CARD_OR_SAMPLE, --scan or --set; allowed: bkgen recast --wet [--posterior] "
+                         "[--json] [-o PREFIX]")
+    res = wet.run(posterior=args.posterior)
+    if args.output:
+        _write_text(f"{args.output}.json", json.dumps(res, indent=1, default=float), args.force)
+    if args.json:
+        print(json.dumps(res, indent=1, default=float))
+    else:
+        print(wet.text(res))
         print(f"({res['seconds']:.1f} s)")
     return 0
 

@@ -236,3 +236,17 @@ MB_POLE = 4.797412
 #: charmonium q^2 windows vetoed by default [GeV^2]: J/psi 8.0-11.0 and psi(2S) 12.5-15.0, the vetoes
 #: of LHCb's B0 -> K*0 mu mu angular analysis (arXiv:1512.04442 sec. 3)
 CHARMONIUM_VETOES = ((8.0, 11.0), (12.5, 15.0))
+
+# --- EOS's sbnunu normalisation (the Wilson coefficients of Belle II's WET fit, arXiv:2507.12393) -------
+#: EOS 1.0.21 defaults read by tests/reference/eos/make_tables.py (tests/reference/eos/sbnunu_tables.json):
+#: WET::G_Fermi [GeV^-2], QED::alpha_e(m_b), |V_tb V_ts*|, the scale sbnunu::mu [GeV] and the MS-bar
+#: m_b, m_s at that scale [GeV], and EOS's SM value of sbnunu::Re{cVL}
+EOS_SBNUNU = {
+    "G_F": 1.1663787e-05,
+    "alpha_e": 0.0075187969924812,
+    "abs_lambda_t": 0.04117549192573447,
+    "mu": 4.2,
+    "m_b_msbar_mu": 4.169889249562193,
+    "m_s_msbar_mu": 0.0796169427862923,
+    "cVL_SM": 6.613114906357177,
+}
