@@ -6,13 +6,12 @@ BSZ arXiv:1503.05534 eq. (11), with z(s) and t0 of BSZ Sec. 2 (common.z).
 The same form is used for B -> K by GKvD arXiv:1811.00983 and GRvDV
 arXiv:2305.06301. Units: GeV, s in GeV^2.
 
-Coefficient tables map a form factor to ((a0, sigma), (a1, sigma), (a2, sigma)),
-the published central values rounded as in bkgen's reference inputs and
-1 sigma = square root of the diagonal of the published covariance. An a0 entry
-of ``None`` is fixed by an exact kinematic constraint (see ``TIES``). The full
-published covariances (correlations included) are read from
-bkgen/data/form_factors/ (module ``published``); a test checks that these
-tables equal the published central values to their rounding.
+Coefficient tables map a form factor to ((a0, sigma), (a1, sigma), (a2, sigma)):
+the published central values and 1 sigma (square root of the diagonal of the
+published covariance) read from bkgen/data/form_factors/ (module ``published``,
+their one home) and rounded as in bkgen's reference inputs. An a0 entry of
+``None`` is fixed by an exact kinematic constraint (see ``TIES``). The full
+published covariances (correlations included) come from the same files.
 """
 
 from __future__ import annotations
@@ -47,83 +46,49 @@ POLES_B_TO_V = {
     "T23": 5.830,
 }
 
-# --- B -> K coefficient tables ------------------------------------------------
-#: GKvD arXiv:1811.00983, LCSR + lattice fit; flavio
-#: physics/data/arXiv-1811-00983v1/BK_LCSR-Lattice.json.
-GKVD2018_LCSR_LATTICE = {
-    "f_plus": ((0.3291, 0.0277), (-0.8669, 0.1381), (0.0061, 0.7508)),
-    "f_zero": (None, (0.1951, 0.1681), (-0.4461, 0.4089)),
-    "f_T": ((0.2994, 0.0259), (-0.7735, 0.1501), (0.0096, 0.8716)),
-}
+# --- coefficient tables, read from bkgen/data/form_factors/ (their one home) ----------------
+def _rounded_table(arxiv: str, key: str, form_factors: tuple[str, ...], digits: int) -> dict:
+    """Coefficient table {form factor: ((a0, sigma), (a1, sigma), (a2, sigma))} of the published fit ``key`` of
+    paper ``arxiv`` (module ``published``), central values rounded to ``digits`` decimals and 1 sigma (square root
+    of the covariance diagonal) to 4: bkgen evaluates the published centrals at the rounding of its reference
+    inputs (shared/reference/inputs.md sections 1-3: 4 decimals, GRvDV B -> K 5). A constrained a0 is None
+    (it follows its parent, ``TIES``), except a0 of A12, whose published fitted central (the file's
+    ``constrained_central``) BSZ quote and bkgen keeps (its sigma is not a free parameter's: NaN)."""
+    f = published.fit(arxiv, key)
+    sigma = dict(zip(f.parameters, f.uncertainty))
+    table = {}
+    for ff in form_factors:
+        row = []
+        for k in range(3):
+            name = f"a{k}_{ff}"
+            if name in sigma:
+                row.append((round(f.value(name), digits), round(float(sigma[name]), 4)))
+            elif name == "a0_A12" and name in f.constrained_central:
+                row.append((round(f.value(name), digits), float("nan")))
+            else:
+                row.append(None)
+        table[ff] = tuple(row)
+    return MappingProxyType(table)
 
-#: GKvD arXiv:1811.00983, LCSR-only fit; flavio
-#: physics/data/arXiv-1811-00983v1/BK_LCSR.json.
-#: LCSR-only fits are constrained at low s only; at large s they are
-#: extrapolations (with these central values f_0 peaks near s = 20 GeV^2 and
-#: falls towards the end point).
-GKVD2018_LCSR = {
-    "f_plus": ((0.2656, 0.0801), (-0.6466, 0.4883), (-0.1338, 5.75)),
-    "f_zero": (None, (0.3841, 0.3828), (-0.6629, 6.00)),
-    "f_T": ((0.2510, 0.0676), (-0.6509, 0.4609), (0.1000, 5.65)),
-}
 
-#: GRvDV arXiv:2305.06301, BSZ-form coefficients; flavio
-#: physics/data/arXiv-2305-06301v1/BSZ-parameters-N2.yaml, block
-#: B->K::FormFactors[parametric,BSZ]@GRvDV:2023A (sigma = sqrt of the covariance diagonal).
-GRVDV2023 = {
-    "f_plus": ((0.33196, 0.0103), (-0.96404, 0.0667), (-0.30274, 0.0899)),
-    "f_zero": (None, (0.33479, 0.0775), (0.00372, 0.1466)),
-    "f_T": ((0.32361, 0.0215), (-1.02912, 0.1745), (-0.39955, 0.3439)),
-}
-
-# --- B -> K* and Bs -> phi coefficient tables (BSZ 2015, v2 fits) -------------
-#: BSZ arXiv:1503.05534v2, B -> K*, LCSR + lattice fit; flavio
-#: physics/data/arXiv-1503-05534v2/BKstar_LCSR-Lattice.json.
-BSZ2015_BKSTAR_LCSR_LATTICE = {
-    "A0": ((0.3692, 0.0289), (-1.3658, 0.2568), (0.1282, 1.6344)),
-    "A1": ((0.2973, 0.0264), (0.3924, 0.1879), (1.1892, 1.0253)),
-    "A12": ((0.2654, 0.0208), (0.5336, 0.1288), (0.4832, 0.6563)),
-    "V": ((0.3763, 0.0333), (-1.1660, 0.2613), (2.4244, 1.5310)),
-    "T1": ((0.3121, 0.0275), (-1.0089, 0.1896), (1.5272, 1.6397)),
-    "T2": (None, (0.4968, 0.1662), (1.6143, 0.8038)),
-    "T23": ((0.6674, 0.0633), (1.3181, 0.2221), (3.8233, 2.2034)),
-}
-
-#: BSZ arXiv:1503.05534v2, B -> K*, LCSR-only fit; flavio
-#: physics/data/arXiv-1503-05534v2/BKstar_LCSR.json.
-BSZ2015_BKSTAR_LCSR = {
-    "A0": ((0.3559, 0.0462), (-1.0436, 0.2689), (1.1240, 1.3530)),
-    "A1": ((0.2693, 0.0294), (0.3046, 0.1899), (-0.1066, 0.4792)),
-    "A12": ((0.2558, 0.0332), (0.6019, 0.2038), (0.1176, 0.8391)),
-    "V": ((0.3414, 0.0361), (-1.0483, 0.2409), (2.3714, 1.3882)),
-    "T1": ((0.2823, 0.0307), (-0.8884, 0.1855), (1.9482, 1.0986)),
-    "T2": (None, (0.3990, 0.1839), (0.3614, 0.5140)),
-    "T23": ((0.6678, 0.0832), (1.4768, 0.4912), (1.9235, 1.9576)),
-}
-
-#: BSZ arXiv:1503.05534v2, Bs -> phi, LCSR + lattice fit; flavio
-#: physics/data/arXiv-1503-05534v2/Bsphi_LCSR-Lattice.json.
-BSZ2015_BSPHI_LCSR_LATTICE = {
-    "A0": ((0.4213, 0.0241), (-0.9765, 0.2376), (3.2714, 1.3591)),
-    "A1": ((0.2880, 0.0106), (0.3508, 0.1038), (1.6969, 0.7903)),
-    "A12": ((0.2671, 0.0152), (0.9544, 0.1259), (2.1526, 0.4788)),
-    "V": ((0.3645, 0.0141), (-1.2239, 0.1642), (3.7406, 1.7268)),
-    "T1": ((0.2995, 0.0121), (-1.1013, 0.0835), (0.5846, 1.0032)),
-    "T2": (None, (0.4036, 0.0804), (1.0399, 0.6089)),
-    "T23": ((0.6523, 0.0357), (2.0962, 0.3301), (6.7357, 1.7953)),
-}
-
-#: BSZ arXiv:1503.05534v2, Bs -> phi, LCSR-only fit; flavio
-#: physics/data/arXiv-1503-05534v2/Bsphi_LCSR.json.
-BSZ2015_BSPHI_LCSR = {
-    "A0": ((0.3887, 0.0454), (-0.7839, 0.2627), (2.4147, 1.4762)),
-    "A1": ((0.2956, 0.0265), (0.4839, 0.1949), (0.2918, 0.6467)),
-    "A12": ((0.2464, 0.0288), (0.7646, 0.1955), (0.7111, 0.9572)),
-    "V": ((0.3866, 0.0333), (-1.0296, 0.2548), (3.5050, 1.5525)),
-    "T1": ((0.3091, 0.0272), (-0.8678, 0.1901), (2.7454, 1.1940)),
-    "T2": (None, (0.5833, 0.1858), (0.8931, 0.7140)),
-    "T23": ((0.6756, 0.0708), (2.1143, 0.4602), (4.9352, 2.2493)),
-}
+_BK = ("f_plus", "f_zero", "f_T")
+_BV = ("A0", "A1", "A12", "V", "T1", "T2", "T23")
+#: GKvD arXiv:1811.00983, LCSR + lattice fit (data file arXiv-1811.00983.json, read from flavio
+#: physics/data/arXiv-1811-00983v1/BK_LCSR-Lattice.json).
+GKVD2018_LCSR_LATTICE = _rounded_table("1811.00983", "B->K/LCSR+lattice", _BK, 4)
+#: GKvD arXiv:1811.00983, LCSR-only fit (flavio BK_LCSR.json). LCSR-only fits are constrained at low s only;
+#: at large s they are extrapolations (with these central values f_0 peaks near s = 20 GeV^2 and falls towards
+#: the end point).
+GKVD2018_LCSR = _rounded_table("1811.00983", "B->K/LCSR", _BK, 4)
+#: GRvDV arXiv:2305.06301, BSZ-form coefficients (flavio physics/data/arXiv-2305-06301v1/BSZ-parameters-N2.yaml,
+#: block B->K::FormFactors[parametric,BSZ]@GRvDV:2023A).
+GRVDV2023 = _rounded_table("2305.06301", "B->K", _BK, 5)
+#: BSZ arXiv:1503.05534v2, B -> K* and Bs -> phi, LCSR + lattice and LCSR-only fits (data file
+#: arXiv-1503.05534.json, read from flavio physics/data/arXiv-1503-05534v2/{BKstar,Bsphi}_{LCSR-Lattice,LCSR}.json).
+BSZ2015_BKSTAR_LCSR_LATTICE = _rounded_table("1503.05534", "B->K*/LCSR+lattice", _BV, 4)
+BSZ2015_BKSTAR_LCSR = _rounded_table("1503.05534", "B->K*/LCSR", _BV, 4)
+BSZ2015_BSPHI_LCSR_LATTICE = _rounded_table("1503.05534", "Bs->phi/LCSR+lattice", _BV, 4)
+BSZ2015_BSPHI_LCSR = _rounded_table("1503.05534", "Bs->phi/LCSR", _BV, 4)
 
 
 @dataclass(frozen=True)
