@@ -432,3 +432,29 @@ def test_vector_pair_factors_polynomial_form(m):
     for k in d:
         assert np.abs(d[k] - f[k]).max() <= 1e-8 * max(np.abs(d[k]).max(), 1e-300)
     assert set(A.VECTOR_PAIR_SIGMA) == {-1, 0, 1}
+
+
+# ---- cards and decay descriptions ---------------------------------------------------------------------------
+FAMILY_CARDS = {"eft_chi_tensor_Kstar0chichi": 6.24e-5, "eft_X_tensor_Kstar0XX": 5.41e-5, "eft_X_epsilon_KXX": 6.22e-5,
+                "eft_a_Ka": 5.10e-6}
+
+
+@pytest.mark.parametrize("name", sorted(FAMILY_CARDS))
+def test_family_cards_of_the_new_operators(name):
+    """The cards in cards/eft/ (one per new operator family) give the BR their header and the README quote (3 digits;
+    the scalar a: the slide's 5.1e-6 to the 6 printed digits of the coupling)."""
+    import pathlib
+    from bkgen.config.card import load
+    from bkgen.generate.generator import Generator
+    path = pathlib.Path(__file__).resolve().parent.parent / "bkgen" / "cards" / "eft" / f"{name}.toml"
+    assert f"BR = {FAMILY_CARDS[name]:.2e}".replace("e-0", "e-") in path.read_text().replace("\n# ", " ")
+    br = Generator(load(path)).br
+    assert br == pytest.approx(FAMILY_CARDS[name], rel=1e-5 if name == "eft_a_Ka" else 2e-3)
+
+
+def test_eft_decays_say_what_they_are():
+    """bkgen list: every eft decay names its meson mode and its final state's operator family."""
+    for d in eft.MODEL.decays:
+        assert "module docstring" not in d.doc
+        prefix, final = eft._split(d.name)
+        assert d.doc.startswith(prefix) and eft.FINAL_DOC[final] in d.doc

@@ -402,12 +402,30 @@ def _parameters() -> tuple[Parameter, ...]:
     return tuple(ps)
 
 
+#: what each meson mode and final state of the decays is (``bkgen list``)
+MESON_DOC = {
+    "B+ -> K+": "B+ -> K+",
+    "B0 -> K0": "B0 -> K0 (an undecayed K_S0 in the record, visible BR 1/2)",
+    "B0 -> K*0": "B0 -> K*0 (-> K+ pi-)",
+    "B+ -> K*+": "B+ -> K*+ (-> K_S0 pi+ and K+ pi0, 2:1)",
+    "Bs -> phi": "Bs -> phi (-> K+ K-)",
+}
+FINAL_DOC = {
+    "nu nubar": "nu nubar, three flavours: C_VL, C_VR, C_SL, C_SR, C_TL (EOS sbnunu normalisation, SM included)",
+    "chi chibar": "dark-fermion pair (Dirac/Majorana): C_chi_XY for (s G_X b)(chi G_Y chi), S P V A and tensor",
+    "phi phi": "scalar-DM pair (real/complex): (s [g5] b)(phi+ phi), (s g^mu [g5] b)(phi+ i d<->_mu phi)",
+    "X X": "vector-DM pair (real/complex): He-Ma-Valencia O_qX^S, O_qX1,2^T, O_qX2..6^V",
+    "Z'": "on-shell invisible Z', couplings of dimension 4, 5, 6 (seed 002 back-up eq. 2)",
+    "a": "on-shell invisible (pseudo)scalar, couplings of dimension 4, 5 (derivative), 6",
+}
+
+
 def _decays() -> tuple[Decay, ...]:
     out = []
     for prefix, (parent, meson, transition, meson_ff, modes, conj, named) in MESONS.items():
         for final in FINAL_STATES:
-            out.append(Decay(f"{prefix} {final}", f"{prefix} {final} (module docstring)", _builder(prefix, final),
-                             named, amplitude_conjugate=conj))
+            out.append(Decay(f"{prefix} {final}", f"{MESON_DOC[prefix]} + {FINAL_DOC[final]}",
+                             _builder(prefix, final), named, amplitude_conjugate=conj))
     return tuple(out)
 
 
