@@ -111,6 +111,11 @@ def summary(card, ff_uncertainty: bool = False) -> dict:
         from .ff_uncertainty import FormFactorUncertainty
 
         s["ff_uncertainty"] = FormFactorUncertainty(card).summary()
+        if physics.decay.summary is not None and physics.decay.extension is None:
+            from .ff_uncertainty import model_summary_uncertainty
+
+            s["ff_uncertainty"]["extra_sigma"] = model_summary_uncertainty(
+                card, lambda: physics.decay.summary(physics.params))
     return s
 
 

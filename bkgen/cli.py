@@ -232,6 +232,9 @@ def _print_ff_uncertainty(u: dict) -> None:
         print("form-factor uncertainty: none propagated")
     for name in u["not_propagated"]:
         print(f"not propagated: {name} (no published covariance)")
+    if u.get("extra_sigma"):
+        print("form-factor uncertainty (1 sigma) of the model quantities above:")
+        _print_extra(u["extra_sigma"], "sigma ")
 
 
 def _print_extra(d: dict, prefix: str) -> None:

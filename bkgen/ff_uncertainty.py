@@ -232,3 +232,26 @@ class FormFactorUncertainty:
 
 __all__ = ["EigenVariation", "FormFactorUncertainty", "channels_varied", "dgamma_dq2", "eigen_variations",
            "form_factor_override", "form_factor_sets"]
+
+
+def model_summary_uncertainty(card: dict, fn) -> dict:
+    """1 sigma form-factor uncertainty of every float in the nested dict ``fn()`` (e.g. a model's binned
+    observables, ``Decay.summary``), by the same linear propagation over the eigen-variations:
+    sigma^2 = sum_k [(O(+k) - O(-k))/2]^2. Entries that are not floats are left out."""
+    variations, _ = eigen_variations(card)
+    central = fn()
+    up, down = [], []
+    for v in variations:
+        for sign, acc in ((1.0, up), (-1.0, down)):
+            with form_factor_override(v.transform(sign)):
+                acc.append(fn())
+
+    def walk(c, ups, downs):
+        if isinstance(c, dict):
+            out = {k: walk(c[k], [u[k] for u in ups], [d[k] for d in downs]) for k in c}
+            return {k: v for k, v in out.items() if v is not None and v != {}}
+        if isinstance(c, float):
+            return float(np.sqrt(sum((0.5 * (u - d)) ** 2 for u, d in zip(ups, downs))))
+        return None
+
+    return walk(central, up, down)

@@ -193,3 +193,64 @@ def test_generated_angles_match_analytic(kstar_sample):
         assert abs(s5_mc - s5) < 4 * 2.5 * f5.std() / np.sqrt(n), (s5_mc, s5)
         if lo > 10:
             assert afb > 0.3 and afb_mc > 0.25 and s5 < -0.2
+
+
+def test_dark_z_peak_equals_narrow_width_product():
+    """Seed 001 Z_D at M = 1 GeV (2 m_mu < M < m_B - m_K), SM switched off: the integral of the Z_D peak in
+    B+ -> K+ mu mu equals the dark_vector model's Gamma(B -> K Z_D) x BR(Z_D -> mu mu) with
+    g_bs = |E^{0,Z} + E^{2,A} M^2| |V_tb V_ts| (seed 003 eq. 42), to the narrow-width accuracy (Gamma/M ~ 3e-6)."""
+    from bkgen.physics.models import dark_vector as dv
+    from bkgen.physics.models.dilepton import dark_vector_params, dark_z
+
+    p = {**get_model("dilepton").defaults(), "dark_Z": True, "M_ZD": 1.0, "eps": 1e-7, "eps_Z": 1e-4, "g_D_mu": 0.01}
+    z = dark_z(p, "mu")
+    ff = form_factors.get("B->K", "GKvD2018", m_B=mass(521), m_M=mass(321))
+    wc = dl.WilsonCoefficients(c7=0, c9=0, c10=0, four_quark={k: 0.0 for k in ("C1", "C2", "C3", "C4", "C5", "C6")},
+                               dc9=z.dc9, dc10=z.dc10)
+    m, g = z.m, z.gamma
+    lo, hi = 4 * mass(13) ** 2, (mass(521) - mass(321)) ** 2
+    ylo, yhi = np.arctan((lo - m * m) / (m * g)), np.arctan((hi - m * m) / (m * g))
+    x, w = np.polynomial.legendre.leggauss(100)  # 40 panels of 100 points in y
+    edges = np.linspace(ylo, yhi, 41)
+    half, mid = 0.5 * np.diff(edges), 0.5 * (edges[1:] + edges[:-1])
+    y, wy = (mid[:, None] + half[:, None] * x).ravel(), (half[:, None] * w).ravel()
+    q2 = m * m + m * g * np.tan(y)
+    peak = np.dot(wy, dl.dilepton_amplitudes(ff, q2, mass(521), mass(321), mass(13), wc).rate()
+                  * m * g / np.cos(y) ** 2)
+    d = {**dark_vector_params(p), "g_bs_source": "card", "g_bs": abs(z.e0 + z.e2 * m * m) * VTB_VTS,
+         "form_factors_BK": "GKvD2018"}
+    assert dv.total_width(d) == pytest.approx(g, rel=1e-12)
+    assert peak == pytest.approx(dv.gamma_b_to_k_x(d, m * m) * dv.branching_ratios(d)["mu+ mu-"], rel=2e-3)
+
+
+def test_e0z_is_seed003_eq41():
+    """E^{0,Z} |V_tb V_ts| is seed 003 eq. (41) (models.dark_vector.g_bs_eq41); with eps_Z = eps tan(theta_W) it is
+    2.7e-4 eps, within 15 % of the full one-loop value 2.44e-4 eps quoted after eq. (41) (exponent read as -4,
+    inputs.G_BS_PER_EPS_SEED003)."""
+    from bkgen.physics.inputs import G_BS_PER_EPS_SEED003, SIN2_THETA_W
+    from bkgen.physics.models import dark_vector as dv
+
+    p = {**dv.MODEL.defaults(), "eps_Z_source": "card", "eps_Z": 0.002}
+    assert abs(dl.e0z_eq41(0.002)) * VTB_VTS == pytest.approx(dv.g_bs_eq41(p), rel=1e-12)
+    eps = 1e-4
+    val = abs(dl.e0z_eq41(eps * np.sqrt(SIN2_THETA_W / (1 - SIN2_THETA_W)))) * VTB_VTS / eps
+    assert val == pytest.approx(G_BS_PER_EPS_SEED003, rel=0.15)
+
+
+def test_sm_beside_seed001_table1():
+    """bkgen's SM dB/dq2 of the exclusive muon modes of seed 001 Table 1 lie within the seed's quoted SM
+    uncertainty of its SM column, except the lowest bins (from 0.1 GeV^2) of K*0, K*+ and phi: there the photon-pole
+    region carries the alpha_s matrix elements and QCDF corrections bkgen leaves out (flavio's full prediction
+    for K*0 is 10.5 there, its prediction in bkgen's approximation 7.6; reference table)."""
+    t = json.loads((pathlib.Path(__file__).parent / "reference" / "seed001" / "table1_muon_modes.json").read_text())
+    p = get_model("dilepton").defaults()
+    full = REF["default"]["B0 -> K*0 mu+ mu-"]["bins"]["0.1-0.98"]["BR"] / 0.88e-8
+    naive = REF["naive"]["B0 -> K*0 mu+ mu-"]["bins"]["0.1-0.98"]["BR"] / 0.88e-8
+    assert full == pytest.approx(10.6, rel=0.02) and naive < 0.8 * full
+    for r in t["rows"]:
+        lo, hi = r["bin"]
+        ours = binned_observables(p, r["decay"], bins=((lo, hi),))[f"{lo:g}-{hi:g}"]["BR"] / (hi - lo) * 1e8
+        if lo < 0.5 and ("K*" in r["decay"] or "phi" in r["decay"]):
+            assert ours < r["sm"][0] - r["sm"][1]  # the omitted low-q2 corrections
+            continue
+        assert abs(ours - r["sm"][0]) < r["sm"][1], (r, ours)

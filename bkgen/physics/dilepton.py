@@ -287,3 +287,83 @@ def dilepton_amplitudes(ff, q2, m_B, m_M, m_l, wc: WilsonCoefficients, norm=None
 
 __all__ = ["DileptonAmplitudes", "PHASE_0", "WilsonCoefficients", "dilepton_amplitudes", "hadronic_helicity",
            "loop_h", "mb_dipole", "ms_over_mb", "norm_bsll", "sm_coefficients", "y_function"]
+
+
+# =============================================================================================
+# Dark Z exchange (seed 001, Rashed arXiv:2412.11438, eq. 1-6)
+# =============================================================================================
+def inami_lim_d0(x: float) -> float:
+    """Photon-penguin function D_0(x_t) of Inami-Lim (Prog. Theor. Phys. 65 (1981) 297), as written in
+    Buchalla-Buras-Lautenbacher hep-ph/9512380 (the D_0 of C9 = ... - 4 Z_0, Z_0 = C_0 + D_0/4):
+    D_0 = -4/9 ln x + (-19 x^3 + 25 x^2)/(36 (x - 1)^3) + x^2 (5 x^2 - 2 x - 6)/(18 (x - 1)^4) ln x
+    ('t Hooft-Feynman gauge). Its contribution to C9 through the photon is -D_0(x_t)."""
+    lx = np.log(x)
+    return (-4.0 / 9.0 * lx + (-19.0 * x**3 + 25.0 * x**2) / (36.0 * (x - 1.0) ** 3)
+            + x**2 * (5.0 * x**2 - 2.0 * x - 6.0) / (18.0 * (x - 1.0) ** 4) * lx)
+
+
+@dataclass(frozen=True)
+class DarkZ:
+    """Z_D exchange in b -> s l l (seed 001 eq. 1-3): the b -> s Z_D vertex
+    (s gamma^mu P_L b)[E0 + E2 q^2] Z_D,mu (eq. 1 with E0 = E^{0,Z}, E2 = E^{2,A} + E^{2,Z}; the
+    q^mu q^nu part of eq. 1 vanishes on the conserved lepton currents and the dipole M^1 is neglected),
+    the Z_D propagator 1/(q^2 - M^2 + i Gamma M) (its q^mu q^nu/M^2 term, which reaches only the axial
+    lepton current through m_l, is not in eq. 2-3 and is left out) and the lepton couplings
+    l gamma^mu (g_V - g_A gamma5) l Z_D,mu. E0, E2 are divided by V_tb V_ts* (real numbers, GeV^0 and
+    GeV^-2), like the normalisation N, so the CKM phase cancels. With H = -N (C9 O9 + C10 O10):
+        dC9(q^2) = -g_V (E0 + E2 q^2)/(N (q^2 - M^2 + i Gamma M)),   dC10(q^2) = +g_A (...)/(...)."""
+
+    m: float  # GeV
+    gamma: float  # GeV
+    e0: float
+    e2: float  # GeV^-2
+    g_v: float
+    g_a: float
+    norm: float  # GeV^-2, N / |V_tb V_ts|
+
+    def _common(self, q2):
+        q2 = np.asarray(q2, dtype=float)
+        return (self.e0 + self.e2 * q2) / (self.norm * (q2 - self.m**2 + 1j * self.gamma * self.m))
+
+    def dc9(self, q2):
+        return -self.g_v * self._common(q2)
+
+    def dc10(self, q2):
+        return self.g_a * self._common(q2)
+
+
+def e0z_eq41(eps_z: float) -> float:
+    """E^{0,Z}/(V_tb V_ts*) from seed 003 eq. (41) (the Z-penguin monopole times the mass mixing eps_Z):
+    g^3 eps_Z/(64 pi^2 c_W) x_t/(1 - x_t) (6 - 7 x_t + x_t^2 + (2 + 3 x_t) ln x_t), sign kept, with
+    g^2 = 4 sqrt2 G_F m_W^2, x_t = m_t^2/m_W^2 (PDG masses), c_W from inputs.SIN2_THETA_W (the inputs of
+    models.dark_vector.g_bs_eq41, which returns |V_tb V_ts| times the modulus of this)."""
+    from .inputs import SIN2_THETA_W, mass
+
+    m_w, m_t = mass(24), mass(6)
+    g = np.sqrt(4.0 * np.sqrt(2.0) * G_FERMI * m_w**2)
+    x = m_t**2 / m_w**2
+    loop = x / (1.0 - x) * (6.0 - 7.0 * x + x * x + (2.0 + 3.0 * x) * np.log(x))
+    return float(g**3 * eps_z / (64.0 * np.pi**2 * np.sqrt(1.0 - SIN2_THETA_W)) * loop)
+
+
+def e2a_photon_penguin(eps: float) -> float:
+    """E^{2,A}/(V_tb V_ts*) [GeV^-2]: the q^2 term of the one-loop b -> s photon vertex times the kinetic
+    mixing eps (the Z_D couples to the electromagnetic current with e eps). Fixed by the photon-penguin
+    part of C9, -D_0(x_t) (inami_lim_d0): a photon exchange with lepton charge -1 gives
+    -N dC9^gamma = -e E2^gamma, so E^{2,gamma} = -N D_0/e (N per |V_tb V_ts|) and E^{2,A} = eps E^{2,gamma}."""
+    from .inputs import ALPHA_EM_0, mass
+
+    x = (mass(6) / mass(24)) ** 2
+    e = np.sqrt(4.0 * np.pi * ALPHA_EM_0)
+    return float(-eps * norm_bsll() / VTB_VTS * inami_lim_d0(x) / e)
+
+
+def seed001_lepton_couplings(eps: float, eps_z: float, g_d: float) -> tuple[float, float]:
+    """(g_V, g_A) of seed 001 eq. (2)-(3) plus the direct coupling of eq. (5)-(6):
+    g_V = e eps + (g/c_W) eps_Z g_V^l + g_D^l, g_A = (g/c_W) eps_Z g_A^l, g_V^l = (-1 + 4 s_W^2)/2,
+    g_A^l = -1/2 (e = sqrt(4 pi alpha(0)), g = e/s_W, s_W^2 = inputs.SIN2_THETA_W), as printed."""
+    from .inputs import ALPHA_EM_0, SIN2_THETA_W
+
+    e = np.sqrt(4.0 * np.pi * ALPHA_EM_0)
+    g_cw = e / np.sqrt(SIN2_THETA_W) / np.sqrt(1.0 - SIN2_THETA_W)
+    return (e * eps + g_cw * eps_z * (-1.0 + 4.0 * SIN2_THETA_W) / 2.0 + g_d, g_cw * eps_z * (-0.5))

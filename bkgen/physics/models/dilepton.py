@@ -27,6 +27,7 @@ are exact. Each piece is split into the kernel's components (amplitudes.kernel_c
 
 from __future__ import annotations
 
+import functools
 import hashlib
 
 import numpy as np
@@ -34,7 +35,7 @@ import numpy as np
 from ...errors import InputError
 from .. import amplitudes, form_factors
 from .. import dilepton as dl
-from ..inputs import CHARMONIUM_VETOES, MC_POLE, SM_WC_BSLL, mass, particle
+from ..inputs import CHARMONIUM_VETOES, MC_POLE, SM_WC_BSLL, VTB_VTS, mass, particle
 from .base import LINE_SHAPE_PARAMETERS, Y_VECTOR, Channel, Decay, Model, Parameter, meson_line_shape
 from .eft import MESONS
 
@@ -51,13 +52,50 @@ LOW_Q2_STEP = 30.0
 N_BIN_POINTS = 48
 
 
+def dark_vector_params(p: dict) -> dict:
+    """The card's Z_D as parameters of model dark_vector (mass, eps, eps_Z, direct couplings, no dark matter):
+    its widths (leptons, R-ratio hadrons, neutrinos) give Gamma_ZD."""
+    from .dark_vector import MODEL as DV
+
+    return {**DV.defaults(), "m_X": p["M_ZD"], "eps": p["eps"], "eps_Z_source": "card", "eps_Z": p["eps_Z"],
+            "g_D_mu": p["g_D_mu"], "g_D_e": p["g_D_e"], "cancel_electron_vector": p["cancel_electron_vector"],
+            "alpha_X": 0.0}
+
+
+@functools.lru_cache(maxsize=64)
+def _zd_width(key: tuple) -> float:
+    """Gamma_ZD [GeV] (models.dark_vector.total_width) at (M_ZD, eps, eps_Z, g_D_mu, g_D_e, cancel)."""
+    from .dark_vector import total_width
+
+    names = ("M_ZD", "eps", "eps_Z", "g_D_mu", "g_D_e", "cancel_electron_vector")
+    return total_width(dark_vector_params(dict(zip(names, key))))
+
+
+def dark_z(p: dict, lep: str) -> dl.DarkZ:
+    """Seed 001's Z_D exchange for lepton ``lep`` (bkgen.physics.dilepton.DarkZ): E^{0,Z} of seed 003
+    eq. (41), E^{2,A} from the photon penguin times eps, E^{2,Z} neglected (the q^2 term of the Z penguin is
+    q^2/m_W^2 smaller than E^{0,Z}), Gamma from models.dark_vector.total_width, lepton couplings of seed 001
+    eq. (2)-(3), (5)-(6); Case C (cancel_electron_vector): the electron vector coupling is cancelled."""
+    g_d = p["g_D_mu"] if lep == "mu" else p["g_D_e"]
+    g_v, g_a = dl.seed001_lepton_couplings(p["eps"], p["eps_Z"], g_d)
+    if lep == "e" and p["cancel_electron_vector"]:
+        g_v = 0.0
+    key = tuple(p[k] for k in ("M_ZD", "eps", "eps_Z", "g_D_mu", "g_D_e", "cancel_electron_vector"))
+    return dl.DarkZ(m=p["M_ZD"], gamma=_zd_width(key), e0=dl.e0z_eq41(p["eps_Z"]),
+                    e2=dl.e2a_photon_penguin(p["eps"]), g_v=g_v, g_a=g_a, norm=dl.norm_bsll() / VTB_VTS)
+
+
 def coefficients(p: dict, lep: str) -> dl.WilsonCoefficients:
     """The card's Wilson coefficients for lepton ``lep`` ('mu' or 'e'): SM (inputs.SM_WC_BSLL,
-    C7' = (m_s/m_b) C7) plus the card's shifts."""
+    C7' = (m_s/m_b) C7) plus the card's shifts, plus the Z_D exchange when ``dark_Z``."""
+    extra = {}
+    if p["dark_Z"]:
+        z = dark_z(p, lep)
+        extra = dict(dc9=z.dc9, dc10=z.dc10)
     return dl.sm_coefficients(
         c7=SM_WC_BSLL["C7eff"] + p["C7_NP"], c9=SM_WC_BSLL["C9"] + p[f"C9_NP_{lep}"],
         c10=SM_WC_BSLL["C10"] + p[f"C10_NP_{lep}"], c7p=dl.ms_over_mb() * SM_WC_BSLL["C7eff"] + p["C7p_NP"],
-        c9p=p[f"C9p_{lep}"], c10p=p[f"C10p_{lep}"])
+        c9p=p[f"C9p_{lep}"], c10p=p[f"C10p_{lep}"], **extra)
 
 
 def _ff(p: dict, transition: str, parent: int, meson_ff: int):
@@ -236,6 +274,15 @@ def _parameters() -> tuple[Parameter, ...]:
                Parameter(f"C10_NP_{lep}", 0.0, "", f"new-physics shift of C10 ({lep})", float, -50.0, 50.0),
                Parameter(f"C9p_{lep}", 0.0, "", f"C9' ({lep}; 0 in the SM)", float, -50.0, 50.0),
                Parameter(f"C10p_{lep}", 0.0, "", f"C10' ({lep}; 0 in the SM)", float, -50.0, 50.0)]
+    ps += [
+        Parameter("dark_Z", False, "", "add the Z_D exchange of seed 001 eq. (2)-(3) to C9, C10", bool),
+        Parameter("M_ZD", 0.0103, "GeV", "Z_D mass", float, 1e-3, 10.0),
+        Parameter("eps", 1.6e-5, "", "kinetic mixing eps (seed 001)", float, -1.0, 1.0),
+        Parameter("eps_Z", 0.002, "", "mass mixing eps_Z (seed 001)", float, -1.0, 1.0),
+        Parameter("g_D_mu", 0.0, "", "direct vector coupling to muons (seed 001 eq. 5-6)", float, -10.0, 10.0),
+        Parameter("g_D_e", 0.0, "", "direct vector coupling to electrons (seed 001 eq. 6)", float, -10.0, 10.0),
+        Parameter("cancel_electron_vector", False, "", "Case C: g_D^e cancels the electron vector coupling", bool),
+    ]
     (j_lo, j_hi), (p_lo, p_hi) = CHARMONIUM_VETOES
     ps += [
         Parameter("charmonium_veto", True, "", "veto the J/psi and psi(2S) q^2 windows", bool),
