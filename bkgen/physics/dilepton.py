@@ -190,13 +190,10 @@ class DileptonAmplitudes:
         """dGamma/dq^2 [GeV^-1]."""
         return self.k * ((np.abs(self.a) ** 2).sum(axis=(-2, -1)) + self.j0)
 
-    def real_part(self) -> amplitudes.PairAmplitudes:
-        """The real parts of a with j0: one of the two incoherent pieces the kernel samples."""
-        return amplitudes.PairAmplitudes(np.ascontiguousarray(self.a.real), self.j0, self.k)
-
-    def imag_part(self) -> amplitudes.PairAmplitudes:
-        """The imaginary parts of a (no J = 0 term): the other piece."""
-        return amplitudes.PairAmplitudes(np.ascontiguousarray(self.a.imag), np.zeros_like(self.j0), self.k)
+    def pair(self) -> amplitudes.PairAmplitudes:
+        """The same amplitudes as amplitudes.PairAmplitudes (complex a), for amplitudes.kernel_components,
+        which generates a complex configuration as its real and imaginary parts."""
+        return amplitudes.PairAmplitudes(self.a, self.j0, self.k)
 
     # ---- angular observables (module docstring conventions) ----
     def f_l(self):

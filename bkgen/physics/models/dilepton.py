@@ -17,8 +17,8 @@ veto edges, at the open-charm threshold 4 m_c^2 where C9^eff has a square-root c
 geometric steps below 1 GeV^2 where the photon pole 1/q^2 dominates), each tabulated on its own q^2 map.
 
 Angular distribution: the kernel samples sum_s |sum_lambda a_{s,lambda} d^1_{lambda 0}(theta_M)
-d^1_{lambda sigma_s}(theta_l) e^{i lambda chi}|^2 with real amplitudes; the complex amplitudes are
-given as two incoherent pieces, their real and their imaginary parts. This reproduces every term of
+d^1_{lambda sigma_s}(theta_l) e^{i lambda chi}|^2 with real amplitudes; amplitudes.kernel_components gives
+the complex amplitudes as two incoherent pieces, their real and their imaginary parts. This reproduces every term of
 the distribution except the interference Im(a_lambda a_lambda'*) sin((lambda - lambda') chi), i.e. the
 T-odd coefficients J_7, J_8, J_9 (S7, S8, S9), which are not generated (their size is shown by
 ``bkgen info``: the largest |S7|, |S8|, |S9| on the q^2 grid); q^2 spectrum, F_L, A_FB, S3, S4, S5
@@ -165,25 +165,23 @@ def _builder(prefix: str, final: str):
             for lo, hi in q2_segments(p, spin, m_l, (m_b - m_min) ** 2):
                 m_probe = m_nom if spin == 0 else np.full(7, m_nom)
                 q2_probe = np.linspace(lo, min(hi, (m_b - m_nom) ** 2), 9)[1:-1]
-                for part in ("Re", "Im"):
-                    def amp(q2, m, part=part, lo=lo, hi=hi):
+
+                def amp(q2, m, lo=lo, hi=hi):
+                    mm = m_nom if m is None else np.asarray(m, dtype=float)
+                    top = np.minimum(hi, (m_b - mm) ** 2)
+                    return full(np.clip(q2, lo, np.maximum(top, lo)), mm).pair()
+
+                for name, rate_c, hel_c, w_c in amplitudes.kernel_components(amp, spin, q2_probe, m_probe):
+                    def rate(q2, m=None, r=rate_c, lo=lo, hi=hi, share=share):
+                        q2 = np.asarray(q2, dtype=float)
                         mm = m_nom if m is None else np.asarray(m, dtype=float)
-                        top = np.minimum(hi, (m_b - mm) ** 2)
-                        x = full(np.clip(q2, lo, np.maximum(top, lo)), mm)
-                        return x.real_part() if part == "Re" else x.imag_part()
+                        inside = (q2 >= lo) & (q2 <= np.minimum(hi, (m_b - mm) ** 2))
+                        return np.where(inside, r(q2, m) * share, 0.0)
 
-                    for name, rate_c, hel_c, w_c in amplitudes.kernel_components(amp, spin, q2_probe, m_probe):
-                        def rate(q2, m=None, r=rate_c, lo=lo, hi=hi, share=share):
-                            q2 = np.asarray(q2, dtype=float)
-                            mm = m_nom if m is None else np.asarray(m, dtype=float)
-                            inside = (q2 >= lo) & (q2 <= np.minimum(hi, (m_b - mm) ** 2))
-                            return np.where(inside, r(q2, m) * share, 0.0)
-
-                        suffix = f" [{name + ', ' if name else ''}{part}]"
-                        channels.append(Channel(
-                            label=f"{prefix} {final}{tag} q2 {lo:.4g}-{hi:.4g}{suffix}", y=0,
-                            y_daughters=(lep_pdg, -lep_pdg), y_mode=Y_VECTOR, rate=rate, helicity=hel_c,
-                            pair_weights=w_c, y_in_record=False, q2_window=(lo, hi), mode=final, **common))
+                    channels.append(Channel(
+                        label=f"{prefix} {final}{tag} q2 {lo:.4g}-{hi:.4g}" + (f" [{name}]" if name else ""), y=0,
+                        y_daughters=(lep_pdg, -lep_pdg), y_mode=Y_VECTOR, rate=rate, helicity=hel_c,
+                        pair_weights=w_c, y_in_record=False, q2_window=(lo, hi), mode=final, **common))
         return channels
 
     return build
