@@ -18,7 +18,8 @@ pyhepmc = extra("pyhepmc")
 N = 300
 
 
-@pytest.fixture(scope="module", params=["cards/sm_Kstar0nunu.toml", "cards/dark_photon_KQQ_benchmark.toml"])
+@pytest.fixture(scope="module", params=["cards/sm_Kstar0nunu.toml", "cards/dark_photon_KQQ_benchmark.toml",
+                                        "cards/sm_Kstar0mumu.toml"])
 def sample(request, tmp_path_factory):
     card = load(request.param, ["generation.block_size=256", "beam.frame='cms'"])
     gen = Generator(card)
