@@ -284,3 +284,30 @@ def test_generated_threshold_e_vs_mu():
         frac = integral(thr, 0.2) / integral(thr, 1.0)
         n = len(q2)
         assert abs(np.mean(q2 < 0.2) - frac) < 4 * np.sqrt(frac * (1 - frac) / n), (card, np.mean(q2 < 0.2), frac)
+
+
+def test_info_bins_and_their_form_factor_uncertainty():
+    """bkgen.info: the model's binned observables are in extra.bins; with --ff-uncertainty every number has a
+    sigma. Without vetoes, the B+ -> K+ mu mu BR over the whole q^2 range from one wide bin and its sigma equal
+    the channel widths' BR and FormFactorUncertainty's sigma (both linear propagation over the GKvD 2018
+    eigen-variations; different integrators)."""
+    import bkgen
+    from bkgen.config.card import load
+    from bkgen.ff_uncertainty import FormFactorUncertainty, model_summary_uncertainty
+
+    s = bkgen.info("sm_Kmumu")
+    p = get_model("dilepton").defaults()
+    assert s["extra"]["bins"]["1.1-6"]["BR"] == pytest.approx(
+        binned_observables(p, "B+ -> K+ mu+ mu-", bins=((1.1, 6.0),))["1.1-6"]["BR"], rel=1e-12)
+    card = load("sm_Kmumu", ["model.charmonium_veto=false"])
+    q2_max = (mass(521) - mass(321)) ** 2
+    bins = ((4 * mass(13) ** 2, 4 * dl.MC_POLE**2), (4 * dl.MC_POLE**2, q2_max))
+
+    def total():
+        b = binned_observables(dict(card.model), "B+ -> K+ mu+ mu-", bins=bins)
+        return {"BR": sum(v["BR"] for v in b.values())}
+
+    sig = model_summary_uncertainty(card, total)["BR"]
+    u = FormFactorUncertainty(card)
+    assert total()["BR"] == pytest.approx(u.br_total, rel=2e-4)
+    assert sig == pytest.approx(u.br_total_sigma, rel=2e-3)
