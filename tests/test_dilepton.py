@@ -36,7 +36,7 @@ CASES = [("B+ -> K+ mu+ mu-", 521, {"form_factors_BK": "GRvDV2023"}),
 def test_binned_observables_match_flavio(decay, parent, over):
     """flavio 2.7.1 with the same approximation (tests/reference/flavio_ll/make_tables.py: alpha_s matrix
     elements, u loop, QCDF and subleading corrections off) and the same form factors (flavio's defaults:
-    GRvDV 2023 for B -> K, BSZ 2015 for B -> K*): BR to 1 %, F_L, A_FB, S5, P5' to 0.01 absolute."""
+    GRvDV 2023 for B -> K, BSZ 2015 for B -> K*): BR to 1 %, F_L, A_FB, S3, S4, S5, P5' to 0.01 absolute."""
     p = {**get_model("dilepton").defaults(), **over}
     ref = REF["naive"][decay]["bins"]
     bins = [tuple(float(x) for x in k.split("-")) for k in ref]
@@ -46,7 +46,7 @@ def test_binned_observables_match_flavio(decay, parent, over):
         lo, hi = (float(x) for x in k.split("-"))
         o = ours[f"{lo:g}-{hi:g}"]
         assert o["BR"] == pytest.approx(r["BR"] * scale, rel=0.01), (k, o["BR"], r["BR"] * scale)
-        for obs in ("FL", "AFB", "S5", "P5p"):
+        for obs in ("FL", "AFB", "S3", "S4", "S5", "P5p"):
             if obs in r:
                 assert abs(o[obs] - r[obs]) < 0.01, (k, obs, o[obs], r[obs])
 

@@ -236,6 +236,14 @@ class DileptonAmplitudes:
         x = np.real(self.a[..., :, 2] * np.conj(self.a[..., :, 0]))
         return 2.0 * (x[..., 1] + x[..., 2]) - (x[..., 0] + x[..., 3])
 
+    def s4_numerator(self):
+        """S4 x (sum |a|^2 + j0): the coefficient of sin 2theta_K sin 2theta_l cos phi (cos phi = -cos chi), from the
+        lambda = 0 x lambda = -+1 interference parts odd in cos theta_l:
+        S4 = ((1/2) sum_(sigma=-+1) Re a_0 (a_+ + a_-)* - sum_(sigma=0) Re a_0 (a_+ + a_-)*)/(sum |a|^2 + j0)."""
+        a = self.a
+        x = np.real(a[..., :, 1] * np.conj(a[..., :, 0] + a[..., :, 2]))
+        return 0.5 * (x[..., 0] + x[..., 3]) - (x[..., 1] + x[..., 2])
+
     def t_odd(self):
         """sum_s sum_{lambda < lambda'} |Im(a_{s,lambda} a*_{s,lambda'})| x 2: the size of the T-odd interference
         terms (J_7, J_8, J_9) relative to the same units as total()."""

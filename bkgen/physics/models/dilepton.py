@@ -189,7 +189,7 @@ def _builder(prefix: str, final: str):
 
 # ---- observables ------------------------------------------------------------------------------
 def binned_observables(p: dict, decay: str, bins=None) -> dict:
-    """BR and (vector mesons) F_L, A_FB, S5, P5' = S5/sqrt(F_L F_T) in q^2 bins [GeV^2] at the meson's pole mass (narrow
+    """BR and (vector mesons) F_L, A_FB, S3, S4, S5, P5' = S5/sqrt(F_L F_T) in q^2 bins [GeV^2] at the meson's pole mass (narrow
     width, as flavio and EOS), CP-averaged (CP-conserving coefficients: equal to the b -> s values).
     Bins are integrated with Gauss-Legendre rules; vetoes and q2_min/q2_max are not applied here."""
     prefix, final = _split(decay)
@@ -218,8 +218,9 @@ def binned_observables(p: dict, decay: str, bins=None) -> dict:
             fl = np.dot(wt, k * x.f_l() * x.total()) / gam
             ft = np.dot(wt, k * x.f_t() * x.total()) / gam
             s5 = np.dot(wt, k * x.s5_numerator()) / gam
-            e.update(FL=float(fl), AFB=float(np.dot(wt, k * x.afb_numerator()) / gam), S5=float(s5),
-                     P5p=float(s5 / np.sqrt(fl * ft)))
+            e.update(FL=float(fl), AFB=float(np.dot(wt, k * x.afb_numerator()) / gam),
+                     S3=float(np.dot(wt, k * x.s3_numerator()) / gam), S4=float(np.dot(wt, k * x.s4_numerator()) / gam),
+                     S5=float(s5), P5p=float(s5 / np.sqrt(fl * ft)))
         out[f"{lo:g}-{hi:g}"] = e
     return out
 
