@@ -30,6 +30,10 @@ A card sets the coefficients of five operator families; the amplitudes are those
   derivative couplings (d_mu a)/Lambda s gamma^mu (g'_L P_L + g'_R P_R) b. Z' and a are stable and
   invisible here (written to the record, PDG 55 and 54).
 
+Every coefficient and coupling may be complex: a card writes {re = x, im = y} (config.card; a plain number is
+real); interference terms are 2 Re(c_1 c_2* X). Complex amplitudes are generated as real and imaginary kernel
+components (amplitudes.kernel_components: exact except the T-odd sin(chi), sin(2 chi) terms in B -> V).
+
 Decays (names as in cards): B+ -> K+, B0 -> K0, B0 -> K*0, B+ -> K*+, Bs -> phi, each with
 "nu nubar", "chi chibar", "phi phi", "X X", "Z'", "a". The K0 is written as a K_S0 that is not decayed
 in the record (K0 -> K_S0 with probability 1/2 in its visible BR; K_S0 -> pi+ pi- left to the detector
