@@ -458,3 +458,49 @@ def test_eft_decays_say_what_they_are():
         assert "module docstring" not in d.doc
         prefix, final = eft._split(d.name)
         assert d.doc.startswith(prefix) and eft.FINAL_DOC[final] in d.doc
+
+
+def _pair_sum_vector_ops(h, q, p1, p2, m, c):
+    """sum over the X polarisations of |h_mu J^mu|^2 for the vector-current operators of the list (c: {"V2": .., ...})
+    with a hadronic current h (upper index); the pair currents as in _vector_dm_density_b_to_k."""
+    low = ETA
+    amp = c.get("V4", 0) * (h * low) @ (p1 - p2) * METRIC
+    amp = amp + c.get("V2", 0) * 1j * (np.outer(h, q) + np.outer(q, h)) - c.get("V5", 0) * (np.outer(h, q) - np.outer(q, h))
+    amp = amp - 1j * c.get("V3", 0) * np.einsum("mnrs,m,n->rs", EPS4, h * low, (p1 - p2) * low)
+    amp = amp - c.get("V6", 0) * np.einsum("mnrs,m,n->rs", EPS4, h * low, q * low)
+    pol1 = -METRIC + np.outer(p1 * low, p1 * low) / m**2
+    pol2 = -METRIC + np.outer(p2 * low, p2 * low) / m**2
+    return np.einsum("rs,tu,rt,su->", amp, amp.conj(), pol1, pol2).real
+
+
+@pytest.mark.parametrize("c", [{"V2": 1.0}, {"V3": 1.0}, {"V4": 1.0}, {"V5": 1.0}, {"V6": 1.0},
+                               {"V2": 0.4, "V3": 1.0, "V5": 0.7j, "V6": -0.5}], ids=lambda c: "+".join(c))
+def test_vector_dm_b_to_kstar_rate_against_covariant_sums(c):
+    """B0 -> K*0 X X^dagger (m_X = 0.7 GeV, K* at its pole mass) through the vector-current operators with the vector quark
+    current: sum |a|^2 + j0 of amplitudes.vector_pair (all K* helicities and pair configurations) equals (1/2) int dcos
+    of the covariant sums over the K* polarisations (<K*|s gamma^mu b|B> = 2V/(m_B + m_K*) eps^{mu nu rho sigma}
+    eta*_nu p_rho k_sigma, BSZ arXiv:1503.05534 eq. 2; its sign convention cancels against the pair's epsilon) and
+    the X polarisations. This checks the lambda = -+1 amplitudes and the sigma = -+1 pair factors, which B -> K does not."""
+    m = 0.7
+    kw = {f"c_v{k}" if k != "4" else "c_v": (c.get(f"V{k}", 0), 0) for k in ("2", "3", "4", "5", "6")}
+    nodes, weights = np.polynomial.legendre.leggauss(12)
+    for q2 in (2.5, 7.0, 13.0):
+        x = A.vector_pair(FF_KST, q2, M_B0, M_KST, m, **kw)
+        ours = float((np.abs(x.a) ** 2).sum() + x.j0)
+        rs = np.sqrt(q2)
+        kz = np.sqrt(A.kallen(M_B0**2, M_KST**2, q2)) / (2 * rs)
+        pv = np.array([(M_B0**2 - M_KST**2 - q2) / (2 * rs), 0, 0, -kz])
+        q = np.array([rs, 0, 0, 0])
+        pb = pv + q
+        etas = [np.array([0, 1, -1j, 0]) / np.sqrt(2), np.array([0, -1, -1j, 0]) / np.sqrt(2),
+                np.array([kz, 0, 0, -pv[0]]) / M_KST]
+        vff = 2 * float(FF_KST.V(q2)) / (M_B0 + M_KST)
+        hs = [vff * np.einsum("mnrs,n,r,s->m", EPS4, eta.conj() * ETA, pb * ETA, pv * ETA) for eta in etas]
+        e = rs / 2
+        p = np.sqrt(e * e - m * m)
+        theirs = 0.0
+        for ct, w in zip(nodes, weights):
+            sn = np.sqrt(1 - ct * ct)
+            p1, p2 = np.array([e, p * sn, 0, p * ct]), np.array([e, -p * sn, 0, -p * ct])
+            theirs += 0.5 * w * sum(_pair_sum_vector_ops(h, q, p1, p2, m, c) for h in hs)
+        assert ours == pytest.approx(theirs, rel=1e-9)
