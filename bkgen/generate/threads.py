@@ -8,8 +8,8 @@ dask worker can each use their own; the default is ``NUMBA_NUM_THREADS`` (all co
 
 from __future__ import annotations
 
+import itertools
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numba
 
@@ -17,8 +17,6 @@ import numba
 TASKS_PER_THREAD = 4
 
 _local = threading.local()
-_pools: dict[int, ThreadPoolExecutor] = {}
-_pools_lock = threading.Lock()
 
 
 def max_threads() -> int:
@@ -38,23 +36,36 @@ def set_threads(n: int) -> None:
     _local.n = int(n)
 
 
-def _pool(n: int) -> ThreadPoolExecutor:
-    with _pools_lock:
-        pool = _pools.get(n)
-        if pool is None:
-            pool = _pools[n] = ThreadPoolExecutor(n, thread_name_prefix="bkgen-kernel")
-        return pool
-
-
 def run_blocks(kernel, n_blocks: int, *args) -> None:
     """``kernel(b_lo, b_hi, *args)`` over blocks 0 .. n_blocks-1, split into contiguous ranges that
-    run in parallel on :func:`get_threads` threads (inline for one thread or one block)."""
+    :func:`get_threads` threads (the calling one and daemon helpers) take in turn.
+
+    The helpers are daemon threads started per call (tens of microseconds against a chunk's
+    milliseconds): an interrupted run (Ctrl-C, SIGTERM) exits without waiting for them, and no lock
+    of a thread pool can be left held by the interrupted calling thread."""
     threads = min(get_threads(), n_blocks)
     if threads <= 1:
         kernel(0, n_blocks, *args)
         return
     n_tasks = min(n_blocks, threads * TASKS_PER_THREAD)
     bounds = [n_blocks * i // n_tasks for i in range(n_tasks + 1)]
-    futures = [_pool(threads).submit(kernel, lo, hi, *args) for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
-    for f in futures:
-        f.result()  # re-raises a kernel's exception here
+    tasks = itertools.count()  # next() is atomic: each task index goes to one thread
+    errors: list[BaseException] = []
+
+    def work():
+        try:
+            for i in tasks:
+                if i >= n_tasks or errors:
+                    return
+                kernel(bounds[i], bounds[i + 1], *args)
+        except BaseException as exc:  # re-raised in the calling thread
+            errors.append(exc)
+
+    helpers = [threading.Thread(target=work, name="bkgen-kernel", daemon=True) for _ in range(threads - 1)]
+    for t in helpers:
+        t.start()
+    work()
+    for t in helpers:
+        t.join()
+    if errors:
+        raise errors[0]
