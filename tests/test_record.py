@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CARDS = sorted((ROOT / "cards").glob("*.toml"))
 
 #: PDG codes of the names used in the cards' decay strings (the named decay, not the amplitudes')
-NAMED = {"B+": 521, "B0": 511, "Bs0": 531, "K+": 321, "K*0": 313, "phi": 333}
+NAMED = {"B+": 521, "B0": 511, "Bs0": 531, "Bs": 531, "K+": 321, "K*0": 313, "phi": 333}
 INVISIBLE = {12, 14, 16, 51, 52, 53, 54, 55}
 
 
