@@ -517,7 +517,7 @@ def _recast_scan(args) -> int:
             raise InputError(f"--analyses {args.analyses!r}: {a!r}; allowed: a comma-separated subset of ITA, HTA, combined")
     table = run_scan(args.input, args.set, scans, intervals=not args.no_intervals, limit=not args.no_limit,
                      progress=progress, shortcut=not args.no_shortcut, analyses=analyses or ("combined",),
-                     beyond=args.escape_beyond)
+                     beyond=args.escape_beyond, ff=not args.belle2_ff)
     table["seconds"] = time.perf_counter() - t0
     if progress is not None:
         progress.close()

@@ -15,6 +15,7 @@ from bkgen.generate.tables import channel_width
 from bkgen.physics.models import get as get_model
 from bkgen.recast import spectrum as spec_mod
 from bkgen.recast.fit import Recast, reweight_factors
+from bkgen.recast.report import model_ff
 from bkgen.recast.scan import run_scan
 
 CARDS = Path(__file__).resolve().parents[1] / "cards"
@@ -77,8 +78,10 @@ def test_profile_shortcut_equals_full_refit(recast_combined):
             n_dense += 1
             assert fa["minus2_dlnl_model_vs_best"] == pytest.approx(fb["minus2_dlnl_model_vs_best"], abs=0.02)
     assert n_dense >= 4
-    sp = spec_mod.from_card(load(card, [*DV_CARD, "model.m_X=1.8"]))
-    ref = recast_combined.run(reweight_factors(sp.kplus, sp.kplus_br), limit=False, hesse=False)["combined"]
+    card_18 = load(card, [*DV_CARD, "model.m_X=1.8"])
+    sp = spec_mod.from_card(card_18)
+    ref = recast_combined.run(reweight_factors(sp.kplus, sp.kplus_br), limit=False, hesse=False,
+                              ff=model_ff(sp, card_18))["combined"]
     for k in ("bf_np_interval68", "bf_np_interval95"):
         np.testing.assert_allclose(fast["points"][0]["combined"][k], ref[k], rtol=2e-3)
 

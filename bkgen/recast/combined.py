@@ -99,17 +99,20 @@ def fit_card(card_path: str, overrides=(), rc: Recast | None = None, n: int = 40
     if not mb or all(v[0] <= 0 for v in mb.values()):
         raise InputError(f"{card_path!r}: no invisible rate in B -> K(*) modes; allowed: a model with an invisible state")
     br = {m: v[0] for m, v in mb.items()}
-    top = max(br.values())
-    s_grid = np.concatenate(([0.0], np.geomspace(1e-4, 1.0, n))) * (2.5e-4 / top)
+    unit = np.concatenate(([0.0], np.geomspace(1e-4, 1.0, n)))
     b2 = None
     if "B+->K+" in mb and br["B+->K+"] > 0:
         sp, card = mb["B+->K+"][1]
-        b2 = belle2_profile(sp, card, float(s_grid[-1] * br["B+->K+"]), rc)
+        b2 = belle2_profile(sp, card, 2.5e-4, rc)
     out = {"card": str(card_path), "br_card": br, "sm": sm_brs()}
     for name, use_b2, modes in (("combined", True, counting.MODES), ("belle2", True, ()),
                                 ("babar_belle", False, counting.MODES)):
         if name == "belle2" and b2 is None:
             continue
+        # the scale runs up to where the largest BR this data set sees is 2.5e-4 (far beyond every limit)
+        seen = [v for m, v in br.items() if m in modes or (use_b2 and b2 is not None and m == "B+->K+")]
+        top = max([v for v in seen if v > 0] or [max(br.values())])
+        s_grid = unit * (2.5e-4 / top)
         q = np.array([chi2({m: s * v for m, v in br.items()}, b2 if use_b2 else None, modes) for s in s_grid])
         q = q - q.min()
         i = int(np.argmin(q))

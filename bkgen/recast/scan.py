@@ -80,11 +80,18 @@ def rate_axes(model, card: dict, scans) -> dict:
     return out
 
 
-def _spectrum_at(base: dict, params: dict, beyond: str):
+def _spectrum_at(base: dict, params: dict, beyond: str, ff: bool = False):
+    """The K+ spectrum at ``params``; with ``ff`` also its form-factor nuisances (bkgen.recast.report.model_ff)."""
     raw = copy.deepcopy(base)
     for k, v in params.items():
         _set(raw, k, v)
-    return spec_mod.from_card(resolve(raw), beyond=beyond)
+    card = resolve(raw)
+    sp = spec_mod.from_card(card, beyond=beyond)
+    if not ff:
+        return sp, None
+    from .report import model_ff
+
+    return sp, model_ff(sp, card, beyond)
 
 
 def _public(res: dict) -> dict:
@@ -93,14 +100,15 @@ def _public(res: dict) -> dict:
 
 def run_scan(card_path: str, overrides: list[str], scans: list[tuple[str, np.ndarray]], *, intervals: bool = True,
              limit: bool = True, progress=None, shortcut: bool = True, analyses=("combined",),
-             beyond: str = DEFAULT_BEYOND) -> dict:
+             beyond: str = DEFAULT_BEYOND, ff: bool = True) -> dict:
     """Fit every grid point; returns {"keys", "rate_keys", "points": [{params, bf_model, <analysis>: result}]}.
 
     With ``shortcut`` the axes that only rescale the rate (``Model.rate_scaling``) need no new spectrum and
     no new fit: per shape (the other axes) one spectrum at a reference value of the rate axes, one fit with
     intervals and limit in BF_NP (which do not depend on the rate axes), and one profile table in r from
     which -2 Delta lnL of every rate point follows (:class:`bkgen.recast.fit.ProfileTable`). Without it,
-    every point gets its own spectrum and fits (the reference)."""
+    every point gets its own spectrum and fits (the reference). ``ff``: the new physics is a sample of its own with
+    the model's form-factor nuisances at every shape (as ``bkgen recast``; False: it inherits Belle II's)."""
     base = apply_overrides(load_raw(card_path), overrides)
     card0 = resolve(copy.deepcopy(base))
     model = get_model(card0["process"]["model"])
@@ -117,10 +125,10 @@ def run_scan(card_path: str, overrides: list[str], scans: list[tuple[str, np.nda
     shapes = []
     for shape in grid(shape_scans):
         if not rate:
-            sp = _spectrum_at(base, shape, beyond)
+            sp, ffn = _spectrum_at(base, shape, beyond, ff)
             point = {"params": shape, "bf_model": sp.kplus_br, "br_total_kplus": sp.kplus_br_total}
             if sp.kplus_br > 0 and sp.kplus.sum() > 0:
-                res = rc.run(reweight_factors(sp.kplus, sp.kplus_br), r_model=sp.kplus_br / rc.bf_ref,
+                res = rc.run(reweight_factors(sp.kplus, sp.kplus_br), r_model=sp.kplus_br / rc.bf_ref, ff=ffn,
                              intervals=intervals, limit=limit, hesse=False)
                 point.update(res)
             points.append(point)
@@ -128,7 +136,7 @@ def run_scan(card_path: str, overrides: list[str], scans: list[tuple[str, np.nda
             if progress is not None:
                 progress.update(1)
             continue
-        sp = _spectrum_at(base, {**shape, **ref}, beyond)
+        sp, ffn = _spectrum_at(base, {**shape, **ref}, beyond, ff)
         r_ref = sp.kplus_br / rc.bf_ref
         combos = list(grid(rate_scans))
         scale = np.array([np.prod([(abs(c[k]) / abs(ref[k])) ** rate[k].power if c[k] != 0 else 0.0 for k in c])
@@ -138,7 +146,7 @@ def run_scan(card_path: str, overrides: list[str], scans: list[tuple[str, np.nda
         res = None
         if sp.kplus_br > 0 and sp.kplus.sum() > 0 and np.any(r_pts > 0):
             pos = r_pts[r_pts > 0]
-            res = rc.run(reweight_factors(sp.kplus, sp.kplus_br), intervals=intervals, limit=limit, hesse=False,
+            res = rc.run(reweight_factors(sp.kplus, sp.kplus_br), intervals=intervals, limit=limit, hesse=False, ff=ffn,
                          profile_range=(0.0, float(pos.max())))
             entry["fits"] = {a: _public(r) for a, r in res.items()}
             entry["r_range"] = (float(pos.min()), float(pos.max()))
