@@ -72,8 +72,8 @@ def main() -> int:
             f"{c['scale_hat']:.3g} [{c['scale68'][0]:.3g}, {c['scale68'][1]:.3g}] |")
     _plot(pl, fits, HERE / "recast_k_kstar.png")
     (HERE / "recast_k_kstar.json").write_text(json.dumps(
-        {"plane": {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in pl.items()}, "fits": fits},
-        default=float))
+        _rounded({"plane": {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in pl.items()},
+                  "fits": fits}), default=float))
     wall = time.perf_counter() - t0
     terms = counting.terms()
     text = "\n".join([
@@ -114,6 +114,17 @@ def main() -> int:
     path.write_text(new)
     print(text)
     return 0
+
+
+def _rounded(obj):
+    """Floats to 4 significant digits (the JSON keeps the grids for re-plotting, not full precision)."""
+    if isinstance(obj, dict):
+        return {k: _rounded(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_rounded(v) for v in obj]
+    if isinstance(obj, (float, np.floating)):
+        return float(f"{float(obj):.4g}")
+    return obj
 
 
 def _plot(pl, fits, out):

@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     rc.add_argument("--wet", action="store_true",
                     help="the Belle II WET reinterpretation (arXiv:2507.12393): |C_VL+C_VR|, |C_SL+C_SR|, |C_TL| "
                          "through the combined likelihood with its form factors; best fit and profile intervals")
+    rc.add_argument("--k-kstar", action="store_true",
+                    help="fit the card's final state in B+ -> K+, B0 -> K0, B+ -> K*+, B0 -> K*0 (one rate scale) to "
+                         "Belle II + the BaBar and Belle B -> K(*) nu nubar searches")
     rc.add_argument("--posterior", action="store_true",
                     help="with --wet: also marginal posteriors for uniform priors |C| in [0, 20] (a grid of "
                          "profile fits, a few minutes)")
@@ -423,6 +426,8 @@ def _cmd_recast(args) -> int:
         raise InputError("recast: CARD_OR_SAMPLE is missing; allowed: a card or a ROOT sample, or --wet")
     if args.scan:
         return _recast_scan(args)
+    if args.k_kstar:
+        return _recast_k_kstar(args)
     sp, card = report.load_spectrum(args.input, args.set, beyond=args.escape_beyond)
     report.require_invisible(sp, args.input)
     rc = Recast()
@@ -454,6 +459,34 @@ def _cmd_recast(args) -> int:
                 print(f"published model ({a}): mu = {r['mu_hat']:.3f} +- {r['mu_sigma_hesse']:.3f} (Hesse), "
                       f"68% CL [{r['mu_interval68'][0]:.3f}, {r['mu_interval68'][1]:.3f}]")
         print(f"({res['seconds']:.1f} s)")
+    return 0
+
+
+def _recast_k_kstar(args) -> int:
+    from .recast import combined
+
+    if args.input.lower().endswith(".root"):
+        raise InputError(f"--k-kstar with {args.input!r}: allowed: a card (the other modes need the model)")
+    t0 = time.perf_counter()
+    res = combined.fit_card(args.input, args.set)
+    res["seconds"] = time.perf_counter() - t0
+    if args.output:
+        _write_text(f"{args.output}.json", json.dumps(res, indent=1, default=float), args.force)
+    if args.json:
+        print(json.dumps(res, indent=1, default=float))
+        return 0
+    print(f"card {args.input}: BR of its final state per mode (invisible part): "
+          + ", ".join(f"{m} {v:.3e}" for m, v in res["br_card"].items()))
+    print("fit of one rate scale s (a coupling squared), Delta chi^2 = 1 (68 %) intervals:")
+    for name, label in (("combined", "Belle II + BaBar + Belle"), ("belle2", "Belle II alone"),
+                        ("babar_belle", "BaBar + Belle")):
+        r = res.get(name)
+        if r is None:
+            continue
+        brs = ", ".join(f"{m} {r['br_hat'][m]:.2e} [{r['br68'][m][0]:.2e}, {r['br68'][m][1]:.2e}]"
+                        for m in r["br_hat"] if res["br_card"][m] > 0)
+        print(f"  {label:<25s} s = {r['scale_hat']:.3g} [{r['scale68'][0]:.3g}, {r['scale68'][1]:.3g}]: {brs}")
+    print(f"({res['seconds']:.1f} s)")
     return 0
 
 

@@ -61,3 +61,11 @@ def test_two_body_x_combination():
 def test_combined_refuses_a_decay_without_k_modes():
     with pytest.raises(InputError, match="process.decay"):
         combined._final_state("Bs -> phi Z'")
+
+
+def test_cli_k_kstar_refuses_other_decays(tmp_path):
+    """`bkgen recast CARD --k-kstar` on a B_s card: one line naming process.decay, exit 2."""
+    from helpers import bkgen_subprocess
+
+    bad = bkgen_subprocess("recast", "dark_photon_phi_gammaD", "--k-kstar", cwd=tmp_path)
+    assert bad.returncode == 2 and "process.decay" in bad.stderr and "Traceback" not in bad.stderr
