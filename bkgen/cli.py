@@ -410,6 +410,14 @@ def _cmd_bench(args) -> int:
 
 
 def _cmd_recast(args) -> int:
+    # argument conflicts first (one line, no heavy imports)
+    if args.wet and (args.input is not None or args.scan or args.set):
+        raise InputError("--wet takes no CARD_OR_SAMPLE, --scan or --set; allowed: bkgen recast --wet [--posterior] "
+                         "[--json] [-o PREFIX]")
+    if args.posterior and not args.wet:
+        raise InputError("--posterior: allowed: only with --wet")
+    if args.input is None and not args.wet:
+        raise InputError("recast: CARD_OR_SAMPLE is missing; allowed: a card or a ROOT sample, or --wet")
     from .recast import report
     from .recast.fit import Recast, reweight_factors
 
@@ -420,10 +428,6 @@ def _cmd_recast(args) -> int:
                    *_figures(args.plot))
     if args.wet:
         return _recast_wet(args)
-    if args.posterior:
-        raise InputError("--posterior: allowed: only with --wet")
-    if args.input is None:
-        raise InputError("recast: CARD_OR_SAMPLE is missing; allowed: a card or a ROOT sample, or --wet")
     if args.scan:
         return _recast_scan(args)
     if args.k_kstar:
@@ -493,9 +497,6 @@ def _recast_k_kstar(args) -> int:
 def _recast_wet(args) -> int:
     from .recast import wet
 
-    if args.input is not None or args.scan or args.set:
-        raise InputError("--wet takes no CARD_OR_SAMPLE, --scan or --set; allowed: bkgen recast --wet [--posterior] "
-                         "[--json] [-o PREFIX]")
     res = wet.run(posterior=args.posterior)
     if args.output:
         _write_text(f"{args.output}.json", json.dumps(res, indent=1, default=float), args.force)
