@@ -28,7 +28,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 
@@ -92,12 +91,7 @@ ALP_MODES = (
 
 @lru_cache(maxsize=1)
 def _alp_table() -> dict[str, np.ndarray]:
-    path = resources.files("bkgen") / "data" / "hadronic" / "alp_gluon_exclusive_widths_1811.03474.csv"
-    with path.open("r") as fh:
-        lines = [ln for ln in fh.read().splitlines() if ln and not ln.startswith("#")]
-    header = lines[0].split(",")
-    data = np.array([[float(v) for v in ln.split(",")] for ln in lines[1:]])
-    return {name: data[:, i] for i, name in enumerate(header)}
+    return hadrons.read_table("hadronic", "alp_gluon_exclusive_widths_1811.03474.csv")
 
 
 def _alp_column(column: str, m):

@@ -30,14 +30,19 @@ _LIGHT_Q2 = (4.0 / 9.0) + (1.0 / 9.0) + (1.0 / 9.0)
 _CHARM_Q2 = 4.0 / 9.0
 
 
-@lru_cache(maxsize=1)
-def _table() -> dict[str, np.ndarray]:
-    path = resources.files("bkgen") / "data" / "darkcast" / "darkphoton_Rmu_hadrons_darkcast.csv"
+def read_table(*parts: str) -> dict[str, np.ndarray]:
+    """The columns of a numeric CSV file under ``bkgen/data`` (``#`` comment lines, one header line)."""
+    path = resources.files("bkgen").joinpath("data", *parts)
     with path.open("r") as fh:
         lines = [ln for ln in fh.read().splitlines() if ln and not ln.startswith("#")]
     header = lines[0].split(",")
     data = np.array([[float(v) for v in ln.split(",")] for ln in lines[1:]])
     return {name: data[:, i] for i, name in enumerate(header)}
+
+
+@lru_cache(maxsize=1)
+def _table() -> dict[str, np.ndarray]:
+    return read_table("darkcast", "darkphoton_Rmu_hadrons_darkcast.csv")
 
 
 @lru_cache(maxsize=1)
