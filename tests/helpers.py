@@ -55,3 +55,21 @@ def bkgen_subprocess(*args, cwd) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONWARNINGS="error")
     return subprocess.run([sys.executable, "-m", "bkgen", *map(str, args)], cwd=cwd, capture_output=True, text=True,
                           env=env, timeout=600)
+
+
+def pyhf_pars(model, cm, x) -> np.ndarray:
+    """pyhf's parameter vector for the compiled model's point ``x`` (POI ``mu`` or ``mu_np`` first,
+    then the alphas and gammas in the compiled model's order)."""
+    pars = np.array(model.config.suggested_init(), dtype=float)
+    for name in model.config.par_order:
+        sl = model.config.par_slice(name)
+        if name in ("mu", "mu_np"):
+            pars[sl] = x[0]
+        elif name in cm.alpha_names:
+            pars[sl] = x[1 + cm.alpha_names.index(name)]
+        else:
+            for i in range(sl.stop - sl.start):
+                key = f"{name}[{i}]"
+                if key in cm.gamma_names:
+                    pars[sl.start + i] = x[1 + cm.n_alpha + cm.gamma_names.index(key)]
+    return pars

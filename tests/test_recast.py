@@ -15,7 +15,7 @@ from bkgen.recast import belle2, report
 from bkgen.recast import spectrum as spec_mod
 from bkgen.recast.fit import Recast, reweight_factors, sm_shape_factors
 from bkgen.recast.likelihood import CompiledModel, to_pyhf_spec
-from helpers import bkgen_subprocess, extra
+from helpers import bkgen_subprocess, extra, pyhf_pars
 
 pyhf = extra("pyhf")
 
@@ -25,22 +25,6 @@ CARDS = Path(__file__).resolve().parents[1] / "cards"
 @pytest.fixture(scope="module")
 def recast():
     return Recast()
-
-
-def _pyhf_pars(model, cm, x):
-    pars = np.array(model.config.suggested_init(), dtype=float)
-    for name in model.config.par_order:
-        sl = model.config.par_slice(name)
-        if name in ("mu", "mu_np"):
-            pars[sl] = x[0]
-        elif name in cm.alpha_names:
-            pars[sl] = x[1 + cm.alpha_names.index(name)]
-        else:
-            for i in range(sl.stop - sl.start):
-                key = f"{name}[{i}]"
-                if key in cm.gamma_names:
-                    pars[sl.start + i] = x[1 + cm.n_alpha + cm.gamma_names.index(key)]
-    return pars
 
 
 # pyhf 0.7 validates workspaces through jsonschema's deprecated RefResolver
@@ -69,7 +53,7 @@ def test_likelihood_equals_pyhf(hypothesis):
         x = cm.init(rng.uniform(0.5, 4.0))
         x[1:1 + cm.n_alpha] = rng.normal(0.0, 1.2, cm.n_alpha)
         x[1 + cm.n_alpha:] = 1.0 + 0.05 * rng.normal(size=cm.n_gamma)
-        ref = float(model.logpdf(_pyhf_pars(model, cm, x), data)[0])
+        ref = float(model.logpdf(pyhf_pars(model, cm, x), data)[0])
         assert -cm.nll(x) == pytest.approx(ref, abs=1e-8)
     v, g = cm.nll_grad(x)
     num = np.array([(cm.nll(x + e) - cm.nll(x - e)) / 2e-6 for e in np.eye(x.size)[:40] * 1e-6])

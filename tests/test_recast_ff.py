@@ -13,7 +13,7 @@ from bkgen.recast import belle2
 from bkgen.recast import spectrum as spec_mod
 from bkgen.recast.fit import FFNuisances, Recast, ff_nuisances, reweight_factors, sm_shape_factors
 from bkgen.recast.likelihood import CompiledModel, np_spec
-from helpers import extra
+from helpers import extra, pyhf_pars
 
 CARDS = Path(__file__).resolve().parents[1] / "cards"
 NO_FF = FFNuisances([], [], [])  # the new-physics sample without form-factor nuisances (corr_ff_c* removed)
@@ -81,16 +81,4 @@ def test_np_sample_likelihood_equals_pyhf():
         x = cm.init(rng.uniform(0.5, 4.0))
         x[1:1 + cm.n_alpha] = rng.normal(0.0, 1.2, cm.n_alpha)
         x[1 + cm.n_alpha:] = 1.0 + 0.05 * rng.normal(size=cm.n_gamma)
-        pars = np.array(model.config.suggested_init(), dtype=float)
-        for name in model.config.par_order:
-            sl = model.config.par_slice(name)
-            if name == "mu_np":
-                pars[sl] = x[0]
-            elif name in cm.alpha_names:
-                pars[sl] = x[1 + cm.alpha_names.index(name)]
-            else:
-                for i in range(sl.stop - sl.start):
-                    key = f"{name}[{i}]"
-                    if key in cm.gamma_names:
-                        pars[sl.start + i] = x[1 + cm.n_alpha + cm.gamma_names.index(key)]
-        assert -cm.nll(x) == pytest.approx(float(model.logpdf(pars, data)[0]), abs=1e-8)
+        assert -cm.nll(x) == pytest.approx(float(model.logpdf(pyhf_pars(model, cm, x), data)[0]), abs=1e-8)
