@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import statistics
 import sys
 import time
@@ -25,6 +24,7 @@ from bkgen.config.card import load
 from bkgen.generate.generator import Generator
 from bkgen.generate.pipeline import generate_in_memory
 from bkgen.generate.threads import get_threads
+from results_section import replace_section
 
 ROOT = Path(__file__).resolve().parent.parent
 CARDS = ROOT / "bkgen" / "cards"
@@ -96,13 +96,7 @@ def main() -> int:
         f"{load0:.1f} at the start, {os.getloadavg()[0]:.1f} at the end ({os.cpu_count()} CPUs).",
         END,
     ]) + "\n"
-    path = Path(args.results)
-    old = path.read_text()
-    if BEGIN in old and END in old:
-        new = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END) + "\n?", lambda _: text, old, flags=re.S)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    path.write_text(new)
+    replace_section(args.results, BEGIN, END, text)
     return 0 if ok else 1
 
 

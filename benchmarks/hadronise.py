@@ -19,13 +19,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from results_section import replace_section
 
 HERE = Path(__file__).resolve().parent
 BEGIN, END = "<!-- hadronise:begin -->", "<!-- hadronise:end -->"
@@ -146,14 +146,8 @@ def main() -> None:
               + (f"; the reference checkout in a child process, same settings: {ref:,.0f} ev/s (ratio {now / ref:.2f})."
                  if ref else "."), END]
     text = "\n".join(lines)
-    path = Path(args.results)
-    old = path.read_text()
-    if BEGIN in old:
-        new = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END), lambda m: text, old, flags=re.S)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text + "\n"
-    path.write_text(new)
-    print(f"wrote section 'Hadronisation' of {path}")
+    replace_section(args.results, BEGIN, END, text)
+    print(f"wrote section 'Hadronisation' of {args.results}")
 
 
 if __name__ == "__main__":

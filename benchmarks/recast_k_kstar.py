@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from bkgen.config.catalog import CARDS_DIR, names as card_names
 from bkgen.errors import InputError
 from bkgen.recast import combined, counting
 from bkgen.recast.fit import LEVEL_68, Recast
+from results_section import replace_section
 
 HERE = Path(__file__).resolve().parent
 BEGIN, END = "<!-- recast-k-kstar:begin -->", "<!-- recast-k-kstar:end -->"
@@ -105,13 +105,7 @@ def main() -> int:
         f"Run time {wall:.0f} s (2-core machine, shared).",
         END,
     ]) + "\n"
-    path = Path(args.results)
-    old = path.read_text()
-    if BEGIN in old and END in old:
-        new = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END) + "\n?", lambda _: text, old, flags=re.S)
-    else:
-        new = old.rstrip("\n") + "\n\n## K and K* combination (benchmarks/recast_k_kstar.py)\n\n" + text
-    path.write_text(new)
+    replace_section(args.results, BEGIN, END, text, heading="## K and K* combination (benchmarks/recast_k_kstar.py)")
     print(text)
     return 0
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ import numpy as np
 from bkgen.config.card import apply_overrides, load_raw
 from bkgen.recast.fit import Recast, reweight_factors
 from bkgen.recast.scan import _spectrum_at, run_scan, summary_text
+from results_section import replace_section
 
 HERE = Path(__file__).resolve().parent
 CARD = str(HERE.parent / "cards" / "dark_vector_KX_benchmark.toml")
@@ -100,15 +100,7 @@ def main(argv=None) -> int:
         END,
     ]
     text = "\n".join(lines) + "\n"
-    path = Path(args.results)
-    old = path.read_text() if path.exists() else ""
-    if BEGIN in old and END in old:
-        new = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END) + "\n?", lambda _: text, old, flags=re.S)
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    tmp = path.with_name(path.name + f".partial-{os.getpid()}")
-    tmp.write_text(new)
-    os.replace(tmp, path)
+    replace_section(args.results, BEGIN, END, text)
     print(text)
     return 0
 

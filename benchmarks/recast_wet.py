@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import time
 from pathlib import Path
 
 from bkgen.recast import wet
+from results_section import replace_section
 
 HERE = Path(__file__).resolve().parent
 BEGIN, END = "<!-- recast-wet:begin -->", "<!-- recast-wet:end -->"
@@ -66,13 +66,7 @@ def main() -> int:
         f"Run time: {wall:.0f} s wall, {cpu:.0f} s CPU (fits on one BLAS thread; loaded 2-core machine).",
         END,
     ]) + "\n"
-    path = Path(args.results)
-    old = path.read_text()
-    if BEGIN in old and END in old:
-        new = re.sub(re.escape(BEGIN) + ".*?" + re.escape(END) + "\n?", lambda _: text, old, flags=re.S)
-    else:
-        new = old.rstrip("\n") + "\n\n## WET reinterpretation (benchmarks/recast_wet.py)\n\n" + text
-    path.write_text(new)
+    replace_section(args.results, BEGIN, END, text, heading="## WET reinterpretation (benchmarks/recast_wet.py)")
     print(text)
     return 0 if ok else 1
 
