@@ -419,3 +419,110 @@ def test_vector_dm_b_to_kstar_against_polarisation_sums(c):
             assert sum(ours) == pytest.approx(sum(theirs), rel=1e-9)
             if odd:
                 assert ours[0] - ours[1] == pytest.approx(theirs[0] - theirs[1], rel=1e-9, abs=1e-9 * sum(theirs))
+
+
+# ---- the full angular distribution of B -> K*(-> K pi) + pair: relative phases of the helicity amplitudes ---------------
+M_K, M_PI = inputs.mass(321), inputs.mass(211)
+P_L = (ONE4 - G5) / 2
+ANGLES = [(0.4, 2.1, 0.3, 1.7), (1.2, 0.7, 2.8, 5.1), (2.6, 1.9, 4.0, 0.9), (1.9, 2.8, 5.5, 3.3), (0.9, 1.3, 1.1, 4.4)]
+
+
+def _d1(lam, sig, th):
+    """Wigner d^1_{lambda sigma}(theta)."""
+    c, s = np.cos(th), np.sin(th) / np.sqrt(2)
+    return {(1, 1): (1 + c) / 2, (1, 0): -s, (1, -1): (1 - c) / 2, (0, 1): s, (0, 0): c, (0, -1): -s,
+            (-1, 1): (1 - c) / 2, (-1, 0): s, (-1, -1): (1 + c) / 2}[(lam, sig)]
+
+
+def jacob_wick(x, th_k, th_y, chi):
+    """sum_s |sum_lambda a_{s,lambda} d^1_{lambda 0}(theta_K) d^1_{lambda sigma_s}(theta_Y) e^{i lambda chi}|^2 (the kernel's form,
+    amplitudes.py module docstring) from normalised amplitudes x (J = 1 part)."""
+    out = 0.0
+    for s_, sig in enumerate(x.sigma):
+        amp = sum(x.a[s_][i] * _d1(lam, 0, th_k) * _d1(lam, sig, th_y) * np.exp(1j * lam * chi)
+                  for i, lam in enumerate((-1, 0, 1)))
+        out += abs(amp) ** 2
+    return out
+
+
+def covariant_four_body(q2, m, gamma_of, th_k, th_y, phi_k, phi_1):
+    """sum over the pair spins of |M|^2 for B0 -> K*0(-> K+ pi-) y ybar: the K* enters through sum_lambda eta*_mu eta_nu
+    (p_K - p_pi)^nu = -(p_K - p_pi)_mu + k_mu k.(p_K - p_pi)/m_K*^2 in place of eta* (the K* -> K pi vertex up to a
+    constant), so no K* polarisation vector or phase appears. K at (theta_K from the K* direction -z, azimuth phi_K) in
+    the K* rest frame, particle 1 at (theta_Y from +z, phi_1) in the pair rest frame. gamma_of(h, e) gives the Dirac
+    matrix of the pair current (Dirac traces with mass m)."""
+    h, p, k, q, etas = hadronic_at(q2)
+    mv = M_KST
+    e_k = (mv**2 + M_K**2 - M_PI**2) / (2 * mv)
+    pk = np.sqrt(e_k**2 - M_K**2)
+    n = np.array([np.sin(th_k) * np.cos(phi_k), np.sin(th_k) * np.sin(phi_k), -np.cos(th_k)])
+    bg = k[3] / mv
+    d = boost_z(np.concatenate([[e_k], pk * n]), bg) - boost_z(np.concatenate([[np.sqrt(pk**2 + M_PI**2)], -pk * n]), bg)
+    e = -d + k * dot(k, d) / mv**2
+    p1, p2 = pair_momenta(q, m, np.cos(th_y), phi_1)
+    g = gamma_of(h, e)
+    gbar = GAMMA[0] @ g.conj().T @ GAMMA[0]
+    return np.trace((slash(p1) + m * ONE4) @ g @ (slash(p2) - m * ONE4) @ gbar).real
+
+
+def _nu_vector(h, e):  # (s gamma^mu P_L b)(nu gamma_mu P_L nu)
+    return slash((h.vector(e) - h.axial(e)) / 2) @ P_L
+
+
+def _nu_tensor(h, e):  # (s sigma^{mu nu} b)(nu sigma_{mu nu} P_L nu)
+    t, _ = h.tensor(e)
+    return np.einsum("mn,mnab->ab", t * ETA[:, None] * ETA[None, :], SIGMA) @ P_L
+
+
+#: candidate angle conventions: chi = s1 phi_1 + s2 phi_K + c0, theta_K or pi - theta_K, theta_Y or pi - theta_Y
+CONVENTIONS = list(itertools.product((1, -1), (1, -1), (0.0, np.pi), (False, True), (False, True)))
+
+
+def _ratios(x, m, gamma_of, conv, q2):
+    s1, s2, c0, flip_k, flip_y = conv
+    out = []
+    for th_k, th_y, phi_k, phi_1 in ANGLES:
+        ours = jacob_wick(x, np.pi - th_k if flip_k else th_k, np.pi - th_y if flip_y else th_y, s1 * phi_1 + s2 * phi_k + c0)
+        out.append(covariant_four_body(q2, m, gamma_of, th_k, th_y, phi_k, phi_1) / ours)
+    return np.array(out)
+
+
+def _matching(x, m, gamma_of, q2):
+    good = []
+    for conv in CONVENTIONS:
+        r = _ratios(x, m, gamma_of, conv, q2)
+        if np.ptp(r) < 1e-9 * abs(r.mean()):
+            good.append((conv, r.mean()))
+    return good
+
+
+def test_tensor_nunu_relative_phases_from_the_four_body_distribution():
+    """The relative signs of the helicity amplitudes (issue: tensor_nunu had (+, -, -) x the dipole pattern, the massless
+    limit of the chi tensor (+, +, +)): the fully differential B0 -> K*0(-> K+ pi-) nu nubar |M|^2 from covariant matrix
+    elements and Dirac traces is reproduced by the kernel's Jacob-Wick form of the normalised amplitudes, for the vector
+    operator (C_VL) and the tensor operator (C_TL, st_factor 1: Dirac nu_R) under the same angle conventions and with
+    the same constant (K* -> K pi vertex), at 5 points in (theta_K, theta_Y, phi_K, phi_1) x 2 q^2 (1e-9); with
+    a_0, a_+ of the tensor sign-flipped (the former tensor_nunu) no convention of the 32 candidates works."""
+    for q2 in (2.0, 11.0):
+        vec = _matching(A.nunu(FF, q2, M_B0, M_KST, 1.0, 1.0), 0.0, _nu_vector, q2)
+        assert vec, "no angle convention reproduces the vector operator"
+        x = A.nunu(FF, q2, M_B0, M_KST, 1.0, 0.0, c_tl=1.0, st_factor=1.0)
+        ten = _matching(x, 0.0, _nu_tensor, q2)
+        assert {c for c, _ in vec} <= {c for c, _ in ten}
+        for conv, norm in vec:
+            assert dict(ten)[conv] == pytest.approx(norm, rel=1e-9)
+        flipped = A.PairAmplitudes(x.a * np.array([1.0, -1.0, -1.0]), x.j0, x.k)
+        assert not _matching(flipped, 0.0, _nu_tensor, q2)
+
+
+def test_massive_tensor_and_vector_four_body_distribution():
+    """B0 -> K*0(-> K+ pi-) chi chibar (m = 0.5 GeV) through C_VV, C_VA and a complex C_TT, C_TT5: the fully differential
+    |M|^2 (Dirac traces) equals the Jacob-Wick form of amplitudes.fermion_pair under the angle convention of the vector
+    current and with its constant (J = 1 only: no scalar, pseudoscalar or timelike term here, j0 = 0)."""
+    q2, m = 6.0, 0.5
+    conv, norm = _matching(A.nunu(FF, q2, M_B0, M_KST, 1.0, 1.0), 0.0, _nu_vector, q2)[0]
+    c = {"VV": 1.0, "VA": 0.4, "TT": 0.3 - 0.2j, "TT5": 0.25}
+    x = A.fermion_pair(FF, q2, M_B0, M_KST, m, c_v=(1.0, 0.0), c_a=(0.4, 0.0), c_t=(0.3 - 0.2j, 0.25))
+    assert float(x.j0) == 0.0
+    r = _ratios(x, m, lambda h, e: _fermion_gamma(h, e, c), conv, q2)
+    assert np.allclose(r, norm, rtol=1e-9)

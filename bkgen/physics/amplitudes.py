@@ -167,28 +167,19 @@ def dipole_current(ff, q2, m_b, m_m, c_l=0.0, c_r=1.0, spin=None):
 
 def tensor_nunu(ff, q2, m_b, m_m, spin=None):
     """Normalised J = 1 amplitudes (a_-, a_0, a_+) of (s sigma^{mu nu} b)(nu sigma_{mu nu} P_L nu) per unit
-    coefficient, massless Dirac pair in the (++) configuration (sigma = 0), shape (..., 3).
-    B -> P: derived here: sigma_{mu nu} q^nu P_L between massless spinors is i (p_1 - p_2)_mu P_L, so
+    coefficient, massless Dirac pair in the (++) configuration (sigma = 0), shape (..., 3):
+    a = (4/sqrt3) dipole_current(c_L = 1, c_R = 0), derived here as the massless limit of :func:`_tensor_pair` with
+    (C_TT, C_TT5) = (1/2, -1/2) (there a = (2/sqrt3)(D - D5), D - D5 = dipole_current(2, 0)).
+    B -> P: sigma_{mu nu} q^nu P_L between massless spinors is i (p_1 - p_2)_mu P_L, so
     |M|^2 = 4 f_T^2 lambda q^2 cos^2(theta)/(m_B + m_P)^2 and a_0 = 2 f_T sqrt(lambda q^2/3)/(m_B + m_P).
-    B -> V: the same contraction through the tensor helicity amplitudes of Gratrex-Hopfer-Zwicky
-    arXiv:1506.03970 Sec. 2 (T_23 for lambda = 0, T_1 and T_2 for lambda = -+); summed over lambda this is
-    FLS arXiv:2111.04327 eq. (13) (checked against EOS in tests/test_eft.py). The s quark of
+    B -> V: a_- = (2/sqrt3)(sqrt(lambda) T_1 - (m_B^2 - m_V^2) T_2),
+    a_0 = -8 m_B m_V sqrt(q^2) T_23/(sqrt3 (m_B + m_V)), a_+ = -(2/sqrt3)(sqrt(lambda) T_1 + (m_B^2 - m_V^2) T_2) (tensor
+    helicity amplitudes of Gratrex-Hopfer-Zwicky arXiv:1506.03970 Sec. 2; summed over lambda this is FLS
+    arXiv:2111.04327 eq. (13), checked against EOS in tests/test_eft.py). The relative signs of a_-, a_0, a_+ are those
+    of the covariant 4-body distribution of B -> K*(-> K pi) nu nubar (Dirac traces, tests/test_covariant_kstar.py;
+    before, a_0 and a_+ carried the opposite sign, which no choice of angle convention reproduces). The s quark of
     s sigma P_L b is right-handed: the larger amplitude is lambda = +1."""
-    q2 = np.asarray(q2, dtype=float)
-    m_m = np.asarray(m_m, dtype=float)
-    spin = _spin(ff) if spin is None else spin
-    lam = _lam(q2, m_b, m_m)
-    rs = np.sqrt(np.clip(q2, 0.0, None))
-    h = np.zeros(np.broadcast(q2, m_m).shape + (3,))
-    if spin == 0:
-        h[..., 1] = 2.0 * ff.f_T(q2) * np.sqrt(lam) * rs / (np.sqrt(3.0) * (m_b + m_m))
-        return h
-    t1, t2 = ff.T1(q2), ff.T2(q2)
-    d = (m_b**2 - m_m**2) * t2
-    h[..., 0] = 2.0 / np.sqrt(3.0) * (np.sqrt(lam) * t1 - d)
-    h[..., 1] = 8.0 * m_b * m_m * rs * ff.T23(q2) / (np.sqrt(3.0) * (m_b + m_m))
-    h[..., 2] = 2.0 / np.sqrt(3.0) * (np.sqrt(lam) * t1 + d)
-    return h
+    return 4.0 / np.sqrt(3.0) * dipole_current(ff, q2, m_b, m_m, 1.0, 0.0, spin=spin)
 
 
 def _spin(ff) -> int:
@@ -331,7 +322,9 @@ def _tensor_pair(ff, q2, m_b, m_m, m_chi, c_t):
         (++), (--) (sigma = 0) and 2m, 0 for sigma = -+1.
     Result: a_(+-+-) = (2/sqrt3)[(C_TT D + C_TT5 D5) -+ beta (C_TT D5 + C_TT5 D)],
     a_(sigma=-+1) = (4 m/sqrt(3 q^2)) sqrt2 (C_TT D + C_TT5 D5). At m = 0 the chiral combination
-    (s sigma b)(chi sigma P_L chi) populates (++) only, with |a_lambda| of tensor_nunu (EOS-checked)."""
+    (s sigma b)(chi sigma P_L chi) populates (++) only, with the a_lambda of tensor_nunu (EOS-checked).
+    tests/test_covariant_kstar.py checks these amplitudes for B -> K* against Dirac traces of covariant matrix elements
+    (pair-angle density and the full K* -> K pi four-body distribution)."""
     q2 = np.asarray(q2, dtype=float)
     t, t5 = c_t
     d = dipole_current(ff, q2, m_b, m_m, 1.0, 1.0)
