@@ -3,7 +3,10 @@
 definitions (arXiv:1503.05534 Sec. 2, the definitions amplitudes.py cites; A_2 from A_12 and T_3 from T_23 by the
 defining relations of A_12, T_23 there), the pair currents from Dirac traces (fermion pairs) or the X polarisation
 sums -g + p p/m^2 (vector pairs), contracted numerically and summed over the K* and pair polarisations. Nothing of
-amplitudes.py is used on this side except the MS-bar quark masses of the Ward identities.
+amplitudes.py is used on this side except the Kallen function and the MS-bar quark masses of the Ward identities.
+Checked: the helicity amplitudes (magnitudes), the pair-angle densities of fermion_pair and vector_pair for B -> K*
+summed over polarisations, and the fully differential B -> K*(-> K pi) + pair distribution against the Jacob-Wick form
+the kernel samples (relative phases of the helicity amplitudes).
 
 Conventions of this file: metric (+,-,-,-), gamma5 = i gamma^0 gamma^1 gamma^2 gamma^3, sigma^{mu nu} = (i/2)[gamma^mu,
 gamma^nu]. The Lorentz structures are those of BSZ; their signs relative to each other depend on conventions
@@ -445,6 +448,17 @@ def jacob_wick(x, th_k, th_y, chi):
     return out
 
 
+def kstar_decay_vector(k, th_k, phi_k):
+    """-(p_K - p_pi)_mu + k_mu k.(p_K - p_pi)/m_K*^2 = sum_lambda eta*_mu(lambda) eta_nu(lambda) (p_K - p_pi)^nu (upper index),
+    K at (theta_K from the K* direction -z, azimuth phi_K) in the K* rest frame, K* momentum k along -z."""
+    e_k = (M_KST**2 + M_K**2 - M_PI**2) / (2 * M_KST)
+    pk = np.sqrt(e_k**2 - M_K**2)
+    n = np.array([np.sin(th_k) * np.cos(phi_k), np.sin(th_k) * np.sin(phi_k), -np.cos(th_k)])
+    bg = k[3] / M_KST
+    d = boost_z(np.concatenate([[e_k], pk * n]), bg) - boost_z(np.concatenate([[np.sqrt(pk**2 + M_PI**2)], -pk * n]), bg)
+    return -d + k * dot(k, d) / M_KST**2
+
+
 def covariant_four_body(q2, m, gamma_of, th_k, th_y, phi_k, phi_1):
     """sum over the pair spins of |M|^2 for B0 -> K*0(-> K+ pi-) y ybar: the K* enters through sum_lambda eta*_mu eta_nu
     (p_K - p_pi)^nu = -(p_K - p_pi)_mu + k_mu k.(p_K - p_pi)/m_K*^2 in place of eta* (the K* -> K pi vertex up to a
@@ -452,13 +466,7 @@ def covariant_four_body(q2, m, gamma_of, th_k, th_y, phi_k, phi_1):
     the K* rest frame, particle 1 at (theta_Y from +z, phi_1) in the pair rest frame. gamma_of(h, e) gives the Dirac
     matrix of the pair current (Dirac traces with mass m)."""
     h, p, k, q, etas = hadronic_at(q2)
-    mv = M_KST
-    e_k = (mv**2 + M_K**2 - M_PI**2) / (2 * mv)
-    pk = np.sqrt(e_k**2 - M_K**2)
-    n = np.array([np.sin(th_k) * np.cos(phi_k), np.sin(th_k) * np.sin(phi_k), -np.cos(th_k)])
-    bg = k[3] / mv
-    d = boost_z(np.concatenate([[e_k], pk * n]), bg) - boost_z(np.concatenate([[np.sqrt(pk**2 + M_PI**2)], -pk * n]), bg)
-    e = -d + k * dot(k, d) / mv**2
+    e = kstar_decay_vector(k, th_k, phi_k)
     p1, p2 = pair_momenta(q, m, np.cos(th_y), phi_1)
     g = gamma_of(h, e)
     gbar = GAMMA[0] @ g.conj().T @ GAMMA[0]
@@ -526,3 +534,28 @@ def test_massive_tensor_and_vector_four_body_distribution():
     assert float(x.j0) == 0.0
     r = _ratios(x, m, lambda h, e: _fermion_gamma(h, e, c), conv, q2)
     assert np.allclose(r, norm, rtol=1e-9)
+
+
+def test_vector_dm_four_body_distribution():
+    """B0 -> K*0(-> K+ pi-) X X^dagger (m_X = 0.7 GeV) through O_qX1^T, O_qX2^T and the vector-current operators with the
+    vector quark current (complex mixture; no J = 0 amplitude for K* then): the fully differential |M|^2 summed over the X
+    polarisations equals the Jacob-Wick form of amplitudes.vector_pair (7 pair configurations) under the angle
+    convention and constant of the vector nu nubar operator, at 5 angle points (1e-9)."""
+    q2, m = 6.0, 0.7
+    conv, norm = _matching(A.nunu(FF, q2, M_B0, M_KST, 1.0, 1.0), 0.0, _nu_vector, q2)[0]
+    c = {"T": (0.4, 0.3j), "V2": (1.0, 0.0), "V3": (0.5j, 0.0), "V4": (0.3, 0.0), "V5": (-0.6, 0.0), "V6": (0.2, 0.0)}
+    x = A.vector_pair(FF, q2, M_B0, M_KST, m, c_t=c["T"], c_v=c["V4"], c_v2=c["V2"], c_v3=c["V3"], c_v5=c["V5"],
+                      c_v6=c["V6"])
+    assert float(x.j0) < 1e-20 * float((np.abs(x.a) ** 2).sum())
+    s1, s2, c0, flip_k, flip_y = conv
+    h, p, k, q, etas = hadronic_at(q2)
+    for th_k, th_y, phi_k, phi_1 in ANGLES:
+        e = kstar_decay_vector(k, th_k, phi_k)
+        p1, p2 = pair_momenta(q, m, np.cos(th_y), phi_1)
+        amp = _vector_pair_tensor(h, e, p1, p2, c)
+        pol1 = -METRIC + np.outer(low(p1), low(p1)) / m**2
+        pol2 = -METRIC + np.outer(low(p2), low(p2)) / m**2
+        theirs = np.einsum("rs,tu,rt,su->", amp, amp.conj(), pol1, pol2).real
+        ours = jacob_wick(x, np.pi - th_k if flip_k else th_k, np.pi - th_y if flip_y else th_y,
+                          s1 * phi_1 + s2 * phi_k + c0)
+        assert theirs / ours == pytest.approx(norm, rel=1e-9)
