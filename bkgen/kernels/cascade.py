@@ -444,10 +444,14 @@ def generate_one_block(
                 p4[i, SLOT_M1, l] = 0.0
                 p4[i, SLOT_M2, l] = 0.0
         if y_mode > 0:
-            # helicity frame of Y: z = -n, x = e1, y = -e2
-            dx = sy * cpy * e1x - sy * spy * e2x - cy * nx_
-            dy = sy * cpy * e1y - sy * spy * e2y - cy * ny_
-            dz = sy * cpy * e1z - sy * spy * e2z - cy * nz_
+            # helicity frame of Y: z = -n, x = -e1, y = e2, i.e. M's frame (z = n, x = e1, y = e2) rotated by
+            # pi about its y axis, the Jacob-Wick frame of the second particle (Ann. Phys. 7 (1959) 404),
+            # with which amplitudes.py's helicity amplitudes (polarisation vectors of q along -z with
+            # eps(0) = (|q|, 0, 0, -q0)/sqrt(q^2)) give the physical sign of the lambda = 0 x lambda = -+1
+            # interference (tests/test_angular_sign.py: covariant |M|^2 with Dirac traces)
+            dx = -sy * cpy * e1x + sy * spy * e2x - cy * nx_
+            dy = -sy * cpy * e1y + sy * spy * e2y - cy * ny_
+            dz = -sy * cpy * e1z + sy * spy * e2z - cy * nz_
             _two_body_decay(p4, i, SLOT_Y, SLOT_Y1, SLOT_Y2, m_y, cpar[c, P_Y1], cpar[c, P_Y2], dx, dy, dz)
         else:
             for l in range(4):

@@ -11,10 +11,15 @@ Conventions (stated once)
   BSZ arXiv:1503.05534 eq. (2)-(6) and Gubernari-Kokulu-van Dyk arXiv:1811.00983 eq. (2.1)-(2.3).
 * Helicity amplitudes H_lambda = eps*_mu(lambda) <M(lambda_M)|J^mu|B>, lambda in {t, -1, 0, +1}, with
   the polarisation vectors of q in the B rest frame (Korner-Schuler; Gratrex-Hopfer-Zwicky
-  arXiv:1506.03970 Sec. 2). Their overall phases are a convention: only the relative sign of the
-  parity-even (V, T_1) and parity-odd (A_1, T_2) pieces inside H_-+ is physical; it is fixed so that a
-  left-handed s quark (s gamma^mu P_L b) gives |H_-| > |H_+| (helicity suppression of lambda = +1 at
-  large recoil), as in the two copies these functions replace (seed 003 eq. 44-45).
+  arXiv:1506.03970 Sec. 2). The relative sign of the parity-even (V, T_1) and parity-odd (A_1, T_2)
+  pieces inside H_-+ is fixed so that a left-handed s quark (s gamma^mu P_L b) gives |H_-| > |H_+|
+  (helicity suppression of lambda = +1 at large recoil), as in the two copies these functions replace
+  (seed 003 eq. 44-45). The relative sign of H_0 and H_-+ is physical as soon as both the meson and Y
+  decay (the cos chi terms, S4/S5 of B -> K* l l): with the meson along +z, eps_M(+-) = (0, -+1, -i, 0)/sqrt2,
+  eps_M(0) = (|k|, 0, 0, E_M)/m_M, and q along -z, eps(+-) = (0, +-1, -i, 0)/sqrt2, eps(0) = (|q|, 0, 0, -q0)/sqrt(q^2),
+  H_lambda = eps*_mu(lambda) <M(eps_M(lambda))|J^mu|B> is the amplitude returned here up to a common phase, and
+  the kernel's helicity frame of Y (kernels/cascade.py) is chosen for it: tests/test_angular_sign.py compares the
+  generated cos chi correlation of B -> K*(-> K pi) X(-> l l) with a covariant |M|^2 (Dirac traces).
 * Quark masses in the scalar/pseudoscalar matrix elements (equations of motion): MS-bar m_b(m_b) and
   m_s(m_b) (:func:`default_quark_masses`) unless given; scalar coefficients are defined at mu = m_b.
 

@@ -32,7 +32,8 @@ the decay planes: the conventions of LHCb arXiv:1512.04442 sec. 2. A_FB is the f
 asymmetry in cos(theta_l) in that convention (A_FB > 0 at high q^2 in the SM), S5 and P5' =
 S5/sqrt(F_L(1 - F_L)) are those of arXiv:1512.04442 eq. (2)-(4); flavio 2.7.1 uses the same signs
 (tests/test_dilepton.py). The kernel's azimuth chi (between the K* and dilepton decay planes in its
-helicity frames) is phi + pi.
+helicity frames) is phi in the b -> s decay (-phi in its CP conjugate, parity on all momenta; the cos phi
+terms are the same), with amplitudes.py's helicity amplitudes as they are (tests/test_angular_sign.py).
 
 Left out (stated, not modelled): O(alpha_s) corrections to the matrix elements of O1, O2, O8
 (delta C7, delta C9 of Asatrian et al. / Greub-Pilipovic-Schuepbach), QCD factorisation (hard
@@ -220,14 +221,13 @@ class DileptonAmplitudes:
         return 0.75 * (p[..., 0, 0] - p[..., 0, 2] + p[..., 3, 2] - p[..., 3, 0])
 
     def s5_numerator(self):
-        """S5 x (sum |a|^2 + j0): the coefficient of sin 2theta_K sin theta_l cos phi, LHCb phi = chi - pi.
+        """S5 x (sum |a|^2 + j0): the coefficient of sin 2theta_K sin theta_l cos phi, LHCb phi = chi.
         Projected from the kernel's density (9/8pi) sum_s |sum_lambda a d^1_{lambda 0}(theta_K)
-        d^1_{lambda sigma}(theta_l) e^{i lambda chi}|^2 with the relative sign of the lambda = 0 amplitudes
-        fixed by PHASE_0 (module docstring)."""
+        d^1_{lambda sigma}(theta_l) e^{i lambda chi}|^2 (module docstring)."""
         a = self.a
         lo, hi = a[..., 0, :], a[..., 3, :]
-        return -(np.real(lo[..., 1] * np.conj(lo[..., 2] - lo[..., 0]))
-                 + np.real(hi[..., 1] * np.conj(hi[..., 0] - hi[..., 2])))
+        return (np.real(lo[..., 1] * np.conj(lo[..., 2] - lo[..., 0]))
+                + np.real(hi[..., 1] * np.conj(hi[..., 0] - hi[..., 2])))
 
     def s3_numerator(self):
         """S3 x (sum |a|^2 + j0): the coefficient of sin^2 theta_K sin^2 theta_l cos 2phi (cos 2phi = cos 2chi), from
@@ -237,12 +237,12 @@ class DileptonAmplitudes:
         return 2.0 * (x[..., 1] + x[..., 2]) - (x[..., 0] + x[..., 3])
 
     def s4_numerator(self):
-        """S4 x (sum |a|^2 + j0): the coefficient of sin 2theta_K sin 2theta_l cos phi (cos phi = -cos chi), from the
+        """S4 x (sum |a|^2 + j0): the coefficient of sin 2theta_K sin 2theta_l cos phi (cos phi = cos chi), from the
         lambda = 0 x lambda = -+1 interference parts odd in cos theta_l:
-        S4 = ((1/2) sum_(sigma=-+1) Re a_0 (a_+ + a_-)* - sum_(sigma=0) Re a_0 (a_+ + a_-)*)/(sum |a|^2 + j0)."""
+        S4 = (sum_(sigma=0) Re a_0 (a_+ + a_-)* - (1/2) sum_(sigma=-+1) Re a_0 (a_+ + a_-)*)/(sum |a|^2 + j0)."""
         a = self.a
         x = np.real(a[..., :, 1] * np.conj(a[..., :, 0] + a[..., :, 2]))
-        return 0.5 * (x[..., 0] + x[..., 3]) - (x[..., 1] + x[..., 2])
+        return (x[..., 1] + x[..., 2]) - 0.5 * (x[..., 0] + x[..., 3])
 
     def t_odd(self):
         """sum_s sum_{lambda < lambda'} |Im(a_{s,lambda} a*_{s,lambda'})| x 2: the size of the T-odd interference
@@ -258,12 +258,6 @@ class DileptonAmplitudes:
         return (np.abs(self.a) ** 2).sum(axis=(-2, -1)) + self.j0
 
 
-#: sign given to the lambda = 0 hadronic amplitudes relative to lambda = -+1 so that the kernel's
-#: Jacob-Wick density reproduces the physical interference terms S4, S5 (amplitudes.py fixes only the
-#: relative signs inside H_-+; see tests/test_dilepton.py for the check against flavio's P5')
-PHASE_0 = -1.0
-
-
 def dilepton_amplitudes(ff, q2, m_B, m_M, m_l, wc: WilsonCoefficients, norm=None) -> DileptonAmplitudes:
     """Pair amplitudes of B -> M l+ l- (b -> s) at q2 [GeV^2], meson mass m_M, lepton mass m_l [GeV]."""
     q2 = np.asarray(q2, dtype=float)
@@ -275,8 +269,6 @@ def dilepton_amplitudes(ff, q2, m_B, m_M, m_l, wc: WilsonCoefficients, norm=None
     shape = np.broadcast(q2, np.asarray(m_M, dtype=float)).shape
     hv = np.broadcast_to(hv, shape + (4,)).copy()
     ha = np.broadcast_to(ha, shape + (4,)).copy()
-    hv[..., 2] *= PHASE_0
-    ha[..., 2] *= PHASE_0
     beta = np.sqrt(np.clip(1.0 - 4.0 * m_l**2 / q2, 0.0, None))
     rs = np.sqrt(q2)
     a = np.zeros(shape + (4, 3), dtype=complex)
@@ -290,7 +282,7 @@ def dilepton_amplitudes(ff, q2, m_B, m_M, m_l, wc: WilsonCoefficients, norm=None
     return DileptonAmplitudes(a, j0, k)
 
 
-__all__ = ["DileptonAmplitudes", "PHASE_0", "WilsonCoefficients", "dilepton_amplitudes", "hadronic_helicity",
+__all__ = ["DileptonAmplitudes", "WilsonCoefficients", "dilepton_amplitudes", "hadronic_helicity",
            "loop_h", "mb_dipole", "ms_over_mb", "norm_bsll", "sm_coefficients", "y_function"]
 
 
