@@ -559,3 +559,54 @@ def test_vector_dm_four_body_distribution():
         ours = jacob_wick(x, np.pi - th_k if flip_k else th_k, np.pi - th_y if flip_y else th_y,
                           s1 * phi_1 + s2 * phi_k + c0)
         assert theirs / ours == pytest.approx(norm, rel=1e-9)
+
+
+@pytest.mark.parametrize("g4,g5", [((1.0, 0.0), (0.0, 0.0)), ((0.0, 0.0), (1.0, 0.0)), ((0.0, 0.0), (0.0, 1.0)),
+                                   ((1.0, 0.0), (0.3, 0.0)), ((0.5, -1.0), (0.2j, 0.4)), ((0.0, 1.0), (0.3, -0.1))])
+def test_on_shell_vector_b_to_kstar_against_covariant_sum(g4, g5):
+    """B0 -> K*0 Z' (m = 2 GeV) through g4_{L,R} Z'_mu s gamma^mu P_{L,R} b and g5_{L,R}/Lambda Z'_{mu nu} s sigma^{mu nu}
+    P_{R,L} b (seed 002 back-up slide eq. 2; Z'_{mu nu} -> i (q_mu eps*_nu - q_nu eps*_mu) for the outgoing Z'): sum over
+    the K* and Z' polarisations of |M|^2 (Z' sum -g + q q/m^2) equals sum |H|^2 of amplitudes.vector_x_amplitudes (1e-10),
+    including the dimension-4 - dimension-5 interference, i.e. the relative phase of dipole_current and vector_current."""
+    m_z, lam = 2.0, 3.0
+    h, p, k, q, etas = hadronic_at(m_z**2)
+    theirs = 0.0
+    pol = -METRIC + np.outer(low(q), low(q)) / m_z**2
+    for eta in etas:
+        e = eta.conj()
+        v, a = h.vector(e), h.axial(e)
+        t, _ = h.tensor(e)
+        t5 = h.c5 * np.einsum("mnrs,rs->mn", h.eps, t * ETA[:, None] * ETA[None, :])
+        j = g4[0] * (v - a) / 2 + g4[1] * (v + a) / 2
+        tens = g5[0] * (t + t5) / 2 + g5[1] * (t - t5) / 2  # g5_L with P_R, g5_R with P_L
+        amp = j + 2j / lam * low(q) @ tens  # M^nu: i (q_mu eps*_nu - q_nu eps*_mu) T^{mu nu} = 2 i q_mu T^{mu nu} eps*_nu
+        theirs += np.einsum("m,n,mn->", amp, amp.conj(), pol).real
+    ours = float((np.abs(A.vector_x_amplitudes(FF, M_B0, M_KST, m_z, g4=g4, g5=g5, lam_np=lam)) ** 2).sum())
+    assert ours == pytest.approx(theirs, rel=1e-10)
+
+
+@pytest.mark.parametrize("c_s,c_v", [((0.0, 1.0), (0.0, 0.0)), ((0.0, 0.0), (0.0, 1.0)), ((0.0, 0.0), (1.0, 0.0)),
+                                     ((0.0, 0.0), (0.6, 0.8j)), ((0.0, 0.5), (0.3, 1.0))])
+def test_scalar_pair_b_to_kstar_against_covariant_sum(c_s, c_v):
+    """B0 -> K*0 phi phi^dagger (m = 0.4 GeV) through (s [gamma5] b)(phi^dagger phi) and (s gamma^mu [gamma5] b)(phi^dagger i
+    d<->_mu phi) (pair current (p_1 - p_2)^mu for the outgoing phi, phi^dagger): pair-angle density of amplitudes.scalar_pair
+    equals (1/2) sum over the K* polarisations of |M|^2 (even part; odd part without a J = 0 amplitude), 1e-9."""
+    m = 0.4
+    for q2 in (1.0, 8.0, 16.0):
+        h, p, k, q, etas = hadronic_at(q2)
+        x = A.scalar_pair(FF, q2, M_B0, M_KST, m, c_s=c_s, c_v=c_v)
+        for ct in (0.3, 0.8):
+            theirs = []
+            for sgn in (1, -1):
+                p1, p2 = pair_momenta(q, m, sgn * ct)
+                tot = 0.0
+                for eta in etas:
+                    e = eta.conj()
+                    amp = c_s[0] * h.scalar(e) + c_s[1] * h.pseudoscalar(e)
+                    amp = amp + dot(c_v[0] * h.vector(e) + c_v[1] * h.axial(e), p1 - p2)
+                    tot += abs(amp) ** 2
+                theirs.append(0.5 * tot)
+            ours = [ours_pair_density(x, ct), ours_pair_density(x, -ct)]
+            assert sum(ours) == pytest.approx(sum(theirs), rel=1e-9)
+            if float(x.j0) == 0.0:
+                assert ours[0] - ours[1] == pytest.approx(theirs[0] - theirs[1], rel=1e-9, abs=1e-9 * sum(theirs))
