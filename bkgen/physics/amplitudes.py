@@ -17,8 +17,10 @@ Conventions (stated once)
   (seed 003 eq. 44-45). The relative sign of H_0 and H_-+ is physical as soon as both the meson and Y
   decay (the cos chi terms, S4/S5 of B -> K* l l): with the meson along +z, eps_M(+-) = (0, -+1, -i, 0)/sqrt2,
   eps_M(0) = (|k|, 0, 0, E_M)/m_M, and q along -z, eps(+-) = (0, +-1, -i, 0)/sqrt2, eps(0) = (|q|, 0, 0, -q0)/sqrt(q^2),
-  H_lambda = eps*_mu(lambda) <M(eps_M(lambda))|J^mu|B> is the amplitude returned here up to a common phase, and
-  the kernel's helicity frame of Y (kernels/cascade.py) is chosen for it: tests/test_angular_sign.py compares the
+  H_lambda = eps*_mu(lambda) <M(eps_M(lambda))|J^mu|B> is the amplitude returned here up to a common phase. The eps(lambda)
+  of q are the rotation by pi about y of those of a vector along +z, so the kernel's helicity frame of Y
+  (kernels/cascade.py) is the meson's frame rotated by pi about y (a rotation about x, used before, maps them to
+  -eps(+-), eps(0): the sign of H_0 relative to H_-+, i.e. chi -> chi + pi): tests/test_angular_sign.py compares the
   generated cos chi correlation of B -> K*(-> K pi) X(-> l l) with a covariant |M|^2 (Dirac traces).
 * Quark masses in the scalar/pseudoscalar matrix elements (equations of motion): MS-bar m_b(m_b) and
   m_s(m_b) (:func:`default_quark_masses`) unless given; scalar coefficients are defined at mu = m_b.
