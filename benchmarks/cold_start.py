@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from results_section import replace_section
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 COMMANDS = {
@@ -30,7 +32,7 @@ COMMANDS = {
     "validate": ["validate", "{card}"],
     "list": ["list"],
 }
-MARK = "## Cold start"
+BEGIN, END = "<!-- cold-start:begin -->", "<!-- cold-start:end -->"
 #: the floor of any numba program in a new process: import numba (which loads the numba extensions of
 #: installed packages, e.g. vector's) and call one trivial cached function
 FLOOR = """
@@ -120,7 +122,7 @@ def main() -> int:
     res = {name: measure(src, a.card, a.repeats) for name, src in sources}
     floor = measure_floor(a.repeats)
     load1 = os.getloadavg()
-    lines = [MARK, "",
+    lines = [BEGIN, "## Cold start", "",
              f"`python benchmarks/cold_start.py{' --reference ' + str(a.reference) if a.reference else ''}`, card "
              f"`{a.card}`; {platform.node()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
              f"Python {platform.python_version()}; load average {load0[0]:.1f} before, {load1[0]:.1f} after "
@@ -135,15 +137,8 @@ def main() -> int:
                          f"{r['warm'][1]:.2f} |")
     lines.append(f"| numba floor: one trivial cached function in a new process | - | {floor['cold'][0]:.1f} | "
                  f"{floor['cold'][1]:.1f} | {floor['warm'][0]:.2f} | {floor['warm'][1]:.2f} |")
-    section = "\n".join(lines) + "\n"
-    text = a.results.read_text() if a.results.exists() else ""
-    if MARK in text:
-        head, rest = text.split(MARK, 1)
-        tail = rest[rest.find("\n## "):] if "\n## " in rest else ""
-        text = head + section + tail
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    a.results.write_text(text)
+    lines.append(END)
+    replace_section(a.results, BEGIN, END, "\n".join(lines) + "\n")
     print(f"wrote {a.results}")
     return 0
 
