@@ -34,17 +34,8 @@ def exit_distances(origin, direction, spheres, radius, z_min, z_max, out):
         ux, uy, uz = direction[i, 0], direction[i, 1], direction[i, 2]
         prev = 0.0
         for k in range(radius.shape[0]):
-            r2 = radius[k] * radius[k]
-            if spheres:
-                d = _exit_root(1.0, 2.0 * (ox * ux + oy * uy + oz * uz), ox * ox + oy * oy + oz * oz - r2)
-            else:
-                d = _exit_root(ux * ux + uy * uy, 2.0 * (ox * ux + oy * uy), ox * ox + oy * oy - r2)
-                if uz > 0.0:
-                    d = min(d, (z_max[k] - oz) / uz)
-                elif uz < 0.0:
-                    d = min(d, (z_min[k] - oz) / uz)
             # a point outside a boundary has left it already; nesting keeps the distances ordered
-            prev = max(d, prev, 0.0)
+            prev = max(_exit_one(ox, oy, oz, ux, uy, uz, spheres, radius, z_min, z_max, k), prev)
             out[i, k] = prev
 
 
