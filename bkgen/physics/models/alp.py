@@ -304,7 +304,7 @@ MODEL = Model(
         Parameter("alpha_s_2GeV", ALPHA_S_2GEV, "", "alpha_s(2 GeV), run at two loops to m_a for eq. (14)",
                   float, 0.05, 1.0),
         Parameter("form_factors_BK", "GKvD2018", "", "B -> K f_0 parametrisation (eq. 8)", str,
-                  choices=("GKvD2018", "GKvD2018-LCSR", "GRvDV2023", "BelleII2025", "BHvDW2012")),
+                  choices=form_factors.available("B->K")),
         Parameter("form_factors_BKstar", "BSZ2015", "", "B -> K* A_0 parametrisation (eq. 9)", str,
                   choices=("BSZ2015", "BSZ2015-LCSR")),
         *LINE_SHAPE_PARAMETERS,

@@ -225,7 +225,7 @@ MODEL = Model(
         Parameter("lambda_PhiX", 0.01, "", "Higgs-portal coupling lambda_PhiX of X to the dark Higgs", float, 0.0, 4 * np.pi),
         Parameter("m_DM", 0.5, "GeV", "scalar dark-matter mass m_X", float, 0.0, 10.0),
         Parameter("form_factors_BK", "GRvDV2023", "", "B -> K f_0 parametrisation", str,
-                  choices=("GRvDV2023", "GKvD2018", "GKvD2018-LCSR", "BelleII2025", "BHvDW2012")),
+                  choices=form_factors.available("B->K")),
     ),
     decays=(
         Decay("B+ -> K+ H1", "on-shell dark Higgs, H1 -> Z'Z' or X Xbar (seed 002)", build_k_h1, 521),

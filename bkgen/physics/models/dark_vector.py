@@ -480,7 +480,7 @@ MODEL = Model(
                   choices=("seed003", "eq41", "card")),
         Parameter("g_bs", 0.0, "", "|g_bs^X| when g_bs_source = 'card'", float, 0.0, 1.0),
         Parameter("form_factors_BK", "GRvDV2023", "", "B -> K f_+ parametrisation (seed 003 ref. [41])", str,
-                  choices=("GRvDV2023", "GKvD2018", "GKvD2018-LCSR", "BelleII2025", "BHvDW2012")),
+                  choices=form_factors.available("B->K")),
         Parameter("form_factors_BKstar", "BSZ2015", "", "B -> K* parametrisation", str,
                   choices=("BSZ2015", "BSZ2015-LCSR")),
         Parameter("line_shape_halfwidths", 10.0, "", "K* line shape truncated at m0 -+ n Gamma0", float, 0.5, 1e3),

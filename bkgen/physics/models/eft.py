@@ -396,7 +396,7 @@ def _parameters() -> tuple[Parameter, ...]:
         ps.append(Parameter(k, 0.0, "", f"coupling of {doc}", float, -1.0, 1.0, complex=True))
     ps += [
         Parameter("form_factors_BK", "GKvD2018", "", "B -> K parametrisation", str,
-                  choices=("GKvD2018", "GKvD2018-LCSR", "GRvDV2023", "BelleII2025", "BHvDW2012")),
+                  choices=form_factors.available("B->K")),
         Parameter("form_factors_BKstar", "BSZ2015", "", "B -> K* parametrisation", str,
                   choices=("BSZ2015", "BSZ2015-LCSR")),
         Parameter("form_factors_Bsphi", "BSZ2015", "", "Bs -> phi parametrisation", str,

@@ -252,7 +252,7 @@ MODEL = Model(
         Parameter("sommerfeld", True, "", "include the Sommerfeld-Fermi factor (eq. 3.13-3.14)", bool),
         Parameter("dipole_correction", False, "", "include the dark magnetic-dipole correction (eq. 3.15-3.17)", bool),
         Parameter("form_factors_BK", "BHvDW2012", "", "B -> K f_T parametrisation", str,
-                  choices=("BHvDW2012", "GKvD2018", "GKvD2018-LCSR", "GRvDV2023", "BelleII2025")),
+                  choices=form_factors.available("B->K")),
         Parameter("form_factors_BKstar", "BSZ2015-LCSR", "", "B -> K* T1 parametrisation", str,
                   choices=("BSZ2015", "BSZ2015-LCSR")),
         Parameter("form_factors_Bsphi", "BSZ2015-LCSR", "", "Bs -> phi T1 parametrisation", str,

@@ -80,7 +80,7 @@ MODEL = Model(
         Parameter("lambda_HS", 1.0, "", "Higgs-portal coupling lambda of lambda S^2 H^dagger H", float, 0.0, 4 * np.pi),
         Parameter("kappa_cb", KAPPA_CB, "", "effective h-s-b coupling |kappa_cb| (seed 002)", float, 0.0, 1.0),
         Parameter("form_factors_BK", "GRvDV2023", "", "B -> K f_0 parametrisation", str,
-                  choices=("GRvDV2023", "GKvD2018", "GKvD2018-LCSR", "BelleII2025", "BHvDW2012")),
+                  choices=form_factors.available("B->K")),
     ),
     decays=(Decay("B+ -> K+ S S", "three-body through an off-shell h (seed 002)", build, 521),),
     validate=_validate,

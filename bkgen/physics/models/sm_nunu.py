@@ -102,7 +102,7 @@ MODEL = Model(
     source="seed 000 eq. (3.10) and inputs; Buras et al. arXiv:1409.4557",
     parameters=(
         Parameter("form_factors_BK", "GKvD2018", "", "B -> K f_+ parametrisation", str,
-                  choices=("GKvD2018", "GKvD2018-LCSR", "GRvDV2023", "BelleII2025", "BHvDW2012")),
+                  choices=form_factors.available("B->K")),
         Parameter("form_factors_BKstar", "BSZ2015", "", "B -> K* parametrisation", str,
                   choices=("BSZ2015", "BSZ2015-LCSR")),
         *LINE_SHAPE_PARAMETERS,
