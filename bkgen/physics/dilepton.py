@@ -302,13 +302,17 @@ def inami_lim_d0(x: float) -> float:
 @dataclass(frozen=True)
 class DarkZ:
     """Z_D exchange in b -> s l l (seed 001 eq. 1-3): the b -> s Z_D vertex
-    (s gamma^mu P_L b)[E0 + E2 q^2] Z_D,mu (eq. 1 with E0 = E^{0,Z}, E2 = E^{2,A} + E^{2,Z}; the
-    q^mu q^nu part of eq. 1 vanishes on the conserved lepton currents and the dipole M^1 is neglected),
-    the Z_D propagator 1/(q^2 - M^2 + i Gamma M) (its q^mu q^nu/M^2 term, which reaches only the axial
-    lepton current through m_l, is not in eq. 2-3 and is left out) and the lepton couplings
-    l gamma^mu (g_V - g_A gamma5) l Z_D,mu. E0, E2 are divided by V_tb V_ts* (real numbers, GeV^0 and
-    GeV^-2), like the normalisation N, so the CKM phase cancels. With H = -N (C9 O9 + C10 O10):
-        dC9(q^2) = -g_V (E0 + E2 q^2)/(N (q^2 - M^2 + i Gamma M)),   dC10(q^2) = +g_A (...)/(...)."""
+    (s gamma^mu P_L b)[E0 + E2 q^2] Z_D,mu of H_eff (eq. 1 with E0 = E^{0,Z}, E2 = E^{2,A} + E^{2,Z}:
+    zd_bs_coefficients; the q^mu q^nu part of eq. 1 vanishes on the conserved lepton currents and the dipole M^1
+    is neglected), the Z_D propagator 1/(q^2 - M^2 + i Gamma M) (its q^mu q^nu/M^2 term, which reaches only the
+    axial lepton current through m_l, is not in eq. 2-3 and is left out) and the lepton couplings
+    L = Z_D,mu l gamma^mu (g_V - g_A gamma5) l of seed 003 eq. (34) plus g_D^l (models.dark_vector.lepton_couplings,
+    the same couplings that give Gamma_ZD). E0, E2 are divided by V_tb V_ts* (real numbers, GeV^0 and GeV^-2),
+    like the normalisation N, so the CKM phase cancels. Exchange gives L_eff = J_bs.J_l/(q^2 - M^2), so with
+    H = -N (C9 O9 + C10 O10):
+        dC9(q^2) = -g_V (E0 + E2 q^2)/(N (q^2 - M^2 + i Gamma M)),   dC10(q^2) = +g_A (...)/(...).
+    Checks (tests/test_darkz.py): a pure dark photon (eps only) gives dC9 -> eps^2 x the SM photon-penguin part
+    -D_0(x_t) of C9 for q^2 >> M^2."""
 
     m: float  # GeV
     gamma: float  # GeV
@@ -329,38 +333,91 @@ class DarkZ:
         return self.g_a * self._common(q2)
 
 
-def e0z_eq41(eps_z: float) -> float:
-    """E^{0,Z}/(V_tb V_ts*) from seed 003 eq. (41) (the Z-penguin monopole times the mass mixing eps_Z):
-    g^3 eps_Z/(64 pi^2 c_W) x_t/(1 - x_t) (6 - 7 x_t + x_t^2 + (2 + 3 x_t) ln x_t), sign kept, with
-    g^2 = 4 sqrt2 G_F m_W^2, x_t = m_t^2/m_W^2 (PDG masses), c_W from inputs.SIN2_THETA_W (the inputs of
-    models.dark_vector.g_bs_eq41, which returns |V_tb V_ts| times the modulus of this)."""
+def inami_lim_c0(x: float) -> float:
+    """Z-penguin function C_0(x_t) of Inami-Lim (Prog. Theor. Phys. 65 (1981) 297), as written in
+    Buchalla-Buras-Lautenbacher hep-ph/9512380 ('t Hooft-Feynman gauge):
+    C_0 = x/8 [(x - 6)/(x - 1) + (3 x + 2)/(x - 1)^2 ln x]. The Z-penguin part of the SM C10 is -C_0/s_W^2
+    (C10 = -Y_0/s_W^2, Y_0 = C_0 - B_0, same reference)."""
+    lx = np.log(x)
+    return x / 8.0 * ((x - 6.0) / (x - 1.0) + (3.0 * x + 2.0) / (x - 1.0) ** 2 * lx)
+
+
+def _ew():
+    """(g, c_W, tan theta_W, x_t): g^2 = 4 sqrt2 G_F m_W^2 (tree level), c_W and tan theta_W from
+    inputs.SIN2_THETA_W, x_t = m_t^2/m_W^2 (PDG masses): the inputs of seed 003 eq. (41)."""
     from .inputs import SIN2_THETA_W, mass
 
     m_w, m_t = mass(24), mass(6)
     g = np.sqrt(4.0 * np.sqrt(2.0) * G_FERMI * m_w**2)
-    x = m_t**2 / m_w**2
+    return g, np.sqrt(1.0 - SIN2_THETA_W), np.sqrt(SIN2_THETA_W / (1.0 - SIN2_THETA_W)), m_t**2 / m_w**2
+
+
+def e0z_eq41(eps_z: float) -> float:
+    """E^{0,Z}/(V_tb V_ts*) from seed 003 eq. (41) (the Z-penguin monopole times the mass mixing eps_Z):
+    g^3 eps_Z/(64 pi^2 c_W) x_t/(1 - x_t) (6 - 7 x_t + x_t^2 + (2 + 3 x_t) ln x_t), sign kept (inputs: _ew;
+    models.dark_vector.g_bs_eq41 returns |V_tb V_ts| times the modulus of this). As a coefficient of
+    H_eff (seed 001 eq. 1) with the lepton couplings of seed 003 eq. (34) its sign is the physical one: the
+    product with g_A is -eps_Z^2 x (positive), as for e0z_inami_lim. Note: the loop function of eq. (41) is
+    exactly -8 (x_t - 1) C_0(x_t), i.e. (x_t - 1) = 3.6 times the Inami-Lim Z-penguin vertex (e0z_inami_lim);
+    a missing power of (1 - x_t) would make them equal (tests/test_darkz.py, README)."""
+    g, c_w, _t, x = _ew()
     loop = x / (1.0 - x) * (6.0 - 7.0 * x + x * x + (2.0 + 3.0 * x) * np.log(x))
-    return float(g**3 * eps_z / (64.0 * np.pi**2 * np.sqrt(1.0 - SIN2_THETA_W)) * loop)
+    return float(g**3 * eps_z / (64.0 * np.pi**2 * c_w) * loop)
 
 
-def e2a_photon_penguin(eps: float) -> float:
-    """E^{2,A}/(V_tb V_ts*) [GeV^-2]: the q^2 term of the one-loop b -> s photon vertex times the kinetic
-    mixing eps (the Z_D couples to the electromagnetic current with e eps). Fixed by the photon-penguin
-    part of C9, -D_0(x_t) (inami_lim_d0): a photon exchange with lepton charge -1 gives
-    -N dC9^gamma = -e E2^gamma, so E^{2,gamma} = -N D_0/e (N per |V_tb V_ts|) and E^{2,A} = eps E^{2,gamma}."""
+def e0z_inami_lim(eps_z: float) -> float:
+    """eps_Z times the one-loop b -> s Z vertex at q^2 = 0 of Inami-Lim, per V_tb V_ts*:
+    -eps_Z g^3 C_0(x_t)/(8 pi^2 c_W) (the s gamma^mu P_L b coefficient of (G_F/sqrt2)(e/2 pi^2) M_Z^2 (c_W/s_W)
+    C_0 s gamma^mu (1 - gamma5) b, Buchalla-Buras-Lautenbacher hep-ph/9512380), with the sign that makes
+    eps_Z = 1, M = M_Z reproduce the Z-penguin part -C_0/s_W^2 of the SM C10 (tests/test_darkz.py). The
+    mass-mixed Z_D rate of Davoudiasl-Lee-Marciano arXiv:1203.2947 follows from this vertex."""
+    g, c_w, _t, x = _ew()
+    return float(-eps_z * g**3 * inami_lim_c0(x) / (8.0 * np.pi**2 * c_w))
+
+
+def photon_penguin_e2() -> float:
+    """q^2 term of the one-loop b -> s vertex of a vector boson coupled like the photon with unit strength
+    (e J^em and the photon's W W coupling), per V_tb V_ts* [GeV^-2]: fixed by the photon-penguin part of C9,
+    -D_0(x_t) (inami_lim_d0): a photon exchange with lepton charge -1 gives -N dC9 = -e E2^gamma, so
+    E2^gamma = -N D_0(x_t)/(e |V_tb V_ts|) (N of norm_bsll, e = sqrt(4 pi alpha(0)))."""
     from .inputs import ALPHA_EM_0, mass
 
     x = (mass(6) / mass(24)) ** 2
     e = np.sqrt(4.0 * np.pi * ALPHA_EM_0)
-    return float(-eps * norm_bsll() / VTB_VTS * inami_lim_d0(x) / e)
+    return float(-norm_bsll() / VTB_VTS * inami_lim_d0(x) / e)
 
 
-def seed001_lepton_couplings(eps: float, eps_z: float, g_d: float) -> tuple[float, float]:
-    """(g_V, g_A) of seed 001 eq. (2)-(3) plus the direct coupling of eq. (5)-(6):
-    g_V = e eps + (g/c_W) eps_Z g_V^l + g_D^l, g_A = (g/c_W) eps_Z g_A^l, g_V^l = (-1 + 4 s_W^2)/2,
-    g_A^l = -1/2 (e = sqrt(4 pi alpha(0)), g = e/s_W, s_W^2 = inputs.SIN2_THETA_W), as printed."""
-    from .inputs import ALPHA_EM_0, SIN2_THETA_W
+def e2a_photon_penguin(eps: float) -> float:
+    """E^{2,A}/(V_tb V_ts*) [GeV^-2]: the kinetic mixing couples the Z_D like the photon times eps (seed 003
+    eq. 34-35, e eps J^em and -i e eps [[X W W]]), so E^{2,A} = eps photon_penguin_e2()."""
+    return float(eps * photon_penguin_e2())
 
-    e = np.sqrt(4.0 * np.pi * ALPHA_EM_0)
-    g_cw = e / np.sqrt(SIN2_THETA_W) / np.sqrt(1.0 - SIN2_THETA_W)
-    return (e * eps + g_cw * eps_z * (-1.0 + 4.0 * SIN2_THETA_W) / 2.0 + g_d, g_cw * eps_z * (-0.5))
+
+def e2z_photon_part(eps_z: float) -> float:
+    """E^{2,Z}/(V_tb V_ts*) [GeV^-2], the part computed: the mass-mixing couplings of seed 003 eq. (34)-(35),
+    (g/2c_W) eps_Z (T3 - 2 Q s_W^2) on fermions and g c_W eps_Z on W W, split exactly into an SU(2) part
+    (g/c_W) eps_Z (T3; W W) and a photon-like part -e tan(theta_W) eps_Z (Q; W W), because
+    g c_W = g/c_W - e tan(theta_W). The photon-like part is a kinetic mixing -tan(theta_W) eps_Z:
+    E^{2,Z}_gamma = -tan(theta_W) eps_Z photon_penguin_e2(). The q^2 term of the SU(2) part is not included (no
+    closed form in the cited sources): it is of order (q^2/m_W^2) relative to the monopole E^{0,Z} of the same
+    vertex, <= 4e-3 over the B -> K l l range (README)."""
+    _g, _c, tan_w, _x = _ew()
+    return float(-tan_w * eps_z * photon_penguin_e2())
+
+
+def zd_bs_coefficients(eps: float, eps_z: float) -> tuple[float, float]:
+    """(E0, E2) of the b -> s Z_D vertex of seed 001 eq. (1), per V_tb V_ts*: E0 = E^{0,Z} (seed 003 eq. 41,
+    e0z_eq41), E2 = E^{2,A} + E^{2,Z} (e2a_photon_penguin + e2z_photon_part) [GeV^0, GeV^-2]. The one source
+    of the b -> s Z_D coupling for both the dilepton model's C9, C10 and the dark_vector model's g_bs
+    (g_bs_source = 'seed001_E': |E0 + E2 M^2| |V_tb V_ts|, the on-shell Z_D of eq. 1, where the q^mu q^nu term
+    vanishes). The dipole M^1 of eq. (1) is neglected: its photon-like part is eps (m_b-suppressed) times the
+    photon dipole, which shifts C7 by dC7/C7^(0) ~ eps g_V/e q^2/(q^2 - M^2), <= 2e-5 at the seed 001 points
+    and ~1e-7 of the monopole's effect; its Z part is (m_b/m_W)^2 suppressed against E^{0,Z} (README)."""
+    return e0z_eq41(eps_z), e2a_photon_penguin(eps) + e2z_photon_part(eps_z)
+
+
+def g_bs_seed001(eps: float, eps_z: float, m: float) -> float:
+    """|g_bs| of the on-shell Z_D of mass m [GeV] for models.dark_vector: |E0 + E2 m^2| |V_tb V_ts|
+    (zd_bs_coefficients; the coupling s gamma^mu P_L b Z_D of seed 003 eq. 42 with g_bs = -(E0 + E2 m^2))."""
+    e0, e2 = zd_bs_coefficients(eps, eps_z)
+    return float(abs(e0 + e2 * m * m) * VTB_VTS)

@@ -28,7 +28,6 @@ from ..inputs import (
     BR_KSTAR0_KPPIM,
     C_MM_PER_NS,
     G_BS_PER_EPS_SEED003,
-    G_FERMI,
     HBAR_GEV_NS,
     PDG_DARK_FERMION,
     PDG_DARK_PHOTON,
@@ -233,26 +232,29 @@ def ctau_mm(p: dict) -> float:
 
 # ---- b -> s X coupling and two-body rates -------------------------------------------------
 def g_bs_eq41(p: dict) -> float:
-    """|g_bs^X| of seed 003 eq. (41): g^3 eps_Z V_ts V_tb / (64 pi^2 c_W) x_t/(1 - x_t)
-    (6 - 7 x_t + x_t^2 + (2 + 3 x_t) ln x_t), with g^2 = 4 sqrt2 G_F m_W^2 (tree level),
-    x_t = m_t^2/m_W^2 (PDG masses) and c_W from sin^2 theta_W."""
-    m_w, m_t = mass(24), mass(6)
-    g = np.sqrt(4.0 * np.sqrt(2.0) * G_FERMI * m_w**2)
-    x = m_t**2 / m_w**2
-    c_w = np.sqrt(weak_mixing()[1])
-    loop = x / (1.0 - x) * (6.0 - 7.0 * x + x * x + (2.0 + 3.0 * x) * np.log(x))
-    return float(abs(g**3 * eps_z(p) * VTB_VTS / (64.0 * np.pi**2 * c_w) * loop))
+    """|g_bs^X| of seed 003 eq. (41) (bkgen.physics.dilepton.e0z_eq41 times |V_tb V_ts|): g^3 eps_Z V_ts V_tb /
+    (64 pi^2 c_W) x_t/(1 - x_t) (6 - 7 x_t + x_t^2 + (2 + 3 x_t) ln x_t), with g^2 = 4 sqrt2 G_F m_W^2 (tree
+    level), x_t = m_t^2/m_W^2 (PDG masses) and c_W from sin^2 theta_W."""
+    from .. import dilepton as dl
+
+    return float(abs(dl.e0z_eq41(eps_z(p))) * VTB_VTS)
 
 
 def g_bs(p: dict) -> float:
     """|g_bs^X| used for production: 'seed003' = 2.44e-4 x eps_Z/tan(theta_W) (the full one-loop
     value quoted after seed 003 eq. 41 for eps_Z = eps tan(theta_W), exponent read as -4; see
-    inputs.G_BS_PER_EPS_SEED003), 'eq41' = eq. (41), 'card' = the card value g_bs."""
+    inputs.G_BS_PER_EPS_SEED003), 'eq41' = eq. (41), 'seed001_E' = |E^{0,Z} + (E^{2,A} + E^{2,Z}) m_X^2| |V_tb V_ts|
+    from the b -> s Z_D vertex of seed 001 eq. (1) (bkgen.physics.dilepton.g_bs_seed001, the function the
+    dilepton model's C9, C10 use), 'card' = the card value g_bs."""
     src = p["g_bs_source"]
     if src == "card":
         return float(p["g_bs"])
     if src == "eq41":
         return g_bs_eq41(p)
+    if src == "seed001_E":
+        from .. import dilepton as dl
+
+        return dl.g_bs_seed001(float(p["eps"]), eps_z(p), float(p["m_X"]))
     s2, c2 = weak_mixing()
     return float(G_BS_PER_EPS_SEED003 * abs(eps_z(p)) / np.sqrt(s2 / c2))
 
@@ -299,6 +301,20 @@ def gamma_b_to_kstar_x(p: dict, m2, ff=None, m_b=None, m_v=None):
     lam = np.clip(kallen(1.0, m_v**2 / m_b**2, np.asarray(m2, dtype=float) / m_b**2), 0.0, None)
     hm, h0, hp = kstar_helicity_rescaled(m2, m_v, ff, m_b)
     return g_bs(p) ** 2 * m_b / (64.0 * np.pi) * np.sqrt(lam) * (hm**2 + h0**2 + hp**2)
+
+
+def two_body_br(p: dict, decay: str) -> float:
+    """BR(B -> K(*) X) at m_X from eq. (42) (B+ -> K+ X) or eq. (43) (B0 -> K*0 X, at the K*0 pole mass),
+    Gamma/Gamma_B with the PDG B width; 0 where the two-body decay is closed."""
+    if decay == "B+ -> K+ X":
+        m_b, m_k = mass(521), mass(321)
+        if p["m_X"] >= m_b - m_k:
+            return 0.0
+        return float(gamma_b_to_k_x(p, p["m_X"] ** 2) / particle(521).width)
+    m_b, m_v = mass(511), mass(313)
+    if p["m_X"] >= m_b - m_v:
+        return 0.0
+    return float(gamma_b_to_kstar_x(p, p["m_X"] ** 2) / particle(511).width)
 
 
 # ---- channels ----------------------------------------------------------------------------
@@ -445,6 +461,12 @@ def _validate(p: dict, decay: str) -> None:
         raise InputError(f"model: no X decay mode is open in {decay}; allowed: lighter X daughters (m_DM)")
     if p["g_bs_source"] == "card" and p["g_bs"] == 0.0:
         raise InputError("model.g_bs = 0 with g_bs_source = 'card' switches B -> K(*) X off; allowed: g_bs > 0")
+    br = two_body_br(p, decay)
+    if not br <= 1.0:  # eq. (42)-(43) at m_X: a total branching ratio above 1 is not a physical point
+        keys = "g_bs" if p["g_bs_source"] == "card" else "eps, eps_Z, m_X"
+        raise InputError(f"model.g_bs_source = {p['g_bs_source']!r} at m_X = {p['m_X']:.6g} GeV, eps = {p['eps']:.3g}, "
+                         f"eps_Z = {eps_z(p):.3g} gives |g_bs| = {g_bs(p):.3g} and BR({decay}) = {br:.3g} > 1 "
+                         f"(unphysical); allowed: {keys} with BR <= 1")
     if decay != "B+ -> K+ X":  # every X mode open somewhere in the K* window must stay open up to its top
         v = particle(313)
         m_lo = max(m_m + 1e-6, v.mass - p["line_shape_halfwidths"] * v.width)
@@ -476,8 +498,9 @@ MODEL = Model(
         Parameter("m_DM", 0.5, "GeV", "dark-matter mass", float, 0.0, 10.0),
         Parameter("dm_type", "majorana", "", "dark matter psi: Majorana (seed 003 eq. 37) or Dirac", str,
                   choices=("majorana", "dirac")),
-        Parameter("g_bs_source", "seed003", "", "b-s-X coupling: 'seed003' full value, 'eq41', or 'card'", str,
-                  choices=("seed003", "eq41", "card")),
+        Parameter("g_bs_source", "seed003", "", "b-s-X coupling: 'seed003' full value, 'eq41', 'seed001_E' (the "
+                  "E's of seed 001 eq. 1, as in model dilepton), or 'card'", str,
+                  choices=("seed003", "eq41", "seed001_E", "card")),
         Parameter("g_bs", 0.0, "", "|g_bs^X| when g_bs_source = 'card'", float, 0.0, 1.0),
         Parameter("form_factors_BK", "GRvDV2023", "", "B -> K f_+ parametrisation (seed 003 ref. [41])", str,
                   choices=form_factors.available("B->K")),

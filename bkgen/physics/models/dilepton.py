@@ -72,17 +72,23 @@ def _zd_width(key: tuple) -> float:
 
 
 def dark_z(p: dict, lep: str) -> dl.DarkZ:
-    """Seed 001's Z_D exchange for lepton ``lep`` (bkgen.physics.dilepton.DarkZ): E^{0,Z} of seed 003
-    eq. (41), E^{2,A} from the photon penguin times eps, E^{2,Z} neglected (the q^2 term of the Z penguin is
-    q^2/m_W^2 smaller than E^{0,Z}), Gamma from models.dark_vector.total_width, lepton couplings of seed 001
-    eq. (2)-(3), (5)-(6); Case C (cancel_electron_vector): the electron vector coupling is cancelled."""
-    g_d = p["g_D_mu"] if lep == "mu" else p["g_D_e"]
-    g_v, g_a = dl.seed001_lepton_couplings(p["eps"], p["eps_Z"], g_d)
-    if lep == "e" and p["cancel_electron_vector"]:
-        g_v = 0.0
+    """Seed 001's Z_D exchange for lepton ``lep`` (bkgen.physics.dilepton.DarkZ): E^{0,Z}, E^{2,A} + E^{2,Z} of
+    dl.zd_bs_coefficients (the same function gives the dark_vector model's g_bs), Gamma from
+    models.dark_vector.total_width and the lepton couplings from models.dark_vector.lepton_couplings: seed 003
+    eq. (34) plus g_D^l of seed 001 eq. (5)-(6); Case C (cancel_electron_vector): the electron vector coupling is
+    cancelled. Seed 001 eq. (2)-(3) print the eps_Z part as (g/c_W) eps_Z g_V^l with g_V^l = (-1 + 4 s_W^2)/2,
+    twice the (g/2c_W) eps_Z (T3 - 2 Q s_W^2) of seed 003 eq. (34) and of the PDG Z coupling
+    -(g/2c_W) psi gamma^mu (g_V - g_A gamma5) psi Z_mu (PDG RPP review "Electroweak model and constraints on
+    new physics", g_V = T3 - 2 Q s_W^2, g_A = T3), and +e eps where seed 001's own L = e eps Z_D J^em gives e eps Q_l = -e eps: bkgen uses the Lagrangian's
+    couplings (one function for C9/C10 and for Gamma_ZD; tests/test_darkz.py)."""
+    from .dark_vector import lepton_couplings
+
+    q = dark_vector_params(p)
+    g_v, g_a = lepton_couplings(q, 13 if lep == "mu" else 11)
     key = tuple(p[k] for k in ("M_ZD", "eps", "eps_Z", "g_D_mu", "g_D_e", "cancel_electron_vector"))
-    return dl.DarkZ(m=p["M_ZD"], gamma=_zd_width(key), e0=dl.e0z_eq41(p["eps_Z"]),
-                    e2=dl.e2a_photon_penguin(p["eps"]), g_v=g_v, g_a=g_a, norm=dl.norm_bsll() / VTB_VTS)
+    e0, e2 = dl.zd_bs_coefficients(p["eps"], p["eps_Z"])
+    return dl.DarkZ(m=p["M_ZD"], gamma=_zd_width(key), e0=e0, e2=e2, g_v=g_v, g_a=g_a,
+                    norm=dl.norm_bsll() / VTB_VTS)
 
 
 def coefficients(p: dict, lep: str) -> dl.WilsonCoefficients:
