@@ -198,7 +198,9 @@ def test_generated_angles_match_analytic(kstar_sample):
 def test_dark_z_peak_equals_narrow_width_product():
     """Seed 001 Z_D at M = 1 GeV (2 m_mu < M < m_B - m_K), SM switched off: the integral of the Z_D peak in
     B+ -> K+ mu mu equals the dark_vector model's Gamma(B -> K Z_D) x BR(Z_D -> mu mu) with
-    g_bs = |E^{0,Z} + E^{2,A} M^2| |V_tb V_ts| (seed 003 eq. 42), to the narrow-width accuracy (Gamma/M ~ 3e-6)."""
+    g_bs = |E^{0,Z} + (E^{2,A} + E^{2,Z}) M^2| |V_tb V_ts| (seed 003 eq. 42; the model's g_bs_source = 'seed001_E' gives the same
+    g_bs from the same function), to the narrow-width accuracy (Gamma/M ~ 3e-6). The lepton couplings of the peak and of the
+    width are the same function's (tests/test_darkz.py)."""
     from bkgen.physics.models import dark_vector as dv
     from bkgen.physics.models.dilepton import dark_vector_params, dark_z
 
@@ -220,6 +222,8 @@ def test_dark_z_peak_equals_narrow_width_product():
     d = {**dark_vector_params(p), "g_bs_source": "card", "g_bs": abs(z.e0 + z.e2 * m * m) * VTB_VTS,
          "form_factors_BK": "GKvD2018"}
     assert dv.total_width(d) == pytest.approx(g, rel=1e-12)
+    assert z.e2 == pytest.approx(dl.e2a_photon_penguin(p["eps"]) + dl.e2z_photon_part(p["eps_Z"]), rel=1e-12)
+    assert dv.g_bs({**d, "g_bs_source": "seed001_E"}) == pytest.approx(d["g_bs"], rel=1e-12)
     assert peak == pytest.approx(dv.gamma_b_to_k_x(d, m * m) * dv.branching_ratios(d)["mu+ mu-"], rel=2e-3)
 
 
