@@ -224,6 +224,9 @@ def test_dark_z_peak_equals_narrow_width_product():
     assert dv.total_width(d) == pytest.approx(g, rel=1e-12)
     assert z.e2 == pytest.approx(dl.e2a_photon_penguin(p["eps"]) + dl.e2z_photon_part(p["eps_Z"]), rel=1e-12)
     assert dv.g_bs({**d, "g_bs_source": "seed001_E"}) == pytest.approx(d["g_bs"], rel=1e-12)
+    z_il = dark_z({**p, "E0Z_source": "inami_lim"}, "mu")  # the other E^{0,Z} choice reaches dark_vector the same way
+    assert dv.g_bs({**dark_vector_params({**p, "E0Z_source": "inami_lim"}), "g_bs_source": "seed001_E"}) == pytest.approx(
+        abs(z_il.e0 + z_il.e2 * m * m) * VTB_VTS, rel=1e-12)
     assert peak == pytest.approx(dv.gamma_b_to_k_x(d, m * m) * dv.branching_ratios(d)["mu+ mu-"], rel=2e-3)
 
 

@@ -254,7 +254,7 @@ def g_bs(p: dict) -> float:
     if src == "seed001_E":
         from .. import dilepton as dl
 
-        return dl.g_bs_seed001(float(p["eps"]), eps_z(p), float(p["m_X"]))
+        return dl.g_bs_seed001(float(p["eps"]), eps_z(p), float(p["m_X"]), p["E0Z_source"])
     s2, c2 = weak_mixing()
     return float(G_BS_PER_EPS_SEED003 * abs(eps_z(p)) / np.sqrt(s2 / c2))
 
@@ -502,6 +502,8 @@ MODEL = Model(
                   "E's of seed 001 eq. 1, as in model dilepton), or 'card'", str,
                   choices=("seed003", "eq41", "seed001_E", "card")),
         Parameter("g_bs", 0.0, "", "|g_bs^X| when g_bs_source = 'card'", float, 0.0, 1.0),
+        Parameter("E0Z_source", "eq41", "", "E^{0,Z} for g_bs_source = 'seed001_E': seed 003 eq. (41) or 'inami_lim' (as model "
+                  "dilepton)", str, choices=("eq41", "inami_lim")),
         Parameter("form_factors_BK", "GRvDV2023", "", "B -> K f_+ parametrisation (seed 003 ref. [41])", str,
                   choices=form_factors.available("B->K")),
         Parameter("form_factors_BKstar", "BSZ2015", "", "B -> K* parametrisation", str,

@@ -59,6 +59,7 @@ def dark_vector_params(p: dict) -> dict:
 
     return {**DV.defaults(), "m_X": p["M_ZD"], "eps": p["eps"], "eps_Z_source": "card", "eps_Z": p["eps_Z"],
             "g_D_mu": p["g_D_mu"], "g_D_e": p["g_D_e"], "cancel_electron_vector": p["cancel_electron_vector"],
+            "E0Z_source": p.get("E0Z_source", "eq41"),
             "alpha_X": 0.0}
 
 
@@ -86,7 +87,7 @@ def dark_z(p: dict, lep: str) -> dl.DarkZ:
     q = dark_vector_params(p)
     g_v, g_a = lepton_couplings(q, 13 if lep == "mu" else 11)
     key = tuple(p[k] for k in ("M_ZD", "eps", "eps_Z", "g_D_mu", "g_D_e", "cancel_electron_vector"))
-    e0, e2 = dl.zd_bs_coefficients(p["eps"], p["eps_Z"])
+    e0, e2 = dl.zd_bs_coefficients(p["eps"], p["eps_Z"], p["E0Z_source"])
     return dl.DarkZ(m=p["M_ZD"], gamma=_zd_width(key), e0=e0, e2=e2, g_v=g_v, g_a=g_a,
                     norm=dl.norm_bsll() / VTB_VTS)
 
@@ -287,6 +288,8 @@ def _parameters() -> tuple[Parameter, ...]:
         Parameter("g_D_mu", 0.0, "", "direct vector coupling to muons (seed 001 eq. 5-6)", float, -10.0, 10.0),
         Parameter("g_D_e", 0.0, "", "direct vector coupling to electrons (seed 001 eq. 6)", float, -10.0, 10.0),
         Parameter("cancel_electron_vector", False, "", "Case C: g_D^e cancels the electron vector coupling", bool),
+        Parameter("E0Z_source", "eq41", "", "E^{0,Z}: seed 003 eq. (41), or eps_Z x the Inami-Lim Z-penguin vertex "
+                  "(1/(x_t - 1) of it; README)", str, choices=tuple(dl.E0Z_SOURCES)),
     ]
     (j_lo, j_hi), (p_lo, p_hi) = CHARMONIUM_VETOES
     ps += [
