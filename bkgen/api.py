@@ -27,8 +27,13 @@ def _card(card_or_name, overrides: dict | None) -> dict:
 
     from .config.card import apply_overrides, load_raw, resolve
 
+    def toml_value(value):
+        if isinstance(value, dict):  # an inline table, e.g. a complex coefficient {re = x, im = y}
+            return "{" + ", ".join(f"{k} = {toml_value(v)}" for k, v in value.items()) + "}"
+        return tomli_w.dumps({"v": value})[4:].strip()
+
     raw = dict(card_or_name) if isinstance(card_or_name, dict) else load_raw(card_or_name)
-    sets = [f"{key}={tomli_w.dumps({'v': value})[4:].strip()}" for key, value in (overrides or {}).items()]
+    sets = [f"{key}={toml_value(value)}" for key, value in (overrides or {}).items()]
     return resolve(apply_overrides(raw, sets))
 
 

@@ -10,8 +10,8 @@ kernel's angular density (``bkgen.kernels.cascade.angular_weight``) built from t
 helicity amplitudes and pair weights at (m_M, q^2), and <W_c> its average over the
 angles (cross terms in chi vanish; every |d^1_{lambda sigma}|^2 averages to 1/3):
 
-    J_M = 0:  H_0^2 sum_sigma w_sigma / 3   (Y -> y1 y2),  H_0^2 (stable or spin-0 Y)
-    J_M = 1:  sum_lambda H_lambda^2 sum_sigma w_sigma / 9,  sum H^2 / 3 (stable Y),  H_0^2 / 3 (spin-0 Y).
+    J_M = 0:  |H_0|^2 sum_sigma w_sigma / 3   (Y -> y1 y2),  |H_0|^2 (stable or spin-0 Y)
+    J_M = 1:  sum_lambda |H_lambda|^2 sum_sigma w_sigma / 9,  sum |H|^2 / 3 (stable Y),  |H_0|^2 / 3 (spin-0 Y).
 
 The event weight to a new parameter point is p_new / p_old (times the event's existing
 weight), so the weights average to one when the new support lies inside the old one;
@@ -52,16 +52,19 @@ def _angular_ratio(h, w, j_m, y_mode, cm, cy, chi, out):
         sm = np.sqrt(max(1.0 - cm[i] * cm[i], 0.0))
         sy = np.sqrt(max(1.0 - cy[i] * cy[i], 0.0))
         wv, wb = K.angular_weight(h[i], w[i], j_m, y_mode, cm[i], sm, cy[i], sy, np.cos(chi[i]), np.sin(chi[i]))
-        hs = h[i, 0] ** 2 + h[i, 1] ** 2 + h[i, 2] ** 2
+        h0s = h[i, 1] ** 2 + (h[i, 4] ** 2 if h.shape[1] == 6 else 0.0)  # |H_0|^2 (columns 3-5: imaginary parts)
+        hs = 0.0
+        for k in range(h.shape[1]):
+            hs += h[i, k] ** 2
         ws = w[i, 0] + w[i, 1] + w[i, 2]
         if j_m == 0:
-            mean = h[i, 1] ** 2 * ws / 3.0 if y_mode == 1 else h[i, 1] ** 2
+            mean = h0s * ws / 3.0 if y_mode == 1 else h0s
         elif y_mode == 1:
             mean = hs * ws / 9.0
         elif y_mode == 0:
             mean = hs / 3.0
         else:
-            mean = h[i, 1] ** 2 / 3.0
+            mean = h0s / 3.0
         out[i] = wv / mean if (wb > 0.0 and mean > 0.0) else 1.0
 
 
@@ -96,12 +99,19 @@ class Density:
                 rho = np.broadcast_to(np.asarray(ch.rate(q2, m), dtype=float), q2.shape).copy()
                 if ch.line_shape is not None:
                     rho *= ch.line_shape.density_m2(m * m) / self._ls_norm[c]
-                h = np.ascontiguousarray(np.broadcast_to(ch.helicity(q2, m), q2.shape + (3,)), dtype=float)
+                hc = np.broadcast_to(ch.helicity(q2, m), q2.shape + (3,))
+                if np.iscomplexobj(hc):  # real and imaginary parts, as the kernel's tables (generate.tables)
+                    hc = np.concatenate([hc.real, hc.imag], axis=-1)
+                h = np.ascontiguousarray(hc, dtype=float)
                 w = np.ascontiguousarray(np.broadcast_to(ch.pair_weights(q2, m), q2.shape + (3,)), dtype=float)
+            chi = np.array(ev["chi"][sel], dtype=float)
+            if ch.weak_phases and "conjugate" in (ev.fields if hasattr(ev, "fields") else ev):
+                # the CP conjugate of the amplitudes' decay was generated with chi -> -chi (kernels.cascade, P_WEAK)
+                conj = np.asarray(ev["conjugate"])[sel].astype(bool) ^ bool(self.decay.amplitude_conjugate)
+                chi = np.where(conj, -chi, chi)
             ang = np.empty(sel.size)
             _angular_ratio(h, w, ch.j_meson, ch.y_mode, np.ascontiguousarray(ev["cos_theta_meson"][sel], dtype=float),
-                           np.ascontiguousarray(ev["cos_theta_pair"][sel], dtype=float),
-                           np.ascontiguousarray(ev["chi"][sel], dtype=float), ang)
+                           np.ascontiguousarray(ev["cos_theta_pair"][sel], dtype=float), chi, ang)
             out[sel] = np.where(np.isfinite(rho), rho, 0.0) * ang / self.width
         return out
 

@@ -114,19 +114,39 @@ def test_spin0_pair_angle_matches_angular_weight(w):
     assert chi2_pvalue(counts, N * expected / expected.sum()) > P_MIN
 
 
+def _wigner_d1(lam, sig, theta):
+    """d^1_{lam sig}(theta), the closed forms of the PDG RPP 'Clebsch-Gordan coefficients' table."""
+    c, s = np.cos(theta), np.sin(theta)
+    table = {(1, 1): (1 + c) / 2, (1, 0): -s / np.sqrt(2), (1, -1): (1 - c) / 2, (0, 0): c}
+    if (lam, sig) in table:
+        return table[(lam, sig)]
+    if (-sig, -lam) in table:  # d_{lam sig} = d_{-sig -lam}
+        return table[(-sig, -lam)]
+    # d_{lam sig} = (-1)^(lam - sig) d_{sig lam} = (-1)^(lam - sig) d_{-lam -sig}
+    return (-1) ** (lam - sig) * table[(sig, lam) if (sig, lam) in table else (-lam, -sig)]
+
+
 def test_pair_angular_weight_equals_angular_weight():
     """The kernel's scalar conditional density for a spin-1 meson and a spin-1 pair equals the
-    general angular_weight (j_M = 1, y_mode = 1), and its bound holds (Cauchy-Schwarz)."""
+    general angular_weight (j_M = 1, y_mode = 1) and, for complex H, the sequential-decay amplitude
+    sum_sigma w_sigma |sum_lambda H_lambda d^1_{lambda 0}(theta_M) d^1_{lambda sigma}(theta_Y) e^{i lambda chi}|^2
+    written out here with complex numbers; its bound holds (Cauchy-Schwarz)."""
     rng = np.random.default_rng(8)
-    for _ in range(200):
+    for k in range(300):
         h = rng.normal(size=3)
+        g = rng.normal(size=3) * (k % 3 > 0) * (rng.uniform(size=3) > 0.2)
         w = rng.uniform(size=3) * (rng.uniform(size=3) > 0.3)
         cm, cy, chi = rng.uniform(-1, 1), rng.uniform(-1, 1), rng.uniform(0, 2 * np.pi)
         sm, sy = np.sqrt(1 - cm * cm), np.sqrt(1 - cy * cy)
-        ref = K.angular_weight(h, w, 1, 1, cm, sm, cy, sy, np.cos(chi), np.sin(chi))[0]
-        val, bound = K.pair_angular_weight(*h, *w, cm, sm, cy, sy, np.cos(chi), np.sin(chi))
-        assert val == pytest.approx(ref, rel=1e-12, abs=1e-15)
+        hc = h + 1j * g
+        ref = sum(w[s + 1] * abs(sum(hc[lam + 1] * _wigner_d1(lam, 0, np.arccos(cm)) * _wigner_d1(lam, s, np.arccos(cy))
+                                     * np.exp(1j * lam * chi) for lam in (-1, 0, 1))) ** 2 for s in (-1, 0, 1))
+        val, bound = K.pair_angular_weight(*h, *g, *w, cm, sm, cy, sy, np.cos(chi), np.sin(chi))
+        assert val == pytest.approx(ref, rel=1e-11, abs=1e-14)
         assert val <= bound * (1 + 1e-12)
+        h6 = np.concatenate([h, g])
+        gen = K.angular_weight(h6 if g.any() else h, w, 1, 1, cm, sm, cy, sy, np.cos(chi), np.sin(chi))[0]
+        assert gen == pytest.approx(ref, rel=1e-11, abs=1e-14)
 
 
 def test_alias_tables_encode_the_cell_areas():
@@ -215,7 +235,7 @@ def test_two_body_rest_frame_on_shell():
 def _cos_meson(st, h, n):
     out = np.empty(n)
     for i in range(n):
-        out[i] = K._sample_cos_meson(st, h[0], h[1], h[2])
+        out[i] = K._sample_cos_meson(st, h[0] ** 2, h[1] ** 2, h[2] ** 2)
     return out
 
 

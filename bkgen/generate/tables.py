@@ -61,7 +61,9 @@ def build_tables(channels: list[Channel], widths: list[float]) -> KernelTables:
     cpar = np.zeros((n_ch, K.N_CHANNEL_PARAMS))
     mx_pdf = np.zeros((n_ch, n_x))
     ft_pdf = np.zeros((n_ch, n_x, n_t))
-    hel = np.zeros((n_ch, n_x, n_t, 3))
+    # complex helicity amplitudes (relative phases: the T-odd sin chi, sin 2chi terms): real parts in columns
+    # 0-2, imaginary parts in 3-5 (kernels.cascade reads 6 columns when present)
+    hel_of = [None] * n_ch
     pw = np.zeros((n_ch, n_x, n_t, 3))
     worst = 0.0
     for c, (ch, grid) in enumerate(zip(channels, grids)):
@@ -79,7 +81,7 @@ def build_tables(channels: list[Channel], widths: list[float]) -> KernelTables:
             raise ValueError(f"density of channel {ch.label!r} is not finite and non-negative on its grid")
         ft_pdf[c] = f
         mx_pdf[c] = integral(f) if n_t > 1 else f[:, 0]
-        hel[c] = ch.helicity(q2, m)
+        hel_of[c] = ch.helicity(q2, m)
         pw[c] = ch.pair_weights(q2, m)
         if np.any(pw[c] < 0):
             raise ValueError(f"pair-helicity weights of channel {ch.label!r} are negative: the angular density is unphysical")
@@ -108,6 +110,13 @@ def build_tables(channels: list[Channel], widths: list[float]) -> KernelTables:
         row[K.P_Y1], row[K.P_Y2] = y1, y2
         row[K.P_J_M] = ch.j_meson
         row[K.P_Y_CTAU] = ch.y_ctau
+        row[K.P_WEAK] = 1.0 if ch.weak_phases else 0.0
+    cplx = any(np.iscomplexobj(h) and np.any(np.imag(h) != 0.0) for h in hel_of)
+    hel = np.zeros((n_ch, n_x, n_t, 6 if cplx else 3))
+    for c, h in enumerate(hel_of):
+        hel[c, ..., :3] = np.real(h)
+        if cplx:
+            hel[c, ..., 3:] = np.imag(h)
     w = np.asarray(widths, dtype=float)
     ch_cum = np.cumsum(w) / w.sum()
     ch_cum[-1] = 1.0

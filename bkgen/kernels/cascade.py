@@ -61,7 +61,8 @@ P_M_POLE = 16  # pole mass m0 of the line shape [GeV]
 P_Y_POLE = 17  # pole mass of a Breit-Wigner Y (q^2 map 2) [GeV]
 P_Y_M0G0 = 18  # m_Y Gamma_Y of that Breit-Wigner [GeV^2]
 P_S_HI = 19  # upper q^2 cut [GeV^2] below the kinematic limit (Channel.q2_window); inf: none
-N_CHANNEL_PARAMS = 20
+P_WEAK = 20  # 1: the amplitudes' phases are weak (CP-odd): the CP conjugate has H* (Channel.weak_phases)
+N_CHANNEL_PARAMS = 21
 
 # ---- layout of the lab / beam parameter vector --------------------------------
 L_FRAME = 0  # FRAME_B_REST, FRAME_LAB or FRAME_CMS
@@ -123,10 +124,14 @@ def wigner_d1(lam, sig, c, s):
 
 @jit
 def angular_weight(h, w, j_m, y_mode, cm, sm, cy, sy, cchi, schi):
-    """Angular density W and its bound for helicity amplitudes h[3] (lambda=-1,0,1)
-    and pair weights w[3] (sigma=-1,0,1); cchi, schi = cos, sin of chi."""
+    """Angular density W and its bound for helicity amplitudes h (lambda=-1,0,1: h[0:3] real parts,
+    h[3:6] imaginary parts if present) and pair weights w[3] (sigma=-1,0,1); cchi, schi = cos, sin of chi."""
+    cplx = h.shape[0] == 6
+    hsq = np.zeros(3)
+    for k in range(3):
+        hsq[k] = h[k] * h[k] + (h[k + 3] * h[k + 3] if cplx else 0.0)
     if j_m == 0:
-        h0sq = h[1] * h[1]
+        h0sq = hsq[1]
         if y_mode == 1:
             val = 0.0
             for k in range(3):
@@ -136,32 +141,20 @@ def angular_weight(h, w, j_m, y_mode, cm, sm, cy, sy, cchi, schi):
             return h0sq * val, h0sq * bnd
         return h0sq, h0sq
     # spin-1 M decaying to two spin-0 mesons
-    hmax = 0.0
-    for k in range(3):
-        hmax = max(hmax, h[k] * h[k])
+    hmax = max(hsq[0], max(hsq[1], hsq[2]))
     if y_mode == 0:  # stable Y: helicities add incoherently
         val = 0.0
         for k in range(3):
             d = wigner_d1(k - 1, 0, cm, sm)
-            val += h[k] * h[k] * d * d
+            val += hsq[k] * d * d
         return val, hmax
     if y_mode == 2:  # spin-0 Y: only lambda = 0
-        return h[1] * h[1] * cm * cm, h[1] * h[1]
-    val = 0.0
-    wsum = 0.0
-    for ks in range(3):
-        if w[ks] == 0.0:
-            continue
-        re = 0.0
-        im = 0.0
-        for kl in range(3):
-            lam = kl - 1
-            amp = h[kl] * wigner_d1(lam, 0, cm, sm) * wigner_d1(lam, ks - 1, cy, sy)
-            re += amp * (cchi if lam != 0 else 1.0)  # cos(lam chi)
-            im += amp * lam * schi  # sin(lam chi)
-        val += w[ks] * (re * re + im * im)
-        wsum += w[ks]
-    return val, wsum * hmax
+        return hsq[1] * cm * cm, hsq[1]
+    g_m = h[3] if cplx else 0.0
+    g_0 = h[4] if cplx else 0.0
+    g_p = h[5] if cplx else 0.0
+    val, _ = pair_angular_weight(h[0], h[1], h[2], g_m, g_0, g_p, w[0], w[1], w[2], cm, sm, cy, sy, cchi, schi)
+    return val, (w[0] + w[1] + w[2]) * hmax
 
 
 @jit
@@ -173,13 +166,13 @@ def q2_breit_wigner_map(t, q2_lo, q2_hi, m0, m0g0):
 
 
 @jit
-def _sample_cos_meson(st, h_m, h_0, h_p):
+def _sample_cos_meson(st, h_m2, h_02, h_p2):
     """cos(theta_M) of a spin-1 meson -> two spin-0 mesons from its exact marginal
-    sum_lambda H_lambda^2 d^1_{lambda 0}(theta)^2 = (H_-^2 + H_+^2)/2 sin^2 + H_0^2 cos^2
-    (the Y-decay angles integrate out: int |d^1_{lambda sigma}|^2 dcos = 2/3 for every lambda).
-    Scalar amplitudes (no array arguments): keeps the hot loop free of reference counting."""
-    a = 0.5 * (h_m * h_m + h_p * h_p) * (4.0 / 3.0)  # weight of the sin^2 component
-    b = h_0 * h_0 * (2.0 / 3.0)  # weight of the cos^2 component
+    sum_lambda |H_lambda|^2 d^1_{lambda 0}(theta)^2 = (|H_-|^2 + |H_+|^2)/2 sin^2 + |H_0|^2 cos^2
+    (the Y-decay angles integrate out: int |d^1_{lambda sigma}|^2 dcos = 2/3 for every lambda), given the
+    squared moduli |H_lambda|^2. Scalar arguments: keeps the hot loop free of reference counting."""
+    a = 0.5 * (h_m2 + h_p2) * (4.0 / 3.0)  # weight of the sin^2 component
+    b = h_02 * (2.0 / 3.0)  # weight of the cos^2 component
     if a + b <= 0.0:  # no amplitudes (e.g. the flat-table limit): isotropic, as in _cos_pair_spin0
         return 2.0 * uniform(st) - 1.0
     if uniform(st) * (a + b) < b:
@@ -188,34 +181,52 @@ def _sample_cos_meson(st, h_m, h_0, h_p):
 
 
 @jit
-def _pair_term(sig, a0, a1, a2, cy, sy, cchi, schi):
-    """|sum_lambda a_lambda d^1_{lambda sigma}(theta_Y) e^{i lambda chi}|^2 for one pair helicity sigma."""
-    d0 = a0 * wigner_d1(-1, sig, cy, sy)
-    d1 = a1 * wigner_d1(0, sig, cy, sy)
-    d2 = a2 * wigner_d1(1, sig, cy, sy)
-    re = d1 + (d0 + d2) * cchi
+def _pair_term(sig, a0, a1, a2, b0, b1, b2, cy, sy, cchi, schi):
+    """|sum_lambda (a_lambda + i b_lambda) d^1_{lambda sigma}(theta_Y) e^{i lambda chi}|^2 for one pair helicity
+    sigma (lambda = -1, 0, +1 for indices 0, 1, 2; a, b real). With D_lambda = d^1_{lambda sigma}(theta_Y):
+    real part a_0 D_0 + (a_- D_- + a_+ D_+) cos chi - (b_+ D_+ - b_- D_-) sin chi, imaginary part
+    b_0 D_0 + (b_- D_- + b_+ D_+) cos chi + (a_+ D_+ - a_- D_-) sin chi. The b terms carry the T-odd
+    interference Im(H_lambda H*_lambda') sin((lambda - lambda') chi) (J_7, J_8, J_9 of B -> K* l l)."""
+    e0 = wigner_d1(-1, sig, cy, sy)
+    e1 = wigner_d1(0, sig, cy, sy)
+    e2 = wigner_d1(1, sig, cy, sy)
+    d0 = a0 * e0
+    d2 = a2 * e2
+    re = a1 * e1 + (d0 + d2) * cchi
     im = (d2 - d0) * schi
+    if b0 != 0.0 or b1 != 0.0 or b2 != 0.0:
+        f0 = b0 * e0
+        f2 = b2 * e2
+        re -= (f2 - f0) * schi
+        im += b1 * e1 + (f0 + f2) * cchi
     return re * re + im * im
 
 
 @jit
-def pair_angular_weight(h_m, h_0, h_p, w_m, w_0, w_p, cm, sm, cy, sy, cchi, schi):
-    """W(theta_Y, chi | theta_M) = sum_sigma w_sigma |sum_lambda a_lambda d^1_{lambda sigma}(theta_Y)
-    e^{i lambda chi}|^2 with a_lambda = H_lambda d^1_{lambda 0}(theta_M), and its bound
-    sum_sigma w_sigma sum_lambda a_lambda^2 (Cauchy-Schwarz, sum_lambda |d^1_{lambda sigma}|^2 = 1);
+def pair_angular_weight(h_m, h_0, h_p, g_m, g_0, g_p, w_m, w_0, w_p, cm, sm, cy, sy, cchi, schi):
+    """W(theta_Y, chi | theta_M) = sum_sigma w_sigma |sum_lambda c_lambda d^1_{lambda sigma}(theta_Y)
+    e^{i lambda chi}|^2 with c_lambda = (H_lambda + i G_lambda) d^1_{lambda 0}(theta_M), and its bound
+    sum_sigma w_sigma sum_lambda |c_lambda|^2 (Cauchy-Schwarz, sum_lambda |d^1_{lambda sigma}|^2 = 1);
     the mean of W over (theta_Y, chi) is a third of the bound; cchi, schi = cos, sin of chi.
-    H = (h_m, h_0, h_p) for lambda = -1, 0, +1, w likewise for sigma."""
-    a0 = h_m * wigner_d1(-1, 0, cm, sm)
-    a1 = h_0 * wigner_d1(0, 0, cm, sm)
-    a2 = h_p * wigner_d1(1, 0, cm, sm)
-    asq = a0 * a0 + a1 * a1 + a2 * a2
+    H = (h_m, h_0, h_p) real and G = (g_m, g_0, g_p) imaginary parts for lambda = -1, 0, +1, w likewise for
+    sigma (the sequential-decay amplitude of Jacob-Wick, Ann. Phys. 7 (1959) 404, with complex H)."""
+    dm = wigner_d1(-1, 0, cm, sm)
+    d0 = wigner_d1(0, 0, cm, sm)
+    dp = wigner_d1(1, 0, cm, sm)
+    a0 = h_m * dm
+    a1 = h_0 * d0
+    a2 = h_p * dp
+    b0 = g_m * dm
+    b1 = g_0 * d0
+    b2 = g_p * dp
+    asq = a0 * a0 + a1 * a1 + a2 * a2 + b0 * b0 + b1 * b1 + b2 * b2
     val = 0.0
     if w_m != 0.0:
-        val += w_m * _pair_term(-1, a0, a1, a2, cy, sy, cchi, schi)
+        val += w_m * _pair_term(-1, a0, a1, a2, b0, b1, b2, cy, sy, cchi, schi)
     if w_0 != 0.0:
-        val += w_0 * _pair_term(0, a0, a1, a2, cy, sy, cchi, schi)
+        val += w_0 * _pair_term(0, a0, a1, a2, b0, b1, b2, cy, sy, cchi, schi)
     if w_p != 0.0:
-        val += w_p * _pair_term(1, a0, a1, a2, cy, sy, cchi, schi)
+        val += w_p * _pair_term(1, a0, a1, a2, b0, b1, b2, cy, sy, cchi, schi)
     return val, (w_m + w_0 + w_p) * asq
 
 
@@ -306,6 +317,7 @@ def generate_one_block(
     n_ch = ch_cum.shape[0]
     n_x = mx_pdf.shape[1]
     n_t = ft_pdf.shape[2]
+    n_hel = hel.shape[3]  # 3: real helicity amplitudes; 6: their real and imaginary parts
     frame = np.empty(N_FRAME)
     inv_m_parent = 1.0 / m_parent
     in_lab = lab[L_FRAME] != FRAME_B_REST  # lab or CMS: the e+e- production is generated
@@ -363,10 +375,15 @@ def generate_one_block(
         w_0 = _bilinear(pw, tc, jx, ax, it, at, 1)
         w_p = _bilinear(pw, tc, jx, ax, it, at, 2)
         h_m = h_0 = h_p = 0.0
+        g_m = g_0 = g_p = 0.0  # imaginary parts (tables with 6 amplitude columns: complex H)
         if j_m == 1:  # a spin-0 meson has only H_0, which factors out of W
             h_m = _bilinear(hel, tc, jx, ax, it, at, 0)
             h_0 = _bilinear(hel, tc, jx, ax, it, at, 1)
             h_p = _bilinear(hel, tc, jx, ax, it, at, 2)
+            if n_hel == 6:
+                g_m = _bilinear(hel, tc, jx, ax, it, at, 3)
+                g_0 = _bilinear(hel, tc, jx, ax, it, at, 4)
+                g_p = _bilinear(hel, tc, jx, ax, it, at, 5)
         # (written out here rather than in helper functions that take the RNG state and loop: such
         # helpers cost reference-count updates of the state array on every event)
         # azimuths that do not enter W are drawn once, outside any accept-reject loop
@@ -378,7 +395,7 @@ def generate_one_block(
             # spin-1 meson -> two spin-0 mesons: theta_M from its exact marginal, then (theta_Y, phi_Y)
             # by accept-reject against the conditional bound at that theta_M (pair_angular_weight);
             # chi = phi_M + phi_Y
-            cm = _sample_cos_meson(st, h_m, h_0, h_p)
+            cm = _sample_cos_meson(st, h_m * h_m + g_m * g_m, h_0 * h_0 + g_0 * g_0, h_p * h_p + g_p * g_p)
             sm = _sin_from_cos(cm)
             cy = 2.0 * uniform(st) - 1.0 if y_mode > 0 else 1.0
             cpy, spy = unit_circle(st)
@@ -388,7 +405,7 @@ def generate_one_block(
                     sy = _sin_from_cos(cy)
                     cchi = cpm * cpy - spm * spy
                     schi = spm * cpy + cpm * spy
-                    wv, wb = pair_angular_weight(h_m, h_0, h_p, w_m, w_0, w_p, cm, sm, cy, sy, cchi, schi)
+                    wv, wb = pair_angular_weight(h_m, h_0, h_p, g_m, g_0, g_p, w_m, w_0, w_p, cm, sm, cy, sy, cchi, schi)
                     if wb <= 0.0:
                         break
                     if wv > wb * (1.0 + 1e-12):
@@ -426,6 +443,12 @@ def generate_one_block(
         par = 1.0 - 2.0 * conj
         nx_, ny_, nz_ = par * nx_, par * ny_, par * nz_
         e1x, e1y, e1z, e2x, e2y, e2z = par * e1x, par * e1y, par * e1z, par * e2x, par * e2y, par * e2z
+        if conj == 1 and cpar[c, P_WEAK] > 0.0:
+            # weak phases only: the CP-conjugate amplitudes are H*, and W(chi; H*) = W(-chi; H) (Wigner d real), so
+            # the conjugate event is the parity image of one with chi -> -chi: both azimuths change sign (the T-odd
+            # sin chi, sin 2chi terms flip sign under CP: the CP-odd A_7, A_8, A_9 of LHCb arXiv:1512.04442 sec. 2)
+            spm = -spm
+            spy = -spy
         p4[i, SLOT_M, 0] = em
         p4[i, SLOT_M, 1] = pst * nx_
         p4[i, SLOT_M, 2] = pst * ny_

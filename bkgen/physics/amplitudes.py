@@ -41,7 +41,7 @@ helicity sigma_s and meson helicity lambda, normalised so that its angular integ
 
 The kernel samples sum_sigma w_sigma |sum_lambda H_lambda d^1_{lambda 0}(theta_M) d^1_{lambda sigma}
 (theta_Y) e^{i lambda chi}|^2, one H per channel. :func:`kernel_components` maps the amplitudes onto
-that form exactly, except for one term: the interference of J = 0 and J = 1 amplitudes of the same
+that form exactly (complex H with their T-odd sin chi, sin 2chi terms), except for one term: the interference of J = 0 and J = 1 amplitudes of the same
 sigma = 0 configuration (scalar-tensor for nu nubar; scalar/pseudoscalar/timelike-axial with vector
 for massive pairs). That term is odd in cos(theta_Y) (it carries d^1_{lambda 0}(theta_Y) d^0_00), so it
 integrates to zero over the pair angle: the q^2 spectrum, the rates and the meson-angle distribution
@@ -575,12 +575,11 @@ def kernel_components(amp_fn, spin: int, q2_probe, m_probe=None):
     helicity = H (..., 3), pair_weights = w (..., 3). Components whose rate vanishes on the probe
     grid (q2_probe, m_probe) are left out.
 
-    Complex amplitudes (complex coefficients): the kernel takes real H. A configuration's amplitude
-    a = u + i v is generated as two incoherent components u and v: |u.D|^2 + |v.D|^2 has every term
-    Re(a_lambda a_lambda'*) of |a.D|^2 (D = d^1 d^1 e^{i lambda chi}), so rates, q^2, theta_M, theta_Y and the
-    cos(chi), cos(2 chi) terms are exact; only the T-odd terms Im(a_lambda a_lambda'*) sin((lambda - lambda') chi)
-    are not generated (they need relative phases between helicity amplitudes of one configuration, i.e.
-    CP-violating phases in B -> V; a single complex coefficient, an overall phase, has none)."""
+    Complex amplitudes (complex coefficients, loop functions, propagators): the helicity callable returns the
+    complex a of the configuration, and the kernel samples |a.D|^2 (D = d^1 d^1 e^{i lambda chi}) with all its
+    terms: Re(a_lambda a_lambda'*) cos((lambda - lambda') chi) and the T-odd Im(a_lambda a_lambda'*)
+    sin((lambda - lambda') chi) (J_7, J_8, J_9 of B -> K* l l), which need relative phases between the helicity
+    amplitudes of one configuration (an overall phase has none)."""
     p = amp_fn(q2_probe, m_probe)
     sig = tuple(p.sigma)
     comps = []
@@ -632,23 +631,18 @@ def kernel_components(amp_fn, spin: int, q2_probe, m_probe=None):
                          and np.allclose(p.a[..., t, :], p.a[..., s_, :]))
             taken.update(same)
             groups.append((f"sigma={sg:+d}".replace("+0", "0") + (f" ({s_})" if s_ else ""), same, sg))
-    parts = (("", np.real), (" Im", np.imag)) if np.iscomplexobj(p.a) else (("", None),)
     for name, idx, sigma in groups:
-        for tag, part in parts:
-            probe = p.a[..., idx, :] if part is None else part(p.a[..., idx, :])
-            if not np.any(probe**2 > 0):
-                continue
+        if not np.any(_abs2(p.a[..., idx, :]) > 0):
+            continue
 
-            def rate(q2, m=None, idx=idx, part=part):
-                x = amp_fn(q2, m)
-                y = x.a[..., idx, :] if part is None else part(x.a[..., idx, :])
-                return x.k * (y**2).sum(axis=(-2, -1))
+        def rate(q2, m=None, idx=idx):
+            x = amp_fn(q2, m)
+            return x.k * _abs2(x.a[..., idx, :]).sum(axis=(-2, -1))
 
-            def helicity(q2, m=None, s=idx[0], part=part):
-                y = amp_fn(q2, m).a[..., s, :]
-                return y if part is None else part(y)
+        def helicity(q2, m=None, s=idx[0]):
+            return amp_fn(q2, m).a[..., s, :]
 
-            comps.append((name + tag, rate, helicity, unit(sigma)))
+        comps.append((name, rate, helicity, unit(sigma)))
     if np.any(p.j0 > 0):
         def rate0(q2, m=None):
             x = amp_fn(q2, m)

@@ -192,8 +192,7 @@ class DileptonAmplitudes:
         return self.k * ((np.abs(self.a) ** 2).sum(axis=(-2, -1)) + self.j0)
 
     def pair(self) -> amplitudes.PairAmplitudes:
-        """The same amplitudes as amplitudes.PairAmplitudes (complex a), for amplitudes.kernel_components,
-        which generates a complex configuration as its real and imaginary parts."""
+        """The same amplitudes as amplitudes.PairAmplitudes (complex a), for amplitudes.kernel_components."""
         return amplitudes.PairAmplitudes(self.a, self.j0, self.k)
 
     # ---- angular observables (module docstring conventions) ----

@@ -12,7 +12,8 @@ through numpy functions of (q^2, m_M):
 * ``rate(q2, m_M)``: dGamma/dq^2 [GeV^-1] summed over angles (or Gamma [GeV]
   when q^2 is fixed, e.g. a real massless dark photon);
 * ``helicity(q2, m_M)``: the B -> M Y helicity amplitudes H_lambda,
-  lambda = -1, 0, +1 (relative normalisation is all that matters);
+  lambda = -1, 0, +1 (relative normalisation is all that matters; real, or complex when the amplitudes
+  have relative phases: the kernel then samples the T-odd sin chi, sin 2chi terms too);
 * ``pair_weights(q2, m_M)``: weights w_sigma of the Y -> y1 y2 helicity
   configurations sigma = lambda_1 - lambda_2 = -1, 0, +1.
 
@@ -208,6 +209,11 @@ class Channel:
     #: (lo, hi) [GeV^2]: q^2 restricted to this window inside the kinematic range (one q^2 segment of a
     #: decay with vetoed regions, e.g. charmonium); None: the full range
     q2_window: tuple[float, float] | None = None
+    #: True when every phase of ``helicity`` is weak (CP-odd; e.g. complex Wilson coefficients with real hadronic
+    #: and pair amplitudes): the CP-conjugate decay then has the complex-conjugate amplitudes, and its T-odd
+    #: sin chi, sin 2chi terms have the opposite sign. False: the phases are strong (CP-even; loop functions,
+    #: propagator widths) or absent, and the CP conjugate is the parity image with the same amplitudes.
+    weak_phases: bool = False
 
     def __post_init__(self):
         def bad(what: str):
@@ -278,7 +284,7 @@ class Channel:
         for k in sc:
             if k not in masses and not any(abs(d) == k for d in (self.y_daughters or ())) and abs(self.y) != k:
                 raise bad(f"self_conjugate declares {k}, which is not a state of this channel")
-        for name in ("invisible", "hadronise"):
+        for name in ("invisible", "hadronise", "weak_phases"):
             if not isinstance(getattr(self, name), bool):
                 raise bad(f"{name} = {getattr(self, name)!r}; allowed: true or false")
         if not isinstance(self.mode, str):

@@ -17,12 +17,12 @@ veto edges, at the open-charm threshold 4 m_c^2 where C9^eff has a square-root c
 geometric steps below 1 GeV^2 where the photon pole 1/q^2 dominates), each tabulated on its own q^2 map.
 
 Angular distribution: the kernel samples sum_s |sum_lambda a_{s,lambda} d^1_{lambda 0}(theta_M)
-d^1_{lambda sigma_s}(theta_l) e^{i lambda chi}|^2 with real amplitudes; amplitudes.kernel_components gives
-the complex amplitudes as two incoherent pieces, their real and their imaginary parts. This reproduces every term of
-the distribution except the interference Im(a_lambda a_lambda'*) sin((lambda - lambda') chi), i.e. the
-T-odd coefficients J_7, J_8, J_9 (S7, S8, S9), which are not generated (their size is shown by
-``bkgen info``: the largest |S7|, |S8|, |S9| on the q^2 grid); q^2 spectrum, F_L, A_FB, S3, S4, S5
-are exact. Each piece is split into the kernel's components (amplitudes.kernel_components).
+d^1_{lambda sigma_s}(theta_l) e^{i lambda chi}|^2 with the complex amplitudes, every term of the distribution
+included: the T-odd interference Im(a_lambda a_lambda'*) sin((lambda - lambda') chi), i.e. J_7, J_8, J_9 (S7, S8, S9),
+as well as q^2 spectrum, F_L, A_FB, S3, S4, S5. Each configuration is one kernel component
+(amplitudes.kernel_components). The phases here are strong (C9^eff's loop functions, the Z_D propagator; the
+Wilson coefficients are real), so the CP-conjugate decay is the parity image with the same amplitudes
+(Channel.weak_phases = False).
 """
 
 from __future__ import annotations

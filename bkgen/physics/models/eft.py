@@ -31,8 +31,10 @@ A card sets the coefficients of five operator families; the amplitudes are those
   invisible here (written to the record, PDG 55 and 54).
 
 Every coefficient and coupling may be complex: a card writes {re = x, im = y} (config.card; a plain number is
-real); interference terms are 2 Re(c_1 c_2* X). Complex amplitudes are generated as real and imaginary kernel
-components (amplitudes.kernel_components: exact except the T-odd sin(chi), sin(2 chi) terms in B -> V).
+real); interference terms are 2 Re(c_1 c_2* X). Complex amplitudes are generated with all their terms, the T-odd
+sin(chi), sin(2 chi) ones of B -> V included (amplitudes.kernel_components). The phases of these amplitudes are
+those of the coefficients (weak, CP-odd; no strong phase enters): the CP-conjugate decay has the complex-conjugate
+amplitudes (Channel.weak_phases), so its T-odd terms have the opposite sign.
 
 Decays (names as in cards): B+ -> K+, B0 -> K0, B0 -> K*0, B+ -> K*+, Bs -> phi, each with
 "nu nubar", "chi chibar", "phi phi", "X X", "Z'", "a". The K0 is written as a K_S0 that is not decayed
@@ -281,7 +283,7 @@ def _builder(prefix: str, final: str):
                     suffix = f" [{name}]" if name else ""
                     channels.append(Channel(
                         label=f"{prefix} {label}{tag}{suffix}", y=0, y_daughters=ydau, y_mode=Y_VECTOR, rate=rate,
-                        helicity=hel_c, pair_weights=w_c, y_in_record=False,
+                        helicity=hel_c, pair_weights=w_c, y_in_record=False, weak_phases=True,
                         masses=masses, self_conjugate=frozenset(selfconj), invisible=True, **common))
         return channels
 
