@@ -131,6 +131,8 @@ class WilsonCoefficients:
     four_quark: dict = field(default_factory=lambda: {k: SM_WC_BSLL[k] for k in ("C1", "C2", "C3", "C4", "C5", "C6")})
     dc9: Callable | None = None
     dc10: Callable | None = None
+    #: timelike (J = 0) part of the C10 shift where it differs from dc10 (a light vector's q^mu q^nu/M^2 propagator term)
+    dc10_t: Callable | None = None
 
     def c9_eff(self, q2):
         """C9^eff(q^2) = C9 + Y(q^2) (+ dc9(q^2)), complex array."""
@@ -141,6 +143,12 @@ class WilsonCoefficients:
         """C10 (+ dc10(q^2)) as a complex array."""
         out = self.c10 + 0.0j * np.asarray(q2, dtype=float)
         return out + self.dc10(q2) if self.dc10 is not None else out
+
+    def c10_timelike_q2(self, q2):
+        """C10 of the timelike helicity amplitude H_t^A (the j0 term): C10 + dc10_t(q^2), or c10_q2 without dc10_t."""
+        if self.dc10_t is None:
+            return self.c10_q2(q2)
+        return self.c10 + 0.0j * np.asarray(q2, dtype=float) + self.dc10_t(q2)
 
 
 def sm_coefficients(**changes) -> WilsonCoefficients:
@@ -268,6 +276,8 @@ def dilepton_amplitudes(ff, q2, m_B, m_M, m_l, wc: WilsonCoefficients, norm=None
     shape = np.broadcast(q2, np.asarray(m_M, dtype=float)).shape
     hv = np.broadcast_to(hv, shape + (4,)).copy()
     ha = np.broadcast_to(ha, shape + (4,)).copy()
+    if wc.dc10_t is not None:
+        ha[..., 0] = np.broadcast_to(hadronic_helicity(ff, q2, m_B, m_M, wc.c10_timelike_q2(q2), wc.c10p)[..., 0], shape)
     beta = np.sqrt(np.clip(1.0 - 4.0 * m_l**2 / q2, 0.0, None))
     rs = np.sqrt(q2)
     a = np.zeros(shape + (4, 3), dtype=complex)
@@ -302,14 +312,20 @@ def inami_lim_d0(x: float) -> float:
 class DarkZ:
     """Z_D exchange in b -> s l l (seed 001 eq. 1-3): the b -> s Z_D vertex
     (s gamma^mu P_L b)[E0 + E2 q^2] Z_D,mu of H_eff (eq. 1 with E0 = E^{0,Z}, E2 = E^{2,A} + E^{2,Z}:
-    zd_bs_coefficients; the q^mu q^nu part of eq. 1 vanishes on the conserved lepton currents and the dipole M^1
-    is neglected), the Z_D propagator 1/(q^2 - M^2 + i Gamma M) (its q^mu q^nu/M^2 term, which reaches only the
-    axial lepton current through m_l, is not in eq. 2-3 and is left out) and the lepton couplings
+    zd_bs_coefficients; the dipole M^1 is neglected), the Z_D propagator -(g^{mu nu} - q^mu q^nu/M^2)/(q^2 - M^2 +
+    i Gamma M) and the lepton couplings
     L = Z_D,mu l gamma^mu (g_V - g_A gamma5) l of seed 003 eq. (34) plus g_D^l (models.dark_vector.lepton_couplings,
     the same couplings that give Gamma_ZD). E0, E2 are divided by V_tb V_ts* (real numbers, GeV^0 and GeV^-2),
     like the normalisation N, so the CKM phase cancels. Exchange gives L_eff = J_bs.J_l/(q^2 - M^2), so with
     H = -N (C9 O9 + C10 O10):
-        dC9(q^2) = -g_V (E0 + E2 q^2)/(N (q^2 - M^2 + i Gamma M)),   dC10(q^2) = +g_A (...)/(...).
+        dC9(q^2) = -g_V (E0 + E2 q^2)/(N (q^2 - M^2 + i Gamma M)),   dC10(q^2) = +g_A (...)/(...)
+    (seed 001 eq. 2-3). The q^mu q^nu terms, absent from eq. 2-3, act only on the timelike (J = 0) polarisation
+    eps_t = q/sqrt(q^2): there the E2 structure (g q^2 - q q) of eq. 1 vanishes and the propagator numerator is
+    1 - q^2/M^2, so the axial lepton current (q.L_A = 2 m_l l gamma5 l, q.L_V = 0) sees, in H_t^A only,
+        dC10_t(q^2) = +g_A E0 (1 - q^2/M^2)/(N (q^2 - M^2 + i Gamma M))   (-> -g_A E0/(N M^2) for Gamma -> 0):
+    the longitudinal 1/M^2 enhancement of the on-shell B -> K Z_D rate (seed 003 eq. 42) in the l l channel. It makes
+    the Z_D peak equal BR(B -> K Z_D) x BR(Z_D -> l l) also for axial couplings (tests/test_darkz.py).
+    ``longitudinal = False`` drops it (H_t^A then takes dC10, as eq. 2-3 literally).
     Checks (tests/test_darkz.py): a pure dark photon (eps only) gives dC9 -> eps^2 x the SM photon-penguin part
     -D_0(x_t) of C9 for q^2 >> M^2."""
 
@@ -320,6 +336,7 @@ class DarkZ:
     g_v: float
     g_a: float
     norm: float  # GeV^-2, N / |V_tb V_ts|
+    longitudinal: bool = True  # keep the q^mu q^nu/M^2 propagator term (dc10_t)
 
     def _common(self, q2):
         q2 = np.asarray(q2, dtype=float)
@@ -330,6 +347,13 @@ class DarkZ:
 
     def dc10(self, q2):
         return self.g_a * self._common(q2)
+
+    def dc10_t(self, q2):
+        """Timelike C10 shift (class docstring); equal to dc10 when ``longitudinal`` is False."""
+        if not self.longitudinal:
+            return self.dc10(q2)
+        q2 = np.asarray(q2, dtype=float)
+        return self.g_a * self.e0 * (1.0 - q2 / self.m**2) / (self.norm * (q2 - self.m**2 + 1j * self.gamma * self.m))
 
 
 def inami_lim_c0(x: float) -> float:

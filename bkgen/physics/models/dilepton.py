@@ -89,7 +89,7 @@ def dark_z(p: dict, lep: str) -> dl.DarkZ:
     key = tuple(p[k] for k in ("M_ZD", "eps", "eps_Z", "g_D_mu", "g_D_e", "cancel_electron_vector"))
     e0, e2 = dl.zd_bs_coefficients(p["eps"], p["eps_Z"], p["E0Z_source"])
     return dl.DarkZ(m=p["M_ZD"], gamma=_zd_width(key), e0=e0, e2=e2, g_v=g_v, g_a=g_a,
-                    norm=dl.norm_bsll() / VTB_VTS)
+                    norm=dl.norm_bsll() / VTB_VTS, longitudinal=p.get("ZD_longitudinal", True))
 
 
 def coefficients(p: dict, lep: str) -> dl.WilsonCoefficients:
@@ -98,7 +98,7 @@ def coefficients(p: dict, lep: str) -> dl.WilsonCoefficients:
     extra = {}
     if p["dark_Z"]:
         z = dark_z(p, lep)
-        extra = dict(dc9=z.dc9, dc10=z.dc10)
+        extra = dict(dc9=z.dc9, dc10=z.dc10, dc10_t=z.dc10_t)
     return dl.sm_coefficients(
         c7=SM_WC_BSLL["C7eff"] + p["C7_NP"], c9=SM_WC_BSLL["C9"] + p[f"C9_NP_{lep}"],
         c10=SM_WC_BSLL["C10"] + p[f"C10_NP_{lep}"], c7p=dl.ms_over_mb() * SM_WC_BSLL["C7eff"] + p["C7p_NP"],
@@ -288,6 +288,8 @@ def _parameters() -> tuple[Parameter, ...]:
         Parameter("g_D_mu", 0.0, "", "direct vector coupling to muons (seed 001 eq. 5-6)", float, -10.0, 10.0),
         Parameter("g_D_e", 0.0, "", "direct vector coupling to electrons (seed 001 eq. 6)", float, -10.0, 10.0),
         Parameter("cancel_electron_vector", False, "", "Case C: g_D^e cancels the electron vector coupling", bool),
+        Parameter("ZD_longitudinal", True, "", "keep the q^mu q^nu/M^2 term of the Z_D propagator (timelike axial part, "
+                  "not in seed 001 eq. 2-3)", bool),
         Parameter("E0Z_source", "eq41", "", "E^{0,Z}: seed 003 eq. (41), or eps_Z x the Inami-Lim Z-penguin vertex "
                   "(1/(x_t - 1) of it; README)", str, choices=tuple(dl.E0Z_SOURCES)),
     ]
