@@ -194,7 +194,6 @@ def test_longitudinal_term_makes_the_peak_the_narrow_width_product_for_axial_cou
     of B+ -> K+ mu mu equals the dark_vector model's Gamma(B -> K Z_D) x BR(Z_D -> mu mu) (which sums the three polarisations) to
     1e-6; seed 001 eq. (2)-(3) without it are off by 7 % and a factor 4.7 (the spurious J = 0 part of the g^{mu nu}-only propagator)."""
     from bkgen.physics import form_factors
-    from bkgen.physics.inputs import VTB_VTS  # noqa: F401  (normalisation is in DarkZ.norm)
 
     ff = form_factors.get("B->K", "GKvD2018", m_B=mass(521), m_M=mass(321))
     x, w = np.polynomial.legendre.leggauss(100)
@@ -251,3 +250,27 @@ def test_neglected_terms_are_small_at_the_card_points():
         assert abs(e2 * q2_max / e0) < 1.2e-4, case
         dipole = dl.norm_bsll() / VTB_VTS * abs(SM_WC_BSLL["C7eff"]) * 2 * dl.mb_dipole() / E * p["eps"]
         assert dipole / abs(e0) < 2e-5, case
+
+
+def test_kstar_peak_equals_seed003_eq43_rate_times_br():
+    """B0 -> K*0 mu mu at the K* pole mass, axial-dominated Z_D at M = 0.25 GeV and vector-dominated at 1 GeV (full propagator): the
+    Z_D peak of the dilepton amplitudes (bkgen.physics.amplitudes helicity amplitudes, BSZ 2015) equals the dark_vector model's
+    Gamma(B -> K* Z_D) of seed 003 eq. (43)-(45), a separate implementation, times BR(Z_D -> mu mu), to 1e-5."""
+    from bkgen.physics import form_factors
+
+    ff = form_factors.get("B->K*", "BSZ2015", m_B=mass(511), m_M=mass(313))
+    x, w = np.polynomial.legendre.leggauss(100)
+    for m, eps_z, g_d in ((0.25, 1e-4, 0.0), (1.0, 1e-4, 0.01)):
+        p = _dilepton(M_ZD=m, eps=1e-7, eps_Z=eps_z, g_D_mu=g_d)
+        z = dark_z(p, "mu")
+        wc = dl.WilsonCoefficients(c7=0, c9=0, c10=0, c7p=0, four_quark={k: 0.0 for k in ("C1", "C2", "C3", "C4", "C5", "C6")},
+                                   dc9=z.dc9, dc10=z.dc10, dc10_t=z.dc10_t)
+        g = z.gamma
+        lo, hi = 4 * mass(13) ** 2, (mass(511) - mass(313)) ** 2
+        edges = np.linspace(np.arctan((lo - m * m) / (m * g)), np.arctan((hi - m * m) / (m * g)), 41)
+        half, mid = 0.5 * np.diff(edges), 0.5 * (edges[1:] + edges[:-1])
+        y, wy = (mid[:, None] + half[:, None] * x).ravel(), (half[:, None] * w).ravel()
+        q2 = m * m + m * g * np.tan(y)
+        peak = np.dot(wy, dl.dilepton_amplitudes(ff, q2, mass(511), mass(313), mass(13), wc).rate() * m * g / np.cos(y) ** 2)
+        d = {**dark_vector_params(p), "g_bs_source": "seed001_E"}
+        assert peak == pytest.approx(dv.gamma_b_to_kstar_x(d, m * m) * dv.branching_ratios(d)["mu+ mu-"], rel=1e-5), m
