@@ -104,7 +104,8 @@ class Density:
                     hc = np.concatenate([hc.real, hc.imag], axis=-1)
                 h = np.ascontiguousarray(hc, dtype=float)
                 w = np.ascontiguousarray(np.broadcast_to(ch.pair_weights(q2, m), q2.shape + (3,)), dtype=float)
-            chi = np.array(ev["chi"][sel], dtype=float)
+            # the kernel's azimuth of W is minus the recorded chi (LHCb's phi; kernels.cascade)
+            chi = -np.array(ev["chi"][sel], dtype=float)
             if ch.weak_phases and "conjugate" in (ev.fields if hasattr(ev, "fields") else ev):
                 # the CP conjugate of the amplitudes' decay was generated with chi -> -chi (kernels.cascade, P_WEAK)
                 conj = np.asarray(ev["conjugate"])[sel].astype(bool) ^ bool(self.decay.amplitude_conjugate)

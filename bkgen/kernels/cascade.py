@@ -487,10 +487,12 @@ def generate_one_block(
         obs[i, O_MM] = m_m
         obs[i, O_COS_M] = cm
         obs[i, O_COS_Y] = cy
-        # chi = phi_M + phi_Y in [0, 2 pi): the angle between the M- and Y-decay planes; 0 when
-        # either decay is absent (no plane)
+        # the angle between the M- and Y-decay planes in [0, 2 pi), recorded as LHCb's phi (arXiv:1512.04442 sec. 2,
+        # its B0bar basis the CP conjugate of the B0 one), which is -(phi_M + phi_Y) of these helicity frames in B0bar
+        # and in B0 (parity image) decays alike: the sign of the sin phi terms S7, S8, S9 agrees with flavio's LHCb
+        # convention (tests/test_dilepton.py); 0 when either decay is absent (no plane)
         if m_decays and y_mode > 0:
-            chi = np.arctan2(spm * cpy + cpm * spy, cpm * cpy - spm * spy)
+            chi = np.arctan2(-(spm * cpy + cpm * spy), cpm * cpy - spm * spy)
             obs[i, O_CHI] = chi + 2.0 * np.pi if chi < 0.0 else chi
         else:
             obs[i, O_CHI] = 0.0

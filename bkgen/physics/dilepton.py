@@ -32,8 +32,11 @@ the decay planes: the conventions of LHCb arXiv:1512.04442 sec. 2. A_FB is the f
 asymmetry in cos(theta_l) in that convention (A_FB > 0 at high q^2 in the SM), S5 and P5' =
 S5/sqrt(F_L(1 - F_L)) are those of arXiv:1512.04442 eq. (2)-(4); flavio 2.7.1 uses the same signs
 (tests/test_dilepton.py). The kernel's azimuth chi (between the K* and dilepton decay planes in its
-helicity frames) is phi in the b -> s decay (-phi in its CP conjugate, parity on all momenta; the cos phi
-terms are the same), with amplitudes.py's helicity amplitudes as they are (tests/test_angular_sign.py).
+helicity frames, the chi of the amplitude expansion below) is -phi, in the b -> s decay and in its CP conjugate
+(parity on all momenta) alike; the record's branch ``chi`` is phi. The cos phi terms do not see the sign; the
+sin phi terms S7, S8, S9 do, and agree with flavio's LHCb convention (its S_experiment, Gratrex-Hopfer-Zwicky
+arXiv:1506.03970 eq. C.8) with phi = -chi (tests/test_dilepton.py). amplitudes.py's helicity amplitudes are used as
+they are (tests/test_angular_sign.py).
 
 Left out (stated, not modelled): O(alpha_s) corrections to the matrix elements of O1, O2, O8
 (delta C7, delta C9 of Asatrian et al. / Greub-Pilipovic-Schuepbach), QCD factorisation (hard
@@ -150,6 +153,22 @@ class WilsonCoefficients:
             return self.c10_q2(q2)
         return self.c10 + 0.0j * np.asarray(q2, dtype=float) + self.dc10_t(q2)
 
+    def has_weak_phases(self) -> bool:
+        """True when a short-distance coefficient is complex (a CP-violating phase)."""
+        return any(np.imag(complex(v)) != 0.0 for v in (self.c7, self.c9, self.c10, self.c7p, self.c9p, self.c10p,
+                                                         *self.four_quark.values()))
+
+    def cp_conjugate(self) -> "WilsonCoefficients":
+        """The coefficients of the CP-conjugate decay (b -> s to bbar -> sbar): the weak phases of the short-distance
+        coefficients change sign; the strong phases (the loop functions of Y(q^2), the Z_D propagator of dc9, dc10,
+        dc10_t, whose couplings are real) do not (arXiv:0811.1214 sec. 3: the CP-conjugate angular coefficients
+        follow from conjugating the weak phases only)."""
+        from dataclasses import replace
+
+        return replace(self, c7=np.conj(self.c7), c9=np.conj(self.c9), c10=np.conj(self.c10), c7p=np.conj(self.c7p),
+                       c9p=np.conj(self.c9p), c10p=np.conj(self.c10p),
+                       four_quark={k: np.conj(v) for k, v in self.four_quark.items()})
+
 
 def sm_coefficients(**changes) -> WilsonCoefficients:
     """SM coefficients (inputs.SM_WC_BSLL, C7' = (m_s/m_b) C7) with ``changes`` applied."""
@@ -250,6 +269,31 @@ class DileptonAmplitudes:
         a = self.a
         x = np.real(a[..., :, 1] * np.conj(a[..., :, 0] + a[..., :, 2]))
         return (x[..., 1] + x[..., 2]) - 0.5 * (x[..., 0] + x[..., 3])
+
+    def s7_numerator(self):
+        """S7 x (sum |a|^2 + j0): the coefficient of sin 2theta_K sin theta_l sin phi (LHCb arXiv:1512.04442 eq. 2,
+        phi = -chi: module docstring). Projected as S5 from the kernel's density: the sin(chi) part of
+        |sum_lambda a_lambda d^1_{lambda 0}(theta_K) d^1_{lambda sigma}(theta_l) e^{i lambda chi}|^2 is
+        -2 Im(A_+ A_0*) - 2 Im(A_0 A_-*) sin chi with A_lambda = a_lambda d^1_{lambda 0} d^1_{lambda sigma}; with the
+        d^1 of kernels.cascade.wigner_d1 and sin chi = -sin phi: S7 = sum_(sigma=-+1) sigma (Im a_0 a_-* - Im a_+ a_0*)/
+        (sum |a|^2 + j0), i.e. S5 (s5_numerator) with Re -> Im."""
+        a = self.a
+        x = np.imag(a[..., :, 1] * np.conj(a[..., :, 0])) - np.imag(a[..., :, 2] * np.conj(a[..., :, 1]))
+        return x[..., 3] - x[..., 0]
+
+    def s8_numerator(self):
+        """S8 x (sum |a|^2 + j0): the coefficient of sin 2theta_K sin 2theta_l sin phi, projected as S7:
+        S8 = (sum_(sigma=0) - (1/2) sum_(sigma=-+1)) (Im a_+ a_0* + Im a_0 a_-*)/(sum |a|^2 + j0) (S4 with Re -> Im)."""
+        a = self.a
+        x = np.imag(a[..., :, 2] * np.conj(a[..., :, 1])) + np.imag(a[..., :, 1] * np.conj(a[..., :, 0]))
+        return (x[..., 1] + x[..., 2]) - 0.5 * (x[..., 0] + x[..., 3])
+
+    def s9_numerator(self):
+        """S9 x (sum |a|^2 + j0): the coefficient of sin^2 theta_K sin^2 theta_l sin 2phi; the sin(2 chi) part of the
+        kernel's density is -2 Im(A_+ A_-*) sin 2chi: S9 = (2 sum_(sigma=0) - sum_(sigma=-+1)) Im(a_+ a_-*)/
+        (sum |a|^2 + j0) (S3 with Re -> Im)."""
+        x = np.imag(self.a[..., :, 2] * np.conj(self.a[..., :, 0]))
+        return 2.0 * (x[..., 1] + x[..., 2]) - (x[..., 0] + x[..., 3])
 
     def t_odd(self):
         """sum_s sum_{lambda < lambda'} |Im(a_{s,lambda} a*_{s,lambda'})| x 2: the size of the T-odd interference

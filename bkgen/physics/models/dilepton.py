@@ -195,49 +195,65 @@ def _builder(prefix: str, final: str):
 
 
 # ---- observables ------------------------------------------------------------------------------
-def binned_observables(p: dict, decay: str, bins=None) -> dict:
-    """BR and (vector mesons) F_L, A_FB, S3, S4, S5, P5' = S5/sqrt(F_L F_T) in q^2 bins [GeV^2] at the meson's pole mass (narrow
-    width, as flavio and EOS), CP-averaged (CP-conserving coefficients: equal to the b -> s values).
-    Bins are integrated with Gauss-Legendre rules; vetoes and q2_min/q2_max are not applied here."""
+def binned_observables(p: dict, decay: str, bins=None, wc: dl.WilsonCoefficients | None = None) -> dict:
+    """BR and (vector mesons) F_L, A_FB, S3, S4, S5, P5' = S5/sqrt(F_L F_T), S7, S8, S9 in q^2 bins [GeV^2] at the
+    meson's pole mass (narrow width, as flavio and EOS), CP-averaged as in LHCb arXiv:1512.04442 eq. (1)-(2):
+    S_i = (J_i + Jbar_i)/(Gamma + Gammabar), with Jbar from the CP-conjugate coefficients (weak phases conjugated,
+    WilsonCoefficients.cp_conjugate), and, when the coefficients carry weak phases, the CP asymmetries
+    A7, A8, A9 = (J_i - Jbar_i)/(Gamma + Gammabar) (with the card's real coefficients Jbar = J: A_i = 0, not listed).
+    ``wc``: coefficients instead of the card's (e.g. complex ones). Bins are integrated with Gauss-Legendre rules;
+    vetoes and q2_min/q2_max are not applied here."""
     prefix, final = _split(decay)
     parent, _meson, transition, meson_ff, _modes, _c, named = MESONS[prefix]
     lep_pdg, lep = LEPTONS[final]
     ff = _ff(p, transition, parent, meson_ff)
     m_b, m_m, m_l = mass(parent), mass(meson_ff), mass(lep_pdg)
-    wc = coefficients(p, lep)
+    wc = coefficients(p, lep) if wc is None else wc
+    weak = wc.has_weak_phases()
     tau_factor = 1.0 / particle(abs(named)).width  # BR = Gamma/Gamma_B
     spin = 0 if transition == "B->K" else 1
     bins = (BINS_K if spin == 0 else BINS_V) if bins is None else bins
     z, w = np.polynomial.legendre.leggauss(N_BIN_POINTS)
     out = {}
     q2_max = (m_b - m_m) ** 2
+
+    def integrals(x, wt):
+        """Bin integrals of k x (numerators of the module's observables) [GeV^-1 GeV^2]."""
+        k, tot = x.k, x.total()
+        res = {"G": np.dot(wt, x.rate())}
+        if spin == 1:
+            res.update(FL=np.dot(wt, k * x.f_l() * tot), FT=np.dot(wt, k * x.f_t() * tot),
+                       AFB=np.dot(wt, k * x.afb_numerator()),
+                       **{f"S{i}": np.dot(wt, k * getattr(x, f"s{i}_numerator")()) for i in (3, 4, 5, 7, 8, 9)})
+        return res
+
     for lo, hi in bins:
         a, b = max(lo, 4.0 * m_l**2), min(hi, q2_max)
         if b <= a:
             continue
         q2 = 0.5 * (b - a) * z + 0.5 * (b + a)
         wt = 0.5 * (b - a) * w
-        x = dl.dilepton_amplitudes(ff, q2, m_b, m_m, m_l, wc)
-        gam = np.dot(wt, x.rate())
-        e = {"BR": float(gam * tau_factor)}
+        j = integrals(dl.dilepton_amplitudes(ff, q2, m_b, m_m, m_l, wc), wt)
+        jb = integrals(dl.dilepton_amplitudes(ff, q2, m_b, m_m, m_l, wc.cp_conjugate()), wt) if weak else j
+        den = j["G"] + jb["G"]
+        e = {"BR": float(0.5 * den * tau_factor)}
         if spin == 1:
-            k = x.k
-            fl = np.dot(wt, k * x.f_l() * x.total()) / gam
-            ft = np.dot(wt, k * x.f_t() * x.total()) / gam
-            s5 = np.dot(wt, k * x.s5_numerator()) / gam
-            e.update(FL=float(fl), AFB=float(np.dot(wt, k * x.afb_numerator()) / gam),
-                     S3=float(np.dot(wt, k * x.s3_numerator()) / gam), S4=float(np.dot(wt, k * x.s4_numerator()) / gam),
-                     S5=float(s5), P5p=float(s5 / np.sqrt(fl * ft)))
+            s = {key: float((j[key] + jb[key]) / den) for key in j if key != "G"}
+            e.update(FL=s["FL"], AFB=s["AFB"], S3=s["S3"], S4=s["S4"], S5=s["S5"],
+                     P5p=float(s["S5"] / np.sqrt(s["FL"] * s["FT"])), S7=s["S7"], S8=s["S8"], S9=s["S9"])
+            if weak:
+                e.update({f"A{i}": float((j[f"S{i}"] - jb[f"S{i}"]) / den) for i in (7, 8, 9)})
         out[f"{lo:g}-{hi:g}"] = e
     return out
 
 
 def summary(p: dict, decay: str) -> dict:
     """``bkgen info`` extras: binned observables and, for K*/phi, the largest ratio over q^2 of the T-odd
-    interference sum 2|Im(a a*)| (which the events do not carry) to the rate (DileptonAmplitudes.t_odd)."""
+    interference sum 2|Im(a a*)| (generated, as the S7..S9 of the bins) to the rate (DileptonAmplitudes.t_odd)."""
     out = {"bins": binned_observables(p, decay),
            "conventions": "LHCb arXiv:1512.04442 (theta_l of l- in B0bar/l+ in B0 decays; A_FB > 0 at high q2 in "
-                          "the SM); BR per bin at the meson pole mass; vetoes not applied to bins"}
+                          "the SM; phi = the branch chi, S7-S9 signs as flavio's); CP-averaged; BR per bin at the "
+                          "meson pole mass; vetoes not applied to bins"}
     prefix, final = _split(decay)
     parent, _meson, transition, meson_ff, _modes, _c, _n = MESONS[prefix]
     if transition != "B->K":
