@@ -245,8 +245,15 @@ T_ODD_SET = {"beam.frame": "B_rest", "model.C_chi_TT": 0.0, "model.m_chi": 0.3,
              "model.C_chi_VV": {"re": 0.5e-8, "im": 0.5e-8}, "model.C_chi_AV": {"re": -0.5e-8, "im": 0.5e-8}}
 
 
-@pytest.mark.parametrize("seed", [5])
-def test_kstar_t_odd_terms_against_covariant_msq(seed):
+T_ODD_SEED = 5
+
+
+@pytest.fixture(scope="module")
+def t_odd_events():
+    return bkgen.generate(T_ODD_CARD, 8000, seed=T_ODD_SEED, overrides=T_ODD_SET)
+
+
+def test_kstar_t_odd_terms_against_covariant_msq(t_odd_events):
     """Fixed seed: eft B0 -> K*0 chi chibar (Dirac chi, m_chi = 0.3 GeV) through c_L (s gamma P_L b) + c_R (s gamma P_R b)
     times (chi gamma chi) with c_R/c_L = i (T_ODD_SET): the T-odd moments <sin 2phi> and <sign(cos theta_K cos theta_l)
     sin phi> of the generated events against the covariant |M|^2 of msq (Dirac traces, no helicity amplitude), for the
@@ -257,8 +264,8 @@ def test_kstar_t_odd_terms_against_covariant_msq(seed):
     B0bar and B0). Angles of B0 events are those of their CP image (parity
     on all momenta, particle <-> antiparticle), in which the B0 distribution is the B0bar one with c -> c*: the weak
     phase flips the sign of the T-odd terms (they are CP-odd here; no strong phase)."""
-    ev = bkgen.generate(T_ODD_CARD, 8000, seed=seed, overrides=T_ODD_SET)
-    parts = ev.particles
+    seed = T_ODD_SEED
+    parts = t_odd_events.particles
     pdg = np.asarray(parts.pdg.tolist())
     p4 = np.stack([np.asarray(getattr(parts, c).tolist(), float) for c in ("E", "px", "py", "pz")], -1)
     assert (np.abs(pdg) == [511, 313, 321, 211, 52, 52]).all()
@@ -316,3 +323,29 @@ def test_kstar_t_odd_terms_against_covariant_msq(seed):
         chi2, chi2_flip = ((h - e_hist) ** 2 / e_hist).sum(), ((h - e_flip) ** 2 / e_flip).sum()
         assert stats.chi2.sf(chi2, len(h)) > 1e-3, (c_r, chi2, h, e_hist)
         assert stats.chi2.sf(chi2_flip, len(h)) < 1e-6, (c_r, chi2_flip)
+
+
+def test_reweighting_to_the_cp_conjugate_phase_flips_the_t_odd_moment(t_odd_events):
+    """reweight.Density of the T-odd sample (c_R/c_L = i) and of the point with the opposite phase (c_R/c_L = -i):
+    the weights p_new/p_old average to one and turn <sin 2chi> (chi: the recorded branch) into minus itself, in B0bar
+    and in B0 events. This checks the density's use of the branch chi (LHCb's phi = minus the kernel's azimuth) and of
+    the CP conjugate of weak-phase channels (chi -> -chi); with either sign wrong the weights would deepen the
+    moment instead of flipping it."""
+    from bkgen.api import _card
+    from bkgen.reweight import Density
+
+    flipped = {**T_ODD_SET, "model.C_chi_VV": {"re": 0.5e-8, "im": -0.5e-8},
+               "model.C_chi_AV": {"re": -0.5e-8, "im": -0.5e-8}}
+    old, new = Density(_card(T_ODD_CARD, T_ODD_SET)), Density(_card(T_ODD_CARD, flipped))
+    assert new.br == pytest.approx(old.br, rel=1e-9)  # a phase flip of all weak phases leaves the rate unchanged
+    ev = t_odd_events
+    w = new(ev) / old(ev)
+    assert abs(w.mean() - 1.0) < 0.02
+    f = np.sin(2.0 * np.asarray(ev.chi))
+    bbar = np.asarray(ev.particles.pdg[:, 0]) < 0
+    for sel in (bbar, ~bbar):
+        m_old = f[sel].mean()
+        m_new = (w[sel] * f[sel]).sum() / w[sel].sum()
+        err = f[sel].std() / np.sqrt(sel.sum())
+        assert abs(m_old) > 4.0 * err
+        assert abs(m_new + m_old) < 4.0 * err * np.sqrt(2.0), (m_old, m_new, err)
