@@ -153,6 +153,51 @@ def test_no_recompilation_for_event_count_threads_or_format(tmp_path, capsys):
     assert timer.count == 0, f"{timer.count} compilations"
 
 
+def test_precompile_helper_signatures_are_those_of_a_run():
+    """The argument types the cold-compile helper (kernels.precompile) compiles for are those a run
+    uses: after a run's compile they are in the cache, and the production step and the beam frame have
+    one entry each (a helper compiling other types would leave a second one beside the run's own)."""
+    from bkgen.config.card import load
+    from bkgen.generate.generator import Generator
+    from bkgen.kernels import precompile
+
+    gen = Generator(load("dark_photon_KQQ_benchmark", []))
+    gen.compile()
+    raw = gen.raw_buffers(0)
+    work = precompile.helper_work(gen.lab, raw["p4"], raw["vtx"], raw["obs"], gen._record_args(gen.branch_buffers(0), 0))
+    assert [f for _, f, _ in work] == ["_beam_frame", "_production", "fill_record_tile"]
+    for m, f, sig in work:
+        disp = precompile._kernel(m, f)
+        assert precompile.is_cached(disp, sig), f
+        if f != "fill_record_tile":  # one entry per output precision
+            assert len(disp._cache._cache_file._load_index()) == 1, f
+
+
+def test_precompile_helper_caches_and_a_failed_helper_ends_the_waits(monkeypatch):
+    """A helper compiles into (or finds in) the cache and reports it; one that cannot run sets every
+    wait free at once, so the compile goes on in this process."""
+    from numba import types
+
+    from bkgen.kernels import jit as J
+    from bkgen.kernels import precompile
+
+    sig = (types.float64,)
+    work = [("cascade", "_sin_from_cos", sig)]
+    helper = precompile.Helper(work)
+    assert helper.proc.wait(timeout=120) == 0
+    helper._reader.join(timeout=10)
+    assert all(ev.is_set() for ev in helper._events.values())
+    helper.close()
+    assert precompile.is_cached(precompile._kernel("cascade", "_sin_from_cos"), sig)
+    assert not J._awaited
+    monkeypatch.setattr(sys, "executable", "/bin/false")
+    helper = precompile.Helper(work)
+    helper._reader.join(timeout=10)
+    assert all(ev.is_set() for ev in helper._events.values()) and len(J._awaited) == 1
+    helper.close()
+    assert not J._awaited
+
+
 @pytest.mark.slow
 def test_model_parameter_edge_values_are_one_line_errors(capsys):
     """Every numeric model parameter of every shipped card set to 0 or -1: the card is valid or the

@@ -248,16 +248,31 @@ class Generator:
 
     def compile(self) -> None:
         """Compile (or load from the on-disk cache) the kernels of a run, by running them on zero
-        events with the argument types of a real run; a run's timing then excludes compilation."""
-        self.generate_range(0, 0, 0, 0, record=self.branch_buffers(0))
+        events with the argument types of a real run; a run's timing then excludes compilation. On a
+        cold cache a second process compiles part of them meanwhile (kernels.precompile), started
+        before the tables are built, which it does not need."""
+        from ..kernels import precompile
 
-    def _record_args(self, out: dict, n: int) -> tuple:
-        """The layout and output arguments of kernels.record.fill_record for the first n events of ``out``.
+        record = self.branch_buffers(0)
+        raw = self.raw_buffers(0)
+        # dtypes of the mass layout without the tables (only the argument types matter here)
+        masses = R.mass_layout(self._rec_slots, np.zeros((1, K.N_CHANNEL_PARAMS)), 0.0)
+        helper = precompile.start(precompile.helper_work(self.lab, raw["p4"], raw["vtx"], raw["obs"],
+                                                         self._record_args(record, 0, masses)))
+        try:
+            self.generate_range(0, 0, 0, 0, out=raw, record=record)
+        finally:
+            if helper is not None:
+                helper.close()
+
+    def _record_args(self, out: dict, n: int, masses: tuple | None = None) -> tuple:
+        """The layout and output arguments of kernels.record.fill_record for the first n events of ``out``
+        (``masses``: (mass kind, mass table), default :meth:`_masses`).
 
         The (rows, events, ...) buffers are passed whole (the kernels write events < n only): a slice
         ``[:, :n]`` of a larger buffer is not contiguous, and would compile a second specialisation of
         the kernels the first time a chunk is shorter than its buffer."""
-        mass_kind, mass_tab = self._masses()
+        mass_kind, mass_tab = self._masses() if masses is None else masses
         return (_OBS_COLS, mass_kind, mass_tab, self._rec_slots, self._rec_vertex, self._rec_pdg_named,
                 self._rec_pdg_conj, out["mom"], out["vert"], out["pdg"][:n], out["scal"], out["channel"][:n],
                 out["conj"][:n])

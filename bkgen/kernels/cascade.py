@@ -499,32 +499,43 @@ def generate_one_block(
         obs[i, O_CHANNEL] = c
         obs[i, O_CONJ] = conj ^ (conj_mode >> 2)  # relative to the decay named in the card
         obs[i, O_EMISS] = ey
-        for k in range(N_VERTICES):
-            for l in range(4):
-                vtx[i, k, l] = 0.0
-        obs[i, O_PROD] = PROD_PAIR
-        if in_lab:
-            if not fixed_beams:
-                _beam_frame(st, m_parent, lab, frame)
-            _to_lab(st, m_parent, lab, frame, p4, vtx, obs, i)
-        else:
-            for k in (SLOT_UPS, SLOT_BBAR):
-                for l in range(4):
-                    p4[i, k, l] = 0.0
-            p4[i, SLOT_B, 0] = m_parent
-            p4[i, SLOT_B, 1] = 0.0
-            p4[i, SLOT_B, 2] = 0.0
-            p4[i, SLOT_B, 3] = 0.0
-        # Y decay vertex: B decay vertex + beta*gamma*c*tau along Y
-        if lam_y > 0.0 and m_y > 0.0:
-            vtx[i, V_Y, 0] = vtx[i, V_B, 0] + p4[i, SLOT_Y, 1] / m_y * lam_y
-            vtx[i, V_Y, 1] = vtx[i, V_B, 1] + p4[i, SLOT_Y, 2] / m_y * lam_y
-            vtx[i, V_Y, 2] = vtx[i, V_B, 2] + p4[i, SLOT_Y, 3] / m_y * lam_y
-            vtx[i, V_Y, 3] = vtx[i, V_B, 3] + p4[i, SLOT_Y, 0] / m_y * lam_y / lab[L_C]
-        else:
-            for l in range(4):
-                vtx[i, V_Y, l] = vtx[i, V_B, l]
+        _production(st, i, m_parent, lab, frame, m_y, lam_y, p4, vtx, obs)
     return trials, overweight
+
+
+@jit(forceinline=True)  # LLVM inlines it into generate_one_block: the call structure of one function
+def _production(st, i, m_parent, lab, frame, m_y, lam_y, p4, vtx, obs):
+    """Step 5 of event i (decay products in the B rest frame in p4[i]): e+e- -> Upsilon -> B Bbar and the
+    boost to the lab (the beam frame ``frame`` is that of the block with fixed beam energies, and drawn
+    here for every event with an energy spread), or the B at rest; the vertices, with the Y decay vertex
+    a flight length lam_y [mm] (proper, 0 = prompt) along Y of mass m_y [GeV] from the B decay vertex.
+    A function of its own, so that a cold compile can build it in a second process
+    (kernels.precompile) while the decay part of generate_one_block is compiled."""
+    for k in range(N_VERTICES):
+        for l in range(4):
+            vtx[i, k, l] = 0.0
+    obs[i, O_PROD] = PROD_PAIR
+    if lab[L_FRAME] != FRAME_B_REST:  # lab or CMS: the e+e- production is generated
+        if lab[L_SPREAD] > 0.0:
+            _beam_frame(st, m_parent, lab, frame)
+        _to_lab(st, m_parent, lab, frame, p4, vtx, obs, i)
+    else:
+        for k in (SLOT_UPS, SLOT_BBAR):
+            for l in range(4):
+                p4[i, k, l] = 0.0
+        p4[i, SLOT_B, 0] = m_parent
+        p4[i, SLOT_B, 1] = 0.0
+        p4[i, SLOT_B, 2] = 0.0
+        p4[i, SLOT_B, 3] = 0.0
+    # Y decay vertex: B decay vertex + beta*gamma*c*tau along Y
+    if lam_y > 0.0 and m_y > 0.0:
+        vtx[i, V_Y, 0] = vtx[i, V_B, 0] + p4[i, SLOT_Y, 1] / m_y * lam_y
+        vtx[i, V_Y, 1] = vtx[i, V_B, 1] + p4[i, SLOT_Y, 2] / m_y * lam_y
+        vtx[i, V_Y, 2] = vtx[i, V_B, 2] + p4[i, SLOT_Y, 3] / m_y * lam_y
+        vtx[i, V_Y, 3] = vtx[i, V_B, 3] + p4[i, SLOT_Y, 0] / m_y * lam_y / lab[L_C]
+    else:
+        for l in range(4):
+            vtx[i, V_Y, l] = vtx[i, V_B, l]
 
 
 # ---- layout of the beam-frame vector (_beam_frame) --------------------------------

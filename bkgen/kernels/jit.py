@@ -106,6 +106,20 @@ if os.environ.get("BKGEN_NUMBA_EXTENSIONS", "1") == "0":
     _skip_numba_extensions()
 
 
+#: id(dispatcher) -> (threading.Event, timeout [s]): being compiled into the cache by a helper process
+#: (kernels.precompile); a call from code being compiled waits for it, then loads it from the cache
+_awaited: dict = {}
+
+
+def wait_for(dispatcher, event, timeout: float | None = None) -> None:
+    """Calls of ``dispatcher`` from code being compiled wait until ``event`` is set (at most ``timeout``
+    seconds) before they compile or load it; ``event=None`` ends that."""
+    if event is None:
+        _awaited.pop(id(dispatcher), None)
+    else:
+        _awaited[id(dispatcher)] = (event, timeout)
+
+
 def _one_specialisation_per_type(dispatcher):
     """Calls from jitted code type constant arguments as literals (``wigner_d1(1, -1, c, s)`` has
     Literal[int](1), Literal[int](-1)), and numba compiles one specialisation per literal value: nine
@@ -115,6 +129,9 @@ def _one_specialisation_per_type(dispatcher):
     get_call_template = dispatcher.get_call_template
 
     def non_literal_call_template(args, kws):
+        pending = _awaited.get(id(dispatcher))
+        if pending is not None:
+            pending[0].wait(pending[1])
         return get_call_template(tuple(types.unliteral(a) for a in args),
                                  {k: types.unliteral(v) for k, v in kws.items()})
 
