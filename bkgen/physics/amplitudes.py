@@ -39,12 +39,12 @@ helicity sigma_s and meson helicity lambda, normalised so that its angular integ
 (3 |d^1|^2 integrates to 2 in each angle), and j0 is the spin-summed square of the spin-zero
 (J = 0, timelike and scalar) amplitudes. (1/(2 m_B)) (2 pi)^-1 dPhi_2 dPhi_2 gives K.
 
-The kernel samples sum_sigma w_sigma |sum_lambda H_lambda d^1_{lambda 0}(theta_M) d^1_{lambda sigma}
-(theta_Y) e^{i lambda chi}|^2, one H per channel. :func:`kernel_components` maps the amplitudes onto
-that form exactly (complex H with their T-odd sin chi, sin 2chi terms), except for one term: the interference of J = 0 and J = 1 amplitudes of the same
-sigma = 0 configuration (scalar-tensor for nu nubar; scalar/pseudoscalar/timelike-axial with vector
-for massive pairs). That term is odd in cos(theta_Y) (it carries d^1_{lambda 0}(theta_Y) d^0_00), so it
-integrates to zero over the pair angle: the q^2 spectrum, the rates and the meson-angle distribution
+The kernel samples sum_sigma w_sigma |sum_lambda H_lambda d^1_{lambda 0}(theta_M) d^1_{lambda sigma} (theta_Y)
+e^{i lambda chi}|^2, one H per channel. :func:`kernel_components` maps the amplitudes onto that form exactly
+(complex H with their T-odd sin chi, sin 2chi terms), except for one term: the interference of J = 0 and J = 1
+amplitudes of the same sigma = 0 configuration (scalar-tensor for nu nubar; scalar/pseudoscalar/timelike-axial
+with vector for massive pairs). That term is odd in cos(theta_Y) (it carries d^1_{lambda 0}(theta_Y) d^0_00),
+so it integrates to zero over the pair angle: the q^2 spectrum, the rates and the meson-angle distribution
 (F_L) stay exact; only the forward-backward asymmetry of the pair in its rest frame is not generated.
 B -> P: one component, H = (0, 1, 0), w_sigma = sum_{s: sigma_s = sigma} |a_s,0|^2 + j0/3.
 B -> V: one component per spin configuration (H = a_s, w = unit vector of sigma_s; the sigma = 0 pair
