@@ -32,9 +32,11 @@ A card sets the coefficients of five operator families; the amplitudes are those
 
 Every coefficient and coupling may be complex: a card writes {re = x, im = y} (config.card; a plain number is
 real); interference terms are 2 Re(c_1 c_2* X). Complex amplitudes are generated with all their terms, the T-odd
-sin(chi), sin(2 chi) ones of B -> V included (amplitudes.kernel_components). The phases of these amplitudes are
-those of the coefficients (weak, CP-odd; no strong phase enters): the CP-conjugate decay has the complex-conjugate
-amplitudes (Channel.weak_phases), so its T-odd terms have the opposite sign.
+sin(chi), sin(2 chi) ones of B -> V included (amplitudes.kernel_components). These tree-level amplitudes have no
+strong (absorptive) phase, so every relative phase is CP-odd: that of complex coefficients, and the factor i between
+some vector-DM operators with real coefficients (e.g. C_X_V with C_X_T2 or C_X_V6; their four-body distribution is
+checked covariantly in tests/test_covariant_kstar.py), which are CP-violating combinations in this basis. The
+CP-conjugate decay has the complex-conjugate amplitudes (Channel.weak_phases): its T-odd terms have the opposite sign.
 
 Decays (names as in cards): B+ -> K+, B0 -> K0, B0 -> K*0, B+ -> K*+, Bs -> phi, each with
 "nu nubar", "chi chibar", "phi phi", "X X", "Z'", "a". The K0 is written as a K_S0 that is not decayed
