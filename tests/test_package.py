@@ -155,7 +155,7 @@ def test_no_recompilation_for_event_count_threads_or_format(tmp_path, capsys):
 
 def test_precompile_helper_signatures_are_those_of_a_run():
     """The argument types the cold-compile helper (kernels.precompile) compiles for are those a run
-    uses: after a run's compile they are in the cache, and the production step and the beam frame have
+    uses: after a run's compile they are in the cache, and the beam frame and the boost to the lab have
     one entry each (a helper compiling other types would leave a second one beside the run's own)."""
     from bkgen.config.card import load
     from bkgen.generate.generator import Generator
@@ -164,8 +164,9 @@ def test_precompile_helper_signatures_are_those_of_a_run():
     gen = Generator(load("dark_photon_KQQ_benchmark", []))
     gen.compile()
     raw = gen.raw_buffers(0)
-    work = precompile.helper_work(gen.lab, raw["p4"], raw["vtx"], raw["obs"], gen._record_args(gen.branch_buffers(0), 0))
-    assert [f for _, f, _ in work] == ["_beam_frame", "_production", "fill_record_tile"]
+    work = precompile.helper_work(gen.lab, raw["p4"], raw["vtx"], raw["obs"],
+                                  gen._record_args(gen.branch_buffers(0), 0))
+    assert [f for _, f, _ in work] == ["_beam_frame", "_to_lab", "fill_record_tile"]
     for m, f, sig in work:
         disp = precompile._kernel(m, f)
         assert precompile.is_cached(disp, sig), f

@@ -304,7 +304,7 @@ def _cos_pair_spin0(st, w_m, w_0, w_p):
     return cos_sin2(st)
 
 
-@jit
+@jit(inline='always')  # compiled once, inside its caller (a cold compile builds no second copy)
 def generate_one_block(
     st, n, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf, ft_prob, ft_alias,
     t_nodes, hel, pw, lab, p4, vtx, obs,
@@ -318,12 +318,8 @@ def generate_one_block(
     n_x = mx_pdf.shape[1]
     n_t = ft_pdf.shape[2]
     n_hel = hel.shape[3]  # 3: real helicity amplitudes; 6: their real and imaginary parts
-    frame = np.empty(N_FRAME)
+    frame = np.empty(N_FRAME)  # the beam frame (_production)
     inv_m_parent = 1.0 / m_parent
-    in_lab = lab[L_FRAME] != FRAME_B_REST  # lab or CMS: the e+e- production is generated
-    fixed_beams = lab[L_SPREAD] <= 0.0
-    if in_lab and fixed_beams:
-        _beam_frame(st, m_parent, lab, frame)
     ft_pdf2 = ft_pdf.reshape(ft_pdf.shape[0] * n_x, n_t)  # rows (channel, x node), no per-event views
     ft_prob2 = ft_prob.reshape(ft_pdf2.shape[0], ft_prob.shape[2])
     ft_alias2 = ft_alias.reshape(ft_prob2.shape)
@@ -503,20 +499,20 @@ def generate_one_block(
     return trials, overweight
 
 
-@jit(forceinline=True)  # LLVM inlines it into generate_one_block: the call structure of one function
+@jit(forceinline=True)  # LLVM inlines it into the event loop, as if written there
 def _production(st, i, m_parent, lab, frame, m_y, lam_y, p4, vtx, obs):
     """Step 5 of event i (decay products in the B rest frame in p4[i]): e+e- -> Upsilon -> B Bbar and the
-    boost to the lab (the beam frame ``frame`` is that of the block with fixed beam energies, and drawn
-    here for every event with an energy spread), or the B at rest; the vertices, with the Y decay vertex
-    a flight length lam_y [mm] (proper, 0 = prompt) along Y of mass m_y [GeV] from the B decay vertex.
-    A function of its own, so that a cold compile can build it in a second process
-    (kernels.precompile) while the decay part of generate_one_block is compiled."""
+    boost to the lab in the beam frame ``frame`` (with fixed beam energies set at the first event of a
+    call of generate_one_block, i = 0, and kept; drawn for every event with an energy spread), or the B
+    at rest; the vertices, with the Y decay vertex a flight length lam_y [mm] (proper, 0 = prompt) along
+    Y of mass m_y [GeV] from the B decay vertex. Apart from the decay part of generate_one_block, so that
+    a cold compile can build _to_lab in a second process (kernels.precompile) meanwhile."""
     for k in range(N_VERTICES):
         for l in range(4):
             vtx[i, k, l] = 0.0
     obs[i, O_PROD] = PROD_PAIR
     if lab[L_FRAME] != FRAME_B_REST:  # lab or CMS: the e+e- production is generated
-        if lab[L_SPREAD] > 0.0:
+        if i == 0 or lab[L_SPREAD] > 0.0:  # fixed beams draw no random number: the frame of every event
             _beam_frame(st, m_parent, lab, frame)
         _to_lab(st, m_parent, lab, frame, p4, vtx, obs, i)
     else:

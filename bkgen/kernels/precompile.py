@@ -2,13 +2,14 @@
 
 numba compiles a function and its callees one after the other, in one thread. On a cold cache the
 event kernel (record.generate_blocks_with_record) is compiled as one chain; parts of it do not depend
-on each other: the production step (cascade._production: beams, boost to the lab, vertices) and the
-record fill (record.fill_record_tile) need nothing of the decay part of cascade.generate_one_block or
-of the kernel tables. :func:`start` runs ``python -m bkgen.kernels.precompile`` on those, which
-compiles them into the same on-disk cache (jit.cache_dir) while this process builds the tables and
-compiles the decay part; a call to one of them from code being compiled here waits until the helper
-has cached it (jit.wait_for) and loads it from the cache instead of compiling it a second time. If the
-helper fails, this process compiles what is missing itself. The compiled code is the same either way.
+on each other: the beam frame and the boost of an event to the lab (cascade._beam_frame and _to_lab,
+the largest callees of the event loop) and the record fill (record.fill_record_tile) need nothing of
+the decay part of cascade.generate_one_block or of the kernel tables. :func:`start` runs
+``python -m bkgen.kernels.precompile`` on those, which compiles them into the same on-disk cache
+(jit.cache_dir) while this process builds the tables and compiles the rest; a call to one of them
+from code being compiled here waits until the helper has cached it (jit.wait_for) and loads it from
+the cache instead of compiling it a second time. If the helper fails, this process compiles what is
+missing itself. The compiled code is the same either way.
 
 ``BKGEN_COMPILE_HELPER=0`` turns the helper off.
 """
@@ -49,7 +50,7 @@ def helper_work(lab, p4, vtx, obs, record_args) -> list[tuple[str, str, tuple]]:
     tlab, tp4, tvtx, tobs = (typeof(a) for a in (lab, p4, vtx, obs))
     return [
         ("cascade", "_beam_frame", (st, f64, tlab, frame)),
-        ("cascade", "_production", (st, i64, f64, tlab, frame, f64, f64, tp4, tvtx, tobs)),
+        ("cascade", "_to_lab", (st, f64, tlab, frame, tp4, tvtx, tobs, i64)),
         ("record", "fill_record_tile", (i64, i64, tp4, tvtx, tobs, *(typeof(a) for a in record_args))),
     ]
 
