@@ -2,10 +2,13 @@
 
 Each command runs as a fresh ``python -m bkgen`` process. "cold": an empty kernel cache (the first
 run after installing); "warm": the same command again (median of --repeats). CPU time (user + system
-of the child) is reported beside the wall time because it is far less sensitive to other load on a
-shared machine. Writes the section "Cold start" of benchmarks/RESULTS.md (replacing an earlier one).
+of the child and its children, e.g. the compile helper of kernels.precompile) is reported beside the
+wall time because it is far less sensitive to other load on a shared machine. ``generate`` runs for
+every --card, the other commands for the first; for this checkout ``generate`` runs a second time
+with the compile helper turned off (BKGEN_COMPILE_HELPER=0). Writes the section "Cold start" of
+benchmarks/RESULTS.md (replacing an earlier one).
 
-    python benchmarks/cold_start.py [--reference PATH_TO_OTHER_CHECKOUT] [--repeats 3]
+    python benchmarks/cold_start.py [--reference PATH_TO_OTHER_CHECKOUT] [--card NAME ...] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -47,8 +50,9 @@ total(np.ones(4))
 """
 
 
-def run(source: Path, argv: list[str], cache: Path, tmp: Path) -> tuple[float, float]:
-    env = dict(os.environ, PYTHONPATH=str(source), BKGEN_CACHE_DIR=str(cache), NUMBA_CACHE_DIR=str(cache))
+def run(source: Path, argv: list[str], cache: Path, tmp: Path, extra_env: dict | None = None) -> tuple[float, float]:
+    env = dict(os.environ, PYTHONPATH=str(source), BKGEN_CACHE_DIR=str(cache), NUMBA_CACHE_DIR=str(cache),
+               **(extra_env or {}))
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     res = subprocess.run([sys.executable, "-m", "bkgen", *argv], env=env, cwd=tmp, capture_output=True, text=True)
@@ -92,18 +96,29 @@ def card_arg(source: Path, name: str) -> str:
     raise FileNotFoundError(name)
 
 
-def measure(source: Path, card: str, repeats: int) -> dict:
+def tasks(cards: list[str], helper_off: bool) -> list[tuple[str, str, str, dict]]:
+    """(row label, command, card, extra environment) of one checkout: generate for every card (and with
+    the compile helper off), the other commands for the first card."""
+    out = []
+    for card in cards:
+        out.append((f"generate 1e5 {card}", "generate 1e5", card, {}))
+        if helper_off:
+            out.append((f"generate 1e5 {card}, helper off", "generate 1e5", card, {"BKGEN_COMPILE_HELPER": "0"}))
+    return out + [(label, label, cards[0], {}) for label in COMMANDS if label != "generate 1e5"]
+
+
+def measure(source: Path, cards: list[str], repeats: int, helper_off: bool) -> dict:
     out = {}
     tmp = Path(tempfile.mkdtemp(prefix="bkgen-cold-"))
     try:
-        for label, template in COMMANDS.items():
-            cache = tmp / f"cache-{label.split()[0]}"
-            argv = [a.format(card=card_arg(source, card), tmp=tmp) for a in template]
-            cold = run(source, argv, cache, tmp)
-            warm = [run(source, argv, cache, tmp) for _ in range(repeats)]
+        for i, (label, command, card, extra_env) in enumerate(tasks(cards, helper_off)):
+            cache = tmp / f"cache-{i}"
+            argv = [a.format(card=card_arg(source, card), tmp=tmp) for a in COMMANDS[command]]
+            cold = run(source, argv, cache, tmp, extra_env)
+            warm = [run(source, argv, cache, tmp, extra_env) for _ in range(repeats)]
             out[label] = {"cold": cold, "warm": (statistics.median(w[0] for w in warm),
                                                  statistics.median(w[1] for w in warm))}
-            print(f"{source.name:>12s} {label:<13s} cold {cold[0]:7.1f} s wall {cold[1]:7.1f} s cpu   "
+            print(f"{source.name:>12s} {label:<40s} cold {cold[0]:7.1f} s wall {cold[1]:7.1f} s cpu   "
                   f"warm {out[label]['warm'][0]:6.2f} s wall {out[label]['warm'][1]:6.2f} s cpu", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -113,27 +128,32 @@ def measure(source: Path, card: str, repeats: int) -> dict:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--reference", type=Path, help="another checkout to measure in the same run")
-    ap.add_argument("--card", default="sm_Knunu")
+    ap.add_argument("--card", action="append", help="shipped card(s) (default: sm_Knunu)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     a = ap.parse_args()
+    cards = a.card or ["sm_Knunu"]
     load0 = os.getloadavg()
     sources = ([("reference", a.reference.resolve())] if a.reference else []) + [("this", REPO)]
-    res = {name: measure(src, a.card, a.repeats) for name, src in sources}
+    res = {name: measure(src, cards, a.repeats, helper_off=name == "this") for name, src in sources}
     floor = measure_floor(a.repeats)
     load1 = os.getloadavg()
     lines = [BEGIN, "## Cold start", "",
-             f"`python benchmarks/cold_start.py{' --reference ' + str(a.reference) if a.reference else ''}`, card "
-             f"`{a.card}`; {platform.node()}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+             f"`python benchmarks/cold_start.py{' --reference ' + str(a.reference) if a.reference else ''}"
+             f"{''.join(' --card ' + c for c in a.card or [])}`; {platform.node()}, "
+             f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
              f"Python {platform.python_version()}; load average {load0[0]:.1f} before, {load1[0]:.1f} after "
              "(a shared machine: compare the CPU columns, and the two rows of one command with each other).",
              "Each command is a new process; cold = empty kernel cache, warm = median of "
              f"{a.repeats} repeats.", "",
              "| command | code | cold wall [s] | cold CPU [s] | warm wall [s] | warm CPU [s] |", "|---|---|---|---|---|---|"]
-    for label in COMMANDS:
+    for label, *_ in tasks(cards, helper_off=True):
         for name, _ in sources:
+            if label not in res[name]:
+                continue
             r = res[name][label]
-            lines.append(f"| {label} | {name} | {r['cold'][0]:.1f} | {r['cold'][1]:.1f} | {r['warm'][0]:.2f} | "
+            lines.append(f"| {label} | {name} | {r['cold'][0]:.1f} | {r['cold'][1]:.1f} | "
+                         f"{r['warm'][0]:.2f} | "
                          f"{r['warm'][1]:.2f} |")
     lines.append(f"| numba floor: one trivial cached function in a new process | - | {floor['cold'][0]:.1f} | "
                  f"{floor['cold'][1]:.1f} | {floor['warm'][0]:.2f} | {floor['warm'][1]:.2f} |")
