@@ -76,6 +76,7 @@ def generate(card_or_name, n: int, seed: int | None = None, overrides: dict | No
     card = _card(card_or_name, overrides)
     seed = card["generation"]["seed"] if seed is None else int(seed)
     gen = Generator(card)
+    gen.compile()  # on a cold cache with a second process (kernels.precompile)
     from .io.sample import BLOCK as VARIABLE_BLOCK
 
     sc, pa, blocks = [], [], []

@@ -90,6 +90,7 @@ def _generator(card_text: str) -> Generator:
         from ..config.card import resolve
 
         gen = _GENERATORS[card_text] = Generator(resolve(tomllib.loads(card_text)))
+        gen.compile()  # on a cold cache with a second process (kernels.precompile)
     return gen
 
 
