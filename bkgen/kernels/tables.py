@@ -41,34 +41,28 @@ def alias_table(pdf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @jit
-def _push(j, p, small, large, ns, nl):
-    """Put cell j on the stack of cells below (small) or at/above (large) the mean area; returns the
-    new stack heights."""
-    if p[j] < 1.0:
-        small[ns] = j
-        return ns + 1, nl
-    large[nl] = j
-    return ns, nl + 1
-
-
-@jit
 def _vose(area, prob, alias):
     """Vose's construction, row by row: cells below the mean area are topped up from one above it."""
     n = area.shape[1]
-    small = np.empty(n, dtype=np.int64)
+    small = np.empty(n, dtype=np.int64)  # stacks of cells below (small) and at/above (large) the mean area
     large = np.empty(n, dtype=np.int64)
+    p = np.empty(n)
     for r in range(area.shape[0]):
         total = 0.0
         for j in range(n):
             total += area[r, j]
-        p = np.empty(n)
         for j in range(n):
             p[j] = area[r, j] * n / total if total > 0.0 else 1.0
             alias[r, j] = j
         ns = 0
         nl = 0
         for j in range(n):
-            ns, nl = _push(j, p, small, large, ns, nl)
+            if p[j] < 1.0:
+                small[ns] = j
+                ns += 1
+            else:
+                large[nl] = j
+                nl += 1
         while ns > 0 and nl > 0:
             ns -= 1
             nl -= 1
@@ -77,7 +71,12 @@ def _vose(area, prob, alias):
             prob[r, s] = p[s]
             alias[r, s] = g
             p[g] = (p[g] + p[s]) - 1.0
-            ns, nl = _push(g, p, small, large, ns, nl)
+            if p[g] < 1.0:
+                small[ns] = g
+                ns += 1
+            else:
+                large[nl] = g
+                nl += 1
         for k in range(nl):  # left over: exactly 1 up to rounding
             prob[r, large[k]] = 1.0
         for k in range(ns):
