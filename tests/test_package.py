@@ -198,6 +198,12 @@ def test_precompile_helper_caches_and_a_failed_helper_ends_the_waits(monkeypatch
     helper.close()
     assert not J._awaited
 
+    def broken(*args):  # e.g. numba's cache internals changed: no helper, the compile goes on here
+        raise AttributeError("no such cache attribute")
+
+    monkeypatch.setattr(precompile, "is_cached", broken)
+    assert precompile.start(work) is None and not J._awaited
+
 
 @pytest.mark.slow
 def test_model_parameter_edge_values_are_one_line_errors(capsys):

@@ -115,19 +115,17 @@ def start(work: list[tuple[str, str, tuple]]) -> Helper | None:
     when all are, when the helper is turned off (``BKGEN_COMPILE_HELPER=0``) or cannot run here."""
     if os.environ.get("BKGEN_COMPILE_HELPER", "1") == "0" or not sys.executable:
         return None
-    todo = []
-    for m, f, sig in work:
-        disp = _kernel(m, f)
-        if not _uses_bkgen_cache(disp):
-            return None  # numba's own cache locations (bkgen's is unwritable): keep it simple, no helper
-        if not is_cached(disp, sig):
-            todo.append((m, f, sig))
-    if not todo:
-        return None
     try:
-        return Helper(todo)
-    except OSError:
-        return None
+        todo = []
+        for m, f, sig in work:
+            disp = _kernel(m, f)
+            if not _uses_bkgen_cache(disp):
+                return None  # numba's own cache locations (bkgen's is unwritable): keep it simple, no helper
+            if not is_cached(disp, sig):
+                todo.append((m, f, sig))
+        return Helper(todo) if todo else None
+    except Exception:  # noqa: BLE001 (numba's cache internals changed, no process can start, ...): the
+        return None  # helper only saves time, and this process compiles everything without it
 
 
 def main() -> int:
