@@ -156,6 +156,18 @@ def test_helicity_form_of_the_covariant_distribution():
     assert min(v for k, v in spread.items() if k != (-1, -1)) > 0.1, spread
 
 
+def _isotropic(rng, parent, m_parent, m1, m2, u=None):
+    """Two-body decay of ``parent`` (n x 4 four-momenta, masses m_parent [GeV]) into masses m1, m2, in the
+    direction ``u`` of the first daughter in the parent frame (isotropic from ``rng`` if None), boosted back."""
+    n = len(parent)
+    u = _unit(rng.normal(size=(n, 3))) if u is None else np.broadcast_to(u, (n, 3))
+    p = np.sqrt((m_parent**2 - (m1 + m2) ** 2) * (m_parent**2 - (m1 - m2) ** 2)) / (2.0 * m_parent)
+    a = np.column_stack([np.sqrt(m1**2 + p**2), p[:, None] * u])
+    b = np.column_stack([np.sqrt(m2**2 + p**2), -p[:, None] * u])
+    beta = parent[:, 1:] / parent[:, :1]
+    return _boost(a, beta), _boost(b, beta)
+
+
 @pytest.mark.parametrize("seed", [11])
 def test_kstar_pair_plane_correlation_sign(seed):
     """Fixed seed: dark_vector B0 -> K*0 X, X -> l+ l- (m_DM above m_X/2 so that X decays visibly):
@@ -190,14 +202,6 @@ def test_kstar_pair_plane_correlation_sign(seed):
     m_kaon, m_pion = np.sqrt(_dot(p_k, p_k)).mean(), np.sqrt(_dot(p_pi, p_pi)).mean()
     rng = np.random.default_rng(seed)
 
-    def isotropic(parent, m_parent, m1, m2, u=None):
-        u = _unit(rng.normal(size=(n, 3))) if u is None else np.broadcast_to(u, (n, 3))
-        p = np.sqrt((m_parent**2 - (m1 + m2) ** 2) * (m_parent**2 - (m1 - m2) ** 2)) / (2.0 * m_parent)
-        a = np.column_stack([np.sqrt(m1**2 + p**2), p[:, None] * u])
-        b = np.column_stack([np.sqrt(m2**2 + p**2), -p[:, None] * u])
-        beta = parent[:, 1:] / parent[:, :1]
-        return _boost(a, beta), _boost(b, beta)
-
     ff = form_factors.get("B->K*", "BSZ2015")
     # per-event normalisation: |M|^2 is a polynomial of degree 2 in each rest-frame decay direction, so its angular
     # mean is exact on the 4 x 4 vertices of two tetrahedra (a spherical 2-design); the per-event average of
@@ -205,15 +209,15 @@ def test_kstar_pair_plane_correlation_sign(seed):
     tetra = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]]) / np.sqrt(3.0)
     norm = 0.0
     for u_k in tetra:
-        a, b = isotropic(kst, m_kst, m_kaon, m_pion, u_k)
+        a, b = _isotropic(rng, kst, m_kst, m_kaon, m_pion, u_k)
         for u_l in tetra:
-            c, d = isotropic(x, m_x, m_l, m_l, u_l)
+            c, d = _isotropic(rng, x, m_x, m_l, m_l, u_l)
             norm = norm + msq(ff, pb, a, b, c, d, m_l) / 16.0
     w, pck, pcl, pphi = [], [], [], []
     n_draw = 10
     for _ in range(n_draw):
-        a, b = isotropic(kst, m_kst, m_kaon, m_pion)
-        c, d = isotropic(x, m_x, m_l, m_l)
+        a, b = _isotropic(rng, kst, m_kst, m_kaon, m_pion)
+        c, d = _isotropic(rng, x, m_x, m_l, m_l)
         w.append(msq(ff, pb, a, b, c, d, m_l))
         for lst, v in zip((pck, pcl, pphi), angles(a, b, c, d)):
             lst.append(v)
@@ -286,29 +290,21 @@ def test_kstar_t_odd_terms_against_covariant_msq(t_odd_events):
         m_kst, m_x = np.sqrt(_dot(kst, kst)), np.sqrt(_dot(x, x))
         ck, cl, phi = angles(p_k[sel], p_pi[sel], p_l[sel], p_lb[sel])
 
-        def isotropic(parent, m_parent, m1, m2, u=None):
-            u = _unit(rng.normal(size=(n, 3))) if u is None else np.broadcast_to(u, (n, 3))
-            p = np.sqrt((m_parent**2 - (m1 + m2) ** 2) * (m_parent**2 - (m1 - m2) ** 2)) / (2.0 * m_parent)
-            a = np.column_stack([np.sqrt(m1**2 + p**2), p[:, None] * u])
-            b = np.column_stack([np.sqrt(m2**2 + p**2), -p[:, None] * u])
-            beta = parent[:, 1:] / parent[:, :1]
-            return _boost(a, beta), _boost(b, beta)
-
         # per-event normalisation on a spherical 2-design (as in test_kstar_pair_plane_correlation_sign)
         tetra = np.array([[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]]) / np.sqrt(3.0)
         norm = 0.0
         for u_k in tetra:
-            a, b = isotropic(kst, m_kst, m_kaon, m_pion, u_k)
+            a, b = _isotropic(rng, kst, m_kst, m_kaon, m_pion, u_k)
             for u_l in tetra:
-                c, d = isotropic(x, m_x, m_chi, m_chi, u_l)
+                c, d = _isotropic(rng, x, m_x, m_chi, m_chi, u_l)
                 norm = norm + msq(ff, pb, a, b, c, d, m_chi, 1.0, c_r) / 16.0
         n_draw = 10
         pred = np.zeros(2)
         edges = np.linspace(-np.pi, np.pi, 9)
         e_hist, e_flip = np.zeros(8), np.zeros(8)
         for _ in range(n_draw):
-            a, b = isotropic(kst, m_kst, m_kaon, m_pion)
-            c, d = isotropic(x, m_x, m_chi, m_chi)
+            a, b = _isotropic(rng, kst, m_kst, m_kaon, m_pion)
+            c, d = _isotropic(rng, x, m_x, m_chi, m_chi)
             w = msq(ff, pb, a, b, c, d, m_chi, 1.0, c_r) / (n_draw * norm)
             pk, pl, pp = angles(a, b, c, d)
             pred += [(w * np.sin(2 * pp)).mean(), (w * np.sign(pk * pl) * np.sin(pp)).mean()]
