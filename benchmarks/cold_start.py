@@ -3,7 +3,8 @@
 Each command runs as a fresh ``python -m bkgen`` process. "cold": an empty kernel cache (the first
 run after installing); "warm": the same command again (median of --repeats). CPU time (user + system
 of the child and its children, e.g. the compile helper of kernels.precompile) is reported beside the
-wall time because it is far less sensitive to other load on a shared machine. ``generate`` runs for
+wall time because it is far less sensitive to other load on a shared machine. Run it with the Python
+of an environment holding bkgen's core dependencies only (``pip install .``), as a user's. ``generate`` runs for
 every --card, the other commands for the first; for this checkout ``generate`` runs a second time
 with the compile helper turned off (BKGEN_COMPILE_HELPER=0). Writes the section "Cold start" of
 benchmarks/RESULTS.md (replacing an earlier one).
@@ -53,6 +54,7 @@ total(np.ones(4))
 def run(source: Path, argv: list[str], cache: Path, tmp: Path, extra_env: dict | None = None) -> tuple[float, float]:
     env = dict(os.environ, PYTHONPATH=str(source), BKGEN_CACHE_DIR=str(cache), NUMBA_CACHE_DIR=str(cache),
                **(extra_env or {}))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as on a user's machine: Python keeps the bytecode it compiles
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     res = subprocess.run([sys.executable, "-m", "bkgen", *argv], env=env, cwd=tmp, capture_output=True, text=True)

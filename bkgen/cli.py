@@ -290,8 +290,6 @@ def _check_disk_space(card, out, n_events, copies: int = 1) -> None:
 
 def _cmd_generate(args) -> int:
     from .config.card import dumps, load
-    from .generate.generator import Generator
-    from .generate.pipeline import basf2_metadata, run_to_writer
     from .io._atomic import check_target
 
     overrides = list(args.set)
@@ -323,7 +321,12 @@ def _cmd_generate(args) -> int:
         from .generate.distributed import run_cli
 
         return run_cli(card, args)
+    from .kernels import precompile
+
+    precompile.start_early()  # on a cold cache: the compile helper starts up while this process goes on
     from .generate.compile_status import compile_status
+    from .generate.generator import Generator
+    from .generate.pipeline import basf2_metadata, run_to_writer
 
     with compile_status() as compiled:  # a status line on a terminal while numba compiles (first run only)
         gen = Generator(card)

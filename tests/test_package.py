@@ -205,6 +205,37 @@ def test_precompile_helper_caches_and_a_failed_helper_ends_the_waits(monkeypatch
     assert precompile.start(work) is None and not J._awaited
 
 
+def test_early_helper_gets_the_work_or_ends(monkeypatch, tmp_path):
+    """``start_early`` (what ``bkgen generate`` calls once its card is read) starts a helper only when the
+    cache holds no compiled record fill; ``start`` gives it the work that is not cached, or ends it with
+    none (it exits on an empty stdin), so no process is left behind either way."""
+    from numba import types
+
+    from bkgen.kernels import jit as J
+    from bkgen.kernels import precompile
+
+    monkeypatch.setattr(J, "cache_dir", lambda: tmp_path)  # nothing compiled: looks cold
+    precompile.start_early()
+    early = precompile._early
+    assert early is not None and early.poll() is None
+    sig = (types.float64,)
+    work = [("cascade", "_sin_from_cos", sig)]
+    monkeypatch.setattr(precompile, "is_cached", lambda disp, s: False)
+    helper = precompile.start(work)
+    assert helper is not None and helper.proc is early and precompile._early is None
+    assert early.wait(timeout=120) == 0
+    helper.close()
+    assert not J._awaited
+    precompile.start_early()
+    early = precompile._early
+    monkeypatch.setattr(precompile, "is_cached", lambda disp, s: True)  # all cached: the early helper ends
+    assert precompile.start(work) is None and early.wait(timeout=120) == 0 and precompile._early is None
+    (tmp_path / "kernels").mkdir()
+    (tmp_path / "kernels" / "record.fill_record_tile-1.py311.nbi").touch()
+    precompile.start_early()  # looks warm: nothing started
+    assert precompile._early is None
+
+
 @pytest.mark.slow
 def test_model_parameter_edge_values_are_one_line_errors(capsys):
     """Every numeric model parameter of every shipped card set to 0 or -1: the card is valid or the

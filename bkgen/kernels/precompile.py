@@ -11,7 +11,10 @@ from code being compiled here waits until the helper has cached it (jit.wait_for
 the cache instead of compiling it a second time. If the helper fails, this process compiles what is
 missing itself. The compiled code is the same either way.
 
-``BKGEN_COMPILE_HELPER=0`` turns the helper off.
+``bkgen generate`` calls :func:`start_early` as soon as its card is read: on a cold cache the helper
+process then starts up (Python, numba, the kernel modules) while this process imports the rest and
+integrates the widths, and :func:`start` hands it its work. ``BKGEN_COMPILE_HELPER=0`` turns the
+helper off.
 """
 
 from __future__ import annotations
@@ -70,15 +73,10 @@ def _uses_bkgen_cache(dispatcher) -> bool:
 class Helper:
     """The helper process; :meth:`close` ends the waits and the process."""
 
-    def __init__(self, work: list[tuple[str, str, tuple]]):
+    def __init__(self, work: list[tuple[str, str, tuple]], proc: subprocess.Popen | None = None):
         self.work = work
         self._events = {(m, f): threading.Event() for m, f, _ in work}
-        env = dict(os.environ)
-        # the helper imports this bkgen (a checkout run without installing it, too)
-        root = str(Path(__file__).resolve().parent.parent.parent)
-        env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-        self.proc = subprocess.Popen([sys.executable, "-m", f"{__package__}.precompile"], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        self.proc = proc if proc is not None else _spawn()
         try:
             self.proc.stdin.write(pickle.dumps(work))
             self.proc.stdin.close()
@@ -110,28 +108,90 @@ class Helper:
         self.proc.stdout.close()
 
 
+def _spawn() -> subprocess.Popen:
+    """A helper process, waiting for its work on stdin (it imports numba and the kernels meanwhile)."""
+    env = dict(os.environ)
+    # the helper imports this bkgen (a checkout run without installing it, too)
+    root = str(Path(__file__).resolve().parent.parent.parent)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return subprocess.Popen([sys.executable, "-m", f"{__package__}.precompile"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+
+
+#: a helper started ahead of its work by :func:`start_early`, taken by :func:`start`
+_early: subprocess.Popen | None = None
+
+
+def _enabled() -> bool:
+    return os.environ.get("BKGEN_COMPILE_HELPER", "1") != "0" and bool(sys.executable)
+
+
+def start_early() -> None:
+    """Start the helper process now if the kernel cache looks cold (it holds no compiled record fill),
+    so that its start-up (Python, numba, the kernel modules: about 2 s) overlaps this process's
+    imports and width integrals; :func:`start` gives it its work. A warm cache starts nothing."""
+    global _early
+    if _early is not None or not _enabled():
+        return
+    try:
+        if any((J.cache_dir() / "kernels").glob("record.fill_record_tile-*.nbi")):
+            return
+        _early = _spawn()
+    except Exception:  # noqa: BLE001 (no process can start here): the helper only saves time
+        _early = None
+
+
+def _take_early() -> subprocess.Popen | None:
+    global _early
+    proc, _early = _early, None
+    return proc
+
+
+def _release(proc: subprocess.Popen | None) -> None:
+    """End an early helper that got no work (it reads an empty stdin and exits)."""
+    if proc is None:
+        return
+    try:
+        proc.stdin.close()
+    except OSError:
+        pass
+    proc.wait()
+    proc.stdout.close()
+
+
 def start(work: list[tuple[str, str, tuple]]) -> Helper | None:
     """Start a helper on the entries of ``work`` (:func:`helper_work`) that are not cached yet; None
     when all are, when the helper is turned off (``BKGEN_COMPILE_HELPER=0``) or cannot run here."""
-    if os.environ.get("BKGEN_COMPILE_HELPER", "1") == "0" or not sys.executable:
+    early = _take_early()
+    if not _enabled():
+        _release(early)
         return None
     try:
         todo = []
         for m, f, sig in work:
             disp = _kernel(m, f)
             if not _uses_bkgen_cache(disp):
-                return None  # numba's own cache locations (bkgen's is unwritable): keep it simple, no helper
+                todo = []  # numba's own cache locations (bkgen's is unwritable): keep it simple, no helper
+                break
             if not is_cached(disp, sig):
                 todo.append((m, f, sig))
-        return Helper(todo) if todo else None
+        if todo:
+            return Helper(todo, early)
     except Exception:  # noqa: BLE001 (numba's cache internals changed, no process can start, ...): the
-        return None  # helper only saves time, and this process compiles everything without it
+        pass  # helper only saves time, and this process compiles everything without it
+    _release(early)
+    return None
 
 
 def main() -> int:
     """The helper: compile the pickled (module, function, argument types) read from stdin in order,
     printing ``cached MODULE FUNCTION`` after each."""
-    work = pickle.loads(sys.stdin.buffer.read())
+    from . import cascade, record  # noqa: F401 (imported while the work is not known yet)
+
+    data = sys.stdin.buffer.read()
+    if not data:  # started early, and the run needed nothing of it
+        return 0
+    work = pickle.loads(data)
     for m, f, sig in work:
         _kernel(m, f).compile(sig)
         print("cached", m, f, flush=True)
