@@ -24,7 +24,7 @@ from bkgen.config.card import load
 from bkgen.generate.generator import Generator
 from bkgen.generate.pipeline import generate_in_memory
 from bkgen.generate.threads import get_threads
-from results_section import replace_section
+from bkgen.io._atomic import replace_section
 
 ROOT = Path(__file__).resolve().parent.parent
 CARDS = ROOT / "bkgen" / "cards"

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from results_section import replace_section
+from bkgen.io._atomic import replace_section
 
 HERE = Path(__file__).resolve().parent
 BEGIN, END = "<!-- hadronise:begin -->", "<!-- hadronise:end -->"

@@ -21,7 +21,7 @@ from bkgen.config.catalog import CARDS_DIR, names as card_names
 from bkgen.errors import InputError
 from bkgen.recast import combined, counting
 from bkgen.recast.fit import LEVEL_68, Recast
-from results_section import replace_section
+from bkgen.io._atomic import replace_section
 
 HERE = Path(__file__).resolve().parent
 BEGIN, END = "<!-- recast-k-kstar:begin -->", "<!-- recast-k-kstar:end -->"

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from bkgen.recast.scan import run_scan, summary_text
-from results_section import replace_section
+from bkgen.io._atomic import replace_section
 
 HERE = Path(__file__).resolve().parent
 CARD = str(HERE.parent / "cards" / "dark_vector_KX_benchmark.toml")

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from bkgen.recast import wet
-from results_section import replace_section
+from bkgen.io._atomic import replace_section
 
 HERE = Path(__file__).resolve().parent
 BEGIN, END = "<!-- recast-wet:begin -->", "<!-- recast-wet:end -->"

@@ -33,6 +33,9 @@ from .errors import InputError
 
 PEER_CARD = "sm_Knunu.toml"
 
+#: markers of the section of a results file (e.g. benchmarks/RESULTS.md) that ``bkgen bench --results`` writes
+RESULTS_BEGIN, RESULTS_END = "<!-- bench:begin -->", "<!-- bench:end -->"
+
 
 # ------------------------------------------------------------------ child-side measurements
 
@@ -632,10 +635,11 @@ def main(args) -> int:
     res = run(cards, n, repeats, peers, memory, args.smoke, memory_events=memory_events)
     text = report(res)
     if args.results:
-        from .io._atomic import write_text
+        from .io._atomic import replace_section, write_text
 
-        target = Path(args.results)  # a results file is meant to be refreshed: overwritten
-        write_text(target, text, overwrite=True)
+        # the file's own section is refreshed; sections other benchmarks write into the same file are kept
+        target = Path(args.results)
+        replace_section(target, RESULTS_BEGIN, RESULTS_END, f"{RESULTS_BEGIN}\n{text}{RESULTS_END}\n")
         write_text(target.with_suffix(".json"), json.dumps(res, indent=1, default=str), overwrite=True)
         print(f"wrote {target}")
     else:

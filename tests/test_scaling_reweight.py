@@ -302,6 +302,10 @@ def test_scan_cli_plot_and_bad_grid(tmp_path, capsys):
 @pytest.mark.slow
 def test_bench_smoke(tmp_path):
     out = tmp_path / "RESULTS.md"
+    other = "<!-- other:begin -->\n## Another benchmark's section\n<!-- other:end -->\n"
+    out.write_text(other)
     assert run_cli("bench", "--smoke", "--results", out) == 0
+    assert run_cli("bench", "--smoke", "--results", out) == 0  # refreshed in place, not appended twice
     text = out.read_text()
     assert "| sm_Knunu | 1 |" in text and "limit" in text
+    assert text.startswith(other) and text.count("<!-- bench:begin -->") == 1  # the other section is kept

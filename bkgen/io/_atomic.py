@@ -246,6 +246,22 @@ def write_text(path, text: str, *, overwrite: bool = False) -> str:
     return write_bytes(path, text.encode(), overwrite=overwrite)
 
 
+def replace_section(path, begin: str, end: str, text: str, heading: str = "") -> None:
+    """Put ``text`` (which starts with ``begin`` and ends with ``end``) in place of the text between the
+    markers in ``path``, or append it (after ``heading``, if given) where the markers are absent; the
+    rest of the file is kept, and the file is replaced atomically."""
+    import re
+
+    path = Path(path)
+    old = path.read_text() if path.exists() else ""
+    text = text if text.endswith("\n") else text + "\n"
+    if begin in old and end in old:
+        new = re.sub(re.escape(begin) + ".*?" + re.escape(end) + "\n?", lambda _: text, old, flags=re.S)
+    else:
+        new = (old.rstrip("\n") + "\n\n" if old else "") + (heading + "\n\n" if heading else "") + text
+    write_text(path, new, overwrite=True)
+
+
 def write_bytes(path, data: bytes, *, overwrite: bool = False) -> str:
     """Write ``data`` to ``path`` atomically; returns the file's SHA-256."""
     with _committed(AtomicPath(path, overwrite=overwrite, digest=True)) as target:
