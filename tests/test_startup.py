@@ -96,3 +96,31 @@ def test_command_sets_the_switch_for_itself_and_keeps_exit_codes(tmp_path):
     bad = subprocess.run([sys.executable, "-c", code, "validate", str(tmp_path / "missing.toml")],
                          capture_output=True, text=True, env=env, timeout=120)
     assert bad.returncode == 2 and bad.stderr.startswith("bkgen: error:") and len(bad.stderr.splitlines()) == 1
+
+
+PRUNE = """
+import os, time
+from pathlib import Path
+root = Path(os.environ["BKGEN_CACHE_DIR"])
+from bkgen.kernels import jit
+from bkgen.kernels import rng  # defining kernels sets up their cache locator, which stamps and prunes once
+print(sorted(p.name for p in root.glob("numba-*")), jit.cache_dir().name)
+"""
+
+
+def test_stale_kernel_caches_are_removed(tmp_path):
+    """Directories of other cache keys unused for 30 days go; recent ones and this key's stay."""
+    import time
+
+    old, recent = tmp_path / "numba-0.0.1-old", tmp_path / "numba-0.0.1-recent"
+    for d in (old, recent):
+        (d / "kernels").mkdir(parents=True)
+        (d / "kernels" / "x.nbi").write_text("")
+    month = time.time() - 31 * 86400
+    os.utime(old, (month, month))
+    (tmp_path / "pdg-particle-0.json").write_text("{}")  # not a kernel cache: untouched
+    res = _python(PRUNE, tmp_path)
+    assert res.returncode == 0, res.stderr
+    names, current = res.stdout.rsplit(" ", 1)
+    assert not old.exists() and recent.exists() and (tmp_path / "pdg-particle-0.json").exists()
+    assert current.strip() in names and "numba-0.0.1-recent" in names

@@ -7,7 +7,8 @@ is set, else the user cache directory (``$XDG_CACHE_HOME/bkgen`` or ``~/.cache/b
 named by the module's path inside the package, so a source checkout and an installed copy of the
 same version share them; a changed kernel file gives a new key, so an edit of a callee in another
 file is never served a stale compiled caller. An unwritable cache directory falls back to numba's
-own cache locations.
+own cache locations. A process stamps its directory as used; directories of other keys unused for
+30 days are removed.
 
 No kernel uses numba extensions of other packages (awkward's and vector's register themselves through
 numba's ``numba_extensions`` entry points and cost about 1 s of start-up and 0.6 s at exit). With
@@ -49,6 +50,29 @@ def cache_dir() -> Path:
     return user_cache_root() / f"numba-{cache_key()}"
 
 
+#: compiled-kernel directories of other keys (older sources, versions) unused this long are removed [days]
+STALE_CACHE_DAYS = 30
+
+
+@lru_cache(maxsize=1)
+def _mark_in_use_and_prune() -> None:
+    """Once per process: stamp this key's directory as used now, and remove the ``numba-*`` directories
+    of other keys that no process has used for :data:`STALE_CACHE_DAYS` (each change of the kernel
+    sources leaves one of some 5 MB behind). Errors are ignored: the cache only saves time."""
+    import shutil
+    import time
+
+    root, current = user_cache_root(), cache_dir()
+    try:
+        os.utime(current)
+        cutoff = time.time() - STALE_CACHE_DAYS * 86400.0
+        for d in root.glob("numba-*"):
+            if d != current and d.is_dir() and d.stat().st_mtime < cutoff:
+                shutil.rmtree(d, ignore_errors=True)
+    except OSError:
+        pass
+
+
 @lru_cache(maxsize=None)
 def _file_hash(path: str) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -83,6 +107,7 @@ class _BkgenCacheLocator(_caching._CacheLocator):
             self.ensure_cache_path()
         except OSError:
             return None  # unwritable: numba's own locators
+        _mark_in_use_and_prune()
         return self
 
 
