@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 
@@ -38,18 +37,13 @@ def read_json(name: str):
 
 
 def write_json(name: str, document) -> None:
-    """Cache ``document`` as ``name``, atomically (a reader sees the old file or the whole new one);
-    an unwritable cache directory is ignored."""
+    """Cache ``document`` as ``name`` through bkgen's atomic output path (a reader sees the old file or the
+    whole new one); a cache directory that cannot be written is ignored."""
+    from .io._atomic import OutputError, write_text
+
     root = user_cache_root()
     try:
         root.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(document, f, separators=(",", ":"))
-            os.replace(tmp, root / name)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except OSError:
+        write_text(root / name, json.dumps(document, separators=(",", ":")), overwrite=True)
+    except (OSError, OutputError):
         pass
