@@ -52,10 +52,8 @@ def _angular_ratio(h, w, j_m, y_mode, cm, cy, chi, out):
         sm = np.sqrt(max(1.0 - cm[i] * cm[i], 0.0))
         sy = np.sqrt(max(1.0 - cy[i] * cy[i], 0.0))
         wv, wb = K.angular_weight(h[i], w[i], j_m, y_mode, cm[i], sm, cy[i], sy, np.cos(chi[i]), np.sin(chi[i]))
-        h0s = h[i, 1] ** 2 + (h[i, 4] ** 2 if h.shape[1] == 6 else 0.0)  # |H_0|^2 (columns 3-5: imaginary parts)
-        hs = 0.0
-        for k in range(h.shape[1]):
-            hs += h[i, k] ** 2
+        hm2, h0s, hp2 = K.helicity_moduli(h[i])  # |H_lambda|^2 (columns 3-5: imaginary parts)
+        hs = hm2 + h0s + hp2
         ws = w[i, 0] + w[i, 1] + w[i, 2]
         if j_m == 0:
             mean = h0s * ws / 3.0 if y_mode == 1 else h0s

@@ -123,33 +123,38 @@ def wigner_d1(lam, sig, c, s):
 
 
 @jit
+def helicity_moduli(h):
+    """(|H_-|^2, |H_0|^2, |H_+|^2) of helicity amplitudes h (lambda = -1, 0, 1: h[0:3] real parts, h[3:6]
+    imaginary parts if present, as in the kernel tables)."""
+    if h.shape[0] == 6:
+        return h[0] * h[0] + h[3] * h[3], h[1] * h[1] + h[4] * h[4], h[2] * h[2] + h[5] * h[5]
+    return h[0] * h[0], h[1] * h[1], h[2] * h[2]
+
+
+@jit
 def angular_weight(h, w, j_m, y_mode, cm, sm, cy, sy, cchi, schi):
     """Angular density W and its bound for helicity amplitudes h (lambda=-1,0,1: h[0:3] real parts,
     h[3:6] imaginary parts if present) and pair weights w[3] (sigma=-1,0,1); cchi, schi = cos, sin of chi."""
     cplx = h.shape[0] == 6
-    hsq = np.zeros(3)
-    for k in range(3):
-        hsq[k] = h[k] * h[k] + (h[k + 3] * h[k + 3] if cplx else 0.0)
+    hm2, h02, hp2 = helicity_moduli(h)
     if j_m == 0:
-        h0sq = hsq[1]
         if y_mode == 1:
             val = 0.0
             for k in range(3):
                 d = wigner_d1(0, k - 1, cy, sy)
                 val += w[k] * d * d
             bnd = max(w[1], 0.5 * (w[0] + w[2]))
-            return h0sq * val, h0sq * bnd
-        return h0sq, h0sq
+            return h02 * val, h02 * bnd
+        return h02, h02
     # spin-1 M decaying to two spin-0 mesons
-    hmax = max(hsq[0], max(hsq[1], hsq[2]))
+    hmax = max(hm2, max(h02, hp2))
     if y_mode == 0:  # stable Y: helicities add incoherently
-        val = 0.0
-        for k in range(3):
-            d = wigner_d1(k - 1, 0, cm, sm)
-            val += hsq[k] * d * d
-        return val, hmax
+        dm = wigner_d1(-1, 0, cm, sm)
+        d0 = wigner_d1(0, 0, cm, sm)
+        dp = wigner_d1(1, 0, cm, sm)
+        return hm2 * dm * dm + h02 * d0 * d0 + hp2 * dp * dp, hmax
     if y_mode == 2:  # spin-0 Y: only lambda = 0
-        return hsq[1] * cm * cm, hsq[1]
+        return h02 * cm * cm, h02
     g_m = h[3] if cplx else 0.0
     g_0 = h[4] if cplx else 0.0
     g_p = h[5] if cplx else 0.0
