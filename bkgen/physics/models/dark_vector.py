@@ -23,6 +23,7 @@ import numpy as np
 
 from ...errors import InputError
 from .. import amplitudes, form_factors, hadrons
+from .. import dilepton as dl
 from ..inputs import (
     ALPHA_EM_0,
     BR_KSTAR0_KPPIM,
@@ -235,8 +236,6 @@ def g_bs_eq41(p: dict) -> float:
     """|g_bs^X| of seed 003 eq. (41) (bkgen.physics.dilepton.e0z_eq41 times |V_tb V_ts|): g^3 eps_Z V_ts V_tb /
     (64 pi^2 c_W) x_t/(1 - x_t) (6 - 7 x_t + x_t^2 + (2 + 3 x_t) ln x_t), with g^2 = 4 sqrt2 G_F m_W^2 (tree
     level), x_t = m_t^2/m_W^2 (PDG masses) and c_W from sin^2 theta_W."""
-    from .. import dilepton as dl
-
     return float(abs(dl.e0z_eq41(eps_z(p))) * VTB_VTS)
 
 
@@ -252,8 +251,6 @@ def g_bs(p: dict) -> float:
     if src == "eq41":
         return g_bs_eq41(p)
     if src == "seed001_E":
-        from .. import dilepton as dl
-
         return dl.g_bs_seed001(float(p["eps"]), eps_z(p), float(p["m_X"]), p["E0Z_source"])
     s2, c2 = weak_mixing()
     return float(G_BS_PER_EPS_SEED003 * abs(eps_z(p)) / np.sqrt(s2 / c2))
@@ -503,7 +500,7 @@ MODEL = Model(
                   choices=("seed003", "eq41", "seed001_E", "card")),
         Parameter("g_bs", 0.0, "", "|g_bs^X| when g_bs_source = 'card'", float, 0.0, 1.0),
         Parameter("E0Z_source", "eq41", "", "E^{0,Z} for g_bs_source = 'seed001_E': seed 003 eq. (41) or 'inami_lim' (as model "
-                  "dilepton)", str, choices=("eq41", "inami_lim")),
+                  "dilepton)", str, choices=tuple(dl.E0Z_SOURCES)),
         Parameter("form_factors_BK", "GRvDV2023", "", "B -> K f_+ parametrisation (seed 003 ref. [41])", str,
                   choices=form_factors.available("B->K")),
         Parameter("form_factors_BKstar", "BSZ2015", "", "B -> K* parametrisation", str,
