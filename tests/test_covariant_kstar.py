@@ -334,6 +334,18 @@ FERMION_POINTS = [{"AV": 1.0}, {"AA": 1.0}, {"VA": 1.0}, {"VV": 1.0, "AV": 0.6j}
                   {"VV": 0.7, "AA": -0.4, "PP": 0.3j, "TT": -0.25}]
 
 
+def _assert_pair_density(x, theirs, cts):
+    """The pair-angle density of amplitudes ``x`` equals ``theirs(cos theta)`` (covariant) at +-cts: the even part
+    (1e-9) and, without a J = 0 amplitude, the odd part too."""
+    odd = float(x.j0) == 0.0
+    for ct in cts:
+        ours = [ours_pair_density(x, ct), ours_pair_density(x, -ct)]
+        ref = [theirs(ct), theirs(-ct)]
+        assert sum(ours) == pytest.approx(sum(ref), rel=1e-9)
+        if odd:
+            assert ours[0] - ours[1] == pytest.approx(ref[0] - ref[1], rel=1e-9, abs=1e-9 * sum(ref))
+
+
 @pytest.mark.parametrize("c", FERMION_POINTS, ids=lambda c: "+".join(c))
 def test_fermion_pair_b_to_kstar_against_traces(c):
     """B0 -> K*0 chi chibar (Dirac, m = 0.5 GeV) through the vector, axial, (pseudo)scalar and tensor quark currents and
@@ -347,13 +359,7 @@ def test_fermion_pair_b_to_kstar_against_traces(c):
           "c_t": (c.get("TT", 0), c.get("TT5", 0))}
     for q2 in (1.5, 6.0, 14.0):
         x = A.fermion_pair(FF, q2, M_B0, M_KST, m, **kw)
-        odd = float(x.j0) == 0.0
-        for ct in (0.2, 0.55, 0.9):
-            ours = [ours_pair_density(x, ct), ours_pair_density(x, -ct)]
-            theirs = [theirs_fermion_density(q2, m, c, ct), theirs_fermion_density(q2, m, c, -ct)]
-            assert sum(ours) == pytest.approx(sum(theirs), rel=1e-9)
-            if odd:
-                assert ours[0] - ours[1] == pytest.approx(theirs[0] - theirs[1], rel=1e-9, abs=1e-9 * sum(theirs))
+        _assert_pair_density(x, lambda ct: theirs_fermion_density(q2, m, c, ct), (0.2, 0.55, 0.9))
 
 
 def _vector_pair_tensor(h, e, p1, p2, c):
@@ -415,13 +421,7 @@ def test_vector_dm_b_to_kstar_against_polarisation_sums(c):
     kw.update({f"c_v{k}": c.get(f"V{k}", (0, 0)) for k in (2, 3, 5, 6)})
     for q2 in (2.5, 7.0, 15.0):
         x = A.vector_pair(FF, q2, M_B0, M_KST, m, **kw)
-        odd = float(x.j0) == 0.0
-        for ct in (0.25, 0.6, 0.95):
-            ours = [ours_pair_density(x, ct), ours_pair_density(x, -ct)]
-            theirs = [theirs_vector_density(q2, m, c, ct), theirs_vector_density(q2, m, c, -ct)]
-            assert sum(ours) == pytest.approx(sum(theirs), rel=1e-9)
-            if odd:
-                assert ours[0] - ours[1] == pytest.approx(theirs[0] - theirs[1], rel=1e-9, abs=1e-9 * sum(theirs))
+        _assert_pair_density(x, lambda ct: theirs_vector_density(q2, m, c, ct), (0.25, 0.6, 0.95))
 
 
 # ---- the full angular distribution of B -> K*(-> K pi) + pair: relative phases of the helicity amplitudes ---------------
