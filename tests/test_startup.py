@@ -124,3 +124,28 @@ def test_stale_kernel_caches_are_removed(tmp_path):
     names, current = res.stdout.rsplit(" ", 1)
     assert not old.exists() and recent.exists() and (tmp_path / "pdg-particle-0.json").exists()
     assert current.strip() in names and "numba-0.0.1-recent" in names
+
+
+LOAD = """
+import sys
+import numpy as np
+from bkgen.kernels.tables import alias_table
+prob, alias = alias_table(np.array([[0.5, 1.0, 3.0, 0.25, 2.0, 0.0, 1.5]]))
+light = "numba.np.arraymath" not in sys.modules  # numba's compiler registries (and scipy.linalg) not loaded
+import numba
+total = numba.njit(lambda a: np.sum(a * a))(np.arange(4.0))  # a compile after a cache load
+print(repr(prob.tolist()), repr(alias.tolist()), light, total)
+"""
+
+
+def test_a_cached_kernel_loads_without_numbas_compiler_registries(tmp_path):
+    """A warm process loads its kernels without importing numba's lowering modules (jit._KernelCache);
+    the kernel loaded so is the compiled one, and a later compilation in that process still works."""
+    cold = _python(LOAD, tmp_path)
+    assert cold.returncode == 0, cold.stderr
+    warm = _python(LOAD, tmp_path)
+    assert warm.returncode == 0, warm.stderr
+    *tables_cold, light_cold, total_cold = cold.stdout.split()
+    *tables_warm, light_warm, total_warm = warm.stdout.split()
+    assert light_cold == "False" and light_warm == "True"
+    assert tables_warm == tables_cold and total_warm == total_cold == "14.0"

@@ -111,6 +111,33 @@ class _BkgenCacheLocator(_caching._CacheLocator):
         return self
 
 
+class _KernelCache(_caching.FunctionCache):
+    """numba's on-disk cache of one kernel, loading a cached kernel without numba's compiler registries.
+
+    numba's ``load_overload`` first refreshes the target context: it imports every lowering module of
+    numba (some 250, and scipy.linalg for numba's BLAS check), about 0.5 s of a warm run's start-up. Code
+    loaded from the cache needs none of them, only numba's runtime (NRT) symbols for its allocations;
+    a compilation refreshes the context itself (numba.core.compiler.compile_extra)."""
+
+    def load_overload(self, sig, target_context):
+        from numba.core.runtime import rtsys
+
+        rtsys.initialize(target_context)
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
+
+
+#: numba's cache internals the light load relies on (numba >= 0.59); without them numba's own load
+_LIGHT_LOAD = all(hasattr(_caching.Cache, a) for a in ("_load_overload", "_guard_against_spurious_io_errors"))
+
+
+def _light_cache_load(dispatcher):
+    """Give ``dispatcher`` (built with ``cache=True``) a :class:`_KernelCache` for numba's cache."""
+    if _LIGHT_LOAD and type(getattr(dispatcher, "_cache", None)) is _caching.FunctionCache:
+        dispatcher._cache = _KernelCache(dispatcher.py_func)
+    return dispatcher
+
+
 def _skip_numba_extensions() -> None:
     """Mark numba's extension entry points as loaded (numba >= 0.53 keeps the flag in
     ``numba.core.entrypoints``; without it nothing changes)."""
@@ -169,6 +196,6 @@ def jit(fn=None, **overrides):
     signature (no literal-value specialisations)."""
     opts = {**JIT_OPTIONS, **overrides}
     if fn is None:
-        return lambda f: _one_specialisation_per_type(numba.njit(**opts)(f))
-    return _one_specialisation_per_type(numba.njit(**opts)(fn))
+        return lambda f: _one_specialisation_per_type(_light_cache_load(numba.njit(**opts)(f)))
+    return _one_specialisation_per_type(_light_cache_load(numba.njit(**opts)(fn)))
 
