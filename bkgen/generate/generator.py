@@ -232,8 +232,8 @@ class Generator:
         t = self.tables
         kernel_args = (
             states, bs, n_events, self.channels[0].m_parent, self.conj_mode, t.ch_cum, t.table_of, t.cpar, t.mx_pdf,
-            t.mx_prob, t.mx_alias, t.ft_pdf, t.ft_prob, t.ft_alias, t.t_nodes, t.hel, t.pw, self.lab, p4, vtx, obs,
-            trials, over,
+            t.mx_prob, t.mx_alias, *t.ft_rows(), t.t_nodes, t.hel, t.pw, self.lab, np.empty((n_blocks, K.N_FRAME)),
+            p4, vtx, obs, trials, over,
         )
         if record is None:
             run_blocks(K.generate_blocks, n_blocks, *kernel_args)

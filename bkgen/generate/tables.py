@@ -51,6 +51,11 @@ class KernelTables:
         angle = 0.5 * np.pi * np.linspace(0.0, 1.0, n_t) if n_t > 1 else np.zeros(1)
         self.t_nodes = np.ascontiguousarray(np.stack([np.sin(angle), np.cos(angle)]))
 
+    def ft_rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """ft_pdf, ft_prob, ft_alias as the kernel takes them: 2-D views with rows (channel, x node)."""
+        rows = self.ft_pdf.shape[0] * self.ft_pdf.shape[1]
+        return tuple(a.reshape(rows, a.shape[-1]) for a in (self.ft_pdf, self.ft_prob, self.ft_alias))
+
 
 def build_tables(channels: list[Channel], widths: list[float]) -> KernelTables:
     """Tabulate every channel on the common (x, t) grid shape of the decay's topology."""

@@ -311,23 +311,22 @@ def _cos_pair_spin0(st, w_m, w_0, w_p):
 
 @jit(inline='always')  # compiled once, inside its caller (a cold compile builds no second copy)
 def generate_one_block(
-    st, n, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf, ft_prob, ft_alias,
-    t_nodes, hel, pw, lab, p4, vtx, obs,
+    st, n, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf2, ft_prob2, ft_alias2,
+    t_nodes, hel, pw, lab, frame, p4, vtx, obs,
 ):
-    """Fill n events into p4[:n], vtx[:n], obs[:n]; returns (angular trials, overweights).
+    """Fill n events into p4[:n], vtx[:n], obs[:n]; returns (angular trials, overweights). The t tables
+    come with rows (channel, x node): ft_pdf2 is KernelTables.ft_pdf reshaped to 2-D; ``frame`` is
+    work space for the beam frame (N_FRAME float64; _production). No array is allocated or reshaped
+    here: numba's routines for those would be loaded with the kernel, some 0.1 s of a warm start-up.
 
     conj_mode & 3: 0 the amplitudes' decay, 1 its CP conjugate (parity on all momenta), 2 either with
     probability 1/2; conj_mode >> 2 = 1 when the amplitudes describe the CP conjugate of the decay
     named in the card, so that obs[:, O_CONJ] = 1 always means the conjugate of the named decay."""
     n_ch = ch_cum.shape[0]
     n_x = mx_pdf.shape[1]
-    n_t = ft_pdf.shape[2]
+    n_t = ft_pdf2.shape[1]
     n_hel = hel.shape[3]  # 3: real helicity amplitudes; 6: their real and imaginary parts
-    frame = np.empty(N_FRAME)  # the beam frame (_production)
     inv_m_parent = 1.0 / m_parent
-    ft_pdf2 = ft_pdf.reshape(ft_pdf.shape[0] * n_x, n_t)  # rows (channel, x node), no per-event views
-    ft_prob2 = ft_prob.reshape(ft_pdf2.shape[0], ft_prob.shape[2])
-    ft_alias2 = ft_alias.reshape(ft_prob2.shape)
     trials = 0
     overweight = 0
     for i in range(n):
@@ -727,18 +726,20 @@ def _to_lab(st, m_b, lab, frame, p4, vtx, obs, i):
 
 @jit
 def generate_blocks(
-    b_lo, b_hi, states, block_size, n_total, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf,
-    ft_prob, ft_alias, t_nodes, hel, pw, lab, p4, vtx, obs, trials, overweight,
+    b_lo, b_hi, states, block_size, n_total, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias,
+    ft_pdf2, ft_prob2, ft_alias2, t_nodes, hel, pw, lab, frames, p4, vtx, obs, trials, overweight,
 ):
     """Generate blocks b_lo .. b_hi-1 of n_total events in blocks of block_size, one RNG state per block
-    (serial; generate.threads.run_blocks runs disjoint block ranges in parallel)."""
+    (serial; generate.threads.run_blocks runs disjoint block ranges in parallel); states[b] is advanced
+    in place. ft_*2: the t tables with rows (channel, x node); frames: work space (n_blocks, N_FRAME),
+    a row per block."""
     for b in range(b_lo, b_hi):
         lo = b * block_size
         hi = min(lo + block_size, n_total)
-        st = states[b].copy()
+        st = states[b]  # advanced in place (a copy would load numba's allocator with the kernel)
         tr, ow = generate_one_block(
-            st, hi - lo, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf, ft_prob,
-            ft_alias, t_nodes, hel, pw, lab, p4[lo:hi], vtx[lo:hi], obs[lo:hi],
+            st, hi - lo, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf2, ft_prob2,
+            ft_alias2, t_nodes, hel, pw, lab, frames[b], p4[lo:hi], vtx[lo:hi], obs[lo:hi],
         )
         trials[b] = tr
         overweight[b] = ow

@@ -30,8 +30,9 @@ from numba.core import types
 from .. import __version__
 from ..cache import user_cache_root
 
-#: options shared by every kernel: on-disk cache, no GIL, numpy error semantics
-JIT_OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=False)
+#: options shared by every kernel: on-disk cache, no GIL, numpy error semantics; no C-callable wrapper
+#: (numba builds one per function for first-class function values, which no kernel uses)
+JIT_OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=False, no_cfunc_wrapper=True)
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # the bkgen package directory
 

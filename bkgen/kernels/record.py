@@ -126,26 +126,26 @@ def fill_record(p4, vtx, obs, obs_cols, mass_kind, mass_tab, slots, vsel, pdg_ta
 
 @jit
 def generate_blocks_with_record(
-    b_lo, b_hi, states, block_size, n_total, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf,
-    ft_prob, ft_alias, t_nodes, hel, pw, lab, p4, vtx, obs, trials, overweight,
+    b_lo, b_hi, states, block_size, n_total, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias,
+    ft_pdf2, ft_prob2, ft_alias2, t_nodes, hel, pw, lab, frames, p4, vtx, obs, trials, overweight,
     obs_cols, mass_kind, mass_tab, slots, vsel, pdg_tab, pdg_conj_tab, mom, vert, pdg, scal, channel, conj,
 ):
     """cascade.generate_blocks followed by fill_record, fused: each block is generated TILE events at a
     time (the RNG stream runs on across tiles, so the events are those of generate_blocks) and each
     tile's record is filled while its kernel output is still in cache, instead of in a second pass
     over the whole chunk that reads it back from memory. Serial over blocks b_lo .. b_hi-1
-    (generate.threads.run_blocks runs disjoint ranges in parallel)."""
+    (generate.threads.run_blocks runs disjoint ranges in parallel); states[b] is advanced in place."""
     for b in range(b_lo, b_hi):
         lo = b * block_size
         hi = min(lo + block_size, n_total)
-        st = states[b].copy()
+        st = states[b]  # advanced in place (a copy would load numba's allocator with the kernel)
         tr = 0
         ow = 0
         for t_lo in range(lo, hi, TILE):
             t_hi = min(t_lo + TILE, hi)
             tr_t, ow_t = K.generate_one_block(
-                st, t_hi - t_lo, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf,
-                ft_prob, ft_alias, t_nodes, hel, pw, lab, p4[t_lo:t_hi], vtx[t_lo:t_hi], obs[t_lo:t_hi],
+                st, t_hi - t_lo, m_parent, conj_mode, ch_cum, table_of, cpar, mx_pdf, mx_prob, mx_alias, ft_pdf2,
+                ft_prob2, ft_alias2, t_nodes, hel, pw, lab, frames[b], p4[t_lo:t_hi], vtx[t_lo:t_hi], obs[t_lo:t_hi],
             )
             tr += tr_t
             ow += ow_t

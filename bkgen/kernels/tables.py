@@ -36,17 +36,18 @@ def alias_table(pdf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     flat = np.ascontiguousarray(area.reshape(-1, area.shape[-1]))
     prob = np.empty(flat.shape)
     alias = np.empty(flat.shape, dtype=np.int32)
-    _vose(flat, prob, alias)
+    n = flat.shape[1]
+    _vose(flat, prob, alias, np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n))
     return prob.reshape(area.shape), alias.reshape(area.shape)
 
 
 @jit
-def _vose(area, prob, alias):
-    """Vose's construction, row by row: cells below the mean area are topped up from one above it."""
+def _vose(area, prob, alias, small, large, p):
+    """Vose's construction, row by row: cells below the mean area are topped up from one above it.
+    small, large (int64) and p (float64), each as long as a row, are work space: the stacks of cells
+    below and at/above the mean area, and the scaled areas. (No array is allocated here: numba's
+    allocation routines would be loaded with the kernel, some 0.1 s of a warm start-up.)"""
     n = area.shape[1]
-    small = np.empty(n, dtype=np.int64)  # stacks of cells below (small) and at/above (large) the mean area
-    large = np.empty(n, dtype=np.int64)
-    p = np.empty(n)
     for r in range(area.shape[0]):
         total = 0.0
         for j in range(n):
