@@ -149,3 +149,22 @@ def test_a_cached_kernel_loads_without_numbas_compiler_registries(tmp_path):
     *tables_warm, light_warm, total_warm = warm.stdout.split()
     assert light_cold == "False" and light_warm == "True"
     assert tables_warm == tables_cold and total_warm == total_cold == "14.0"
+
+
+WARM_RUN = """
+import sys
+import bkgen
+events = bkgen.generate("dark_photon_KQQ_benchmark", 1000, seed=3)
+print(len(events), *(m in sys.modules for m in ("numba.np.arraymath", "numba.np.arrayobj", "scipy.linalg")))
+"""
+
+
+def test_a_warm_run_loads_no_numba_compiler_modules():
+    """With its kernels cached, a run imports none of numba's lowering modules (jit._KernelCache), nor
+    the array routines a kernel that allocated would bring (kernels take work space from the caller)."""
+    from bkgen.cache import user_cache_root
+
+    for _ in range(2):  # the first run compiles when the shared kernel cache is cold
+        res = _python(WARM_RUN, user_cache_root(), BKGEN_NUMBA_EXTENSIONS="0")
+        assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["1000", "False", "False", "False"]
