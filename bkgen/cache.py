@@ -8,9 +8,11 @@ Windows. Everything in it can be deleted at any time; it is rebuilt when needed.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
+from functools import lru_cache
 from pathlib import Path
 
 
@@ -25,6 +27,31 @@ def user_cache_root() -> Path:
     if sys.platform == "darwin":
         return Path.home() / "Library" / "Caches" / "bkgen"
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "bkgen"
+
+
+@lru_cache(maxsize=1)
+def kernel_cache_key() -> str:
+    """``<bkgen version>-<numba version>-<sha256 of the kernel sources bkgen/kernels/*.py, 12 hex digits>``
+    (found without importing numba, so that ``bkgen generate`` can tell a cold cache at once)."""
+    from importlib import metadata
+
+    from . import __version__
+
+    try:
+        numba_version = metadata.version("numba")
+    except metadata.PackageNotFoundError:  # numba without package metadata
+        import numba
+
+        numba_version = numba.__version__
+    h = hashlib.sha256()
+    for path in sorted((Path(__file__).resolve().parent / "kernels").glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"{__version__}-{numba_version}-{h.hexdigest()[:12]}"
+
+
+def kernel_cache_dir() -> Path:
+    """The directory of bkgen's compiled kernels for this version, numba and kernel sources."""
+    return user_cache_root() / f"numba-{kernel_cache_key()}"
 
 
 def read_json(name: str):

@@ -289,6 +289,19 @@ def _check_disk_space(card, out, n_events, copies: int = 1) -> None:
 
 
 def _cmd_generate(args) -> int:
+    chunked = args.workers is not None or args.scheduler is not None or args.chunks is not None or args.merge or args.resume
+    if chunked:
+        return _generate(args, chunked)
+    from .kernels import precompile
+
+    precompile.start_early()  # on a cold cache the compile helper starts now, before numba is imported here
+    try:
+        return _generate(args, chunked)
+    finally:
+        precompile.discard_early()  # a run that ended before its compile (bad input) leaves no helper
+
+
+def _generate(args, chunked: bool) -> int:
     from .config.card import dumps, load
     from .io._atomic import check_target
 
@@ -316,14 +329,10 @@ def _cmd_generate(args) -> int:
     n_events = card["generation"]["events"]
     seed = card["generation"]["seed"]
     _check_disk_space(card, out, n_events, copies=2 if args.merge else 1)
-    if args.workers is not None or args.scheduler is not None or args.chunks is not None or args.merge or args.resume:
-        # chunked run: one file per chunk plus a manifest; in this process unless a cluster is given
+    if chunked:  # one file per chunk plus a manifest; in this process unless a cluster is given
         from .generate.distributed import run_cli
 
         return run_cli(card, args)
-    from .kernels import precompile
-
-    precompile.start_early()  # on a cold cache: the compile helper starts up while this process goes on
     from .generate.compile_status import compile_status
     from .generate.generator import Generator
     from .generate.pipeline import basf2_metadata, run_to_writer

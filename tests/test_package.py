@@ -155,8 +155,9 @@ def test_no_recompilation_for_event_count_threads_or_format(tmp_path, capsys):
 
 def test_precompile_helper_signatures_are_those_of_a_run():
     """The argument types the cold-compile helper (kernels.precompile) compiles for are those a run
-    uses: after a run's compile they are in the cache, and the beam frame and the boost to the lab have
-    one entry each (a helper compiling other types would leave a second one beside the run's own)."""
+    uses: after a run's compile they are in the cache, and the beam frame, the boost to the lab and the
+    alias-table construction have one entry each (a helper compiling other types would leave a second
+    one beside the run's own)."""
     from bkgen.config.card import load
     from bkgen.generate.generator import Generator
     from bkgen.kernels import precompile
@@ -167,7 +168,9 @@ def test_precompile_helper_signatures_are_those_of_a_run():
     work = precompile.helper_work(gen.lab, raw["p4"], raw["vtx"], raw["obs"],
                                   gen._record_args(gen.branch_buffers(0), 0))
     assert [f for _, f, _ in work] == ["_beam_frame", "_to_lab", "fill_record_tile"]
-    for m, f, sig in work:
+    static = precompile.static_work()
+    assert [f for _, f, _ in static] == ["_vose"]
+    for m, f, sig in work + static:
         disp = precompile._kernel(m, f)
         assert precompile.is_cached(disp, sig), f
         if f != "fill_record_tile":  # one entry per output precision
@@ -176,7 +179,7 @@ def test_precompile_helper_signatures_are_those_of_a_run():
 
 def test_precompile_helper_caches_and_a_failed_helper_ends_the_waits(monkeypatch):
     """A helper compiles into (or finds in) the cache and reports it; one that cannot run sets every
-    wait free at once, so the compile goes on in this process."""
+    wait free at once, also for work handed to it after it ended, so the compile goes on in this process."""
     from numba import types
 
     from bkgen.kernels import jit as J
@@ -184,7 +187,8 @@ def test_precompile_helper_caches_and_a_failed_helper_ends_the_waits(monkeypatch
 
     sig = (types.float64,)
     work = [("cascade", "_sin_from_cos", sig)]
-    helper = precompile.Helper(work)
+    helper = precompile.Helper(precompile._spawn())
+    helper.give(work)
     assert helper.proc.wait(timeout=120) == 0
     helper._reader.join(timeout=10)
     assert all(ev.is_set() for ev in helper._events.values())
@@ -192,9 +196,16 @@ def test_precompile_helper_caches_and_a_failed_helper_ends_the_waits(monkeypatch
     assert precompile.is_cached(precompile._kernel("cascade", "_sin_from_cos"), sig)
     assert not J._awaited
     monkeypatch.setattr(sys, "executable", "/bin/false")
-    helper = precompile.Helper(work)
+    helper = precompile.Helper(precompile._spawn())
+    helper.give(work)
     helper._reader.join(timeout=10)
     assert all(ev.is_set() for ev in helper._events.values()) and len(J._awaited) == 1
+    helper.close()
+    assert not J._awaited
+    helper = precompile.Helper(precompile._spawn())
+    helper._reader.join(timeout=10)  # ended before it got its work
+    helper.give(work)
+    assert all(ev.is_set() for ev in helper._events.values())
     helper.close()
     assert not J._awaited
 
@@ -206,30 +217,44 @@ def test_precompile_helper_caches_and_a_failed_helper_ends_the_waits(monkeypatch
 
 
 def test_early_helper_gets_the_work_or_ends(monkeypatch, tmp_path):
-    """``start_early`` (what ``bkgen generate`` calls once its card is read) starts a helper only when the
-    cache holds no compiled record fill; ``start`` gives it the work that is not cached, or ends it with
-    none (it exits on an empty stdin), so no process is left behind either way."""
+    """``start_early`` (what ``bkgen generate`` calls first) starts a helper only when the cache holds no
+    compiled record fill; the helper compiles the alias-table construction at once, which a call from
+    Python then waits for; ``start`` gives it the work that is not cached (possibly none, then it exits
+    after its own), and ``discard_early`` ends one that got none: no process is left behind either way."""
+    import numpy as np
     from numba import types
 
+    from bkgen import cache
     from bkgen.kernels import jit as J
     from bkgen.kernels import precompile
+    from bkgen.kernels.tables import _vose, alias_table
 
-    monkeypatch.setattr(J, "cache_dir", lambda: tmp_path)  # nothing compiled: looks cold
+    precompile.discard_early()
+    monkeypatch.setattr(cache, "kernel_cache_dir", lambda: tmp_path)  # nothing compiled: looks cold
     precompile.start_early()
     early = precompile._early
-    assert early is not None and early.poll() is None
+    assert early is not None and early.proc.poll() is None
+    assert [f for _, f, _ in early.work] == ["_vose"] and id(_vose) in J._awaited
+    prob, alias = alias_table(np.array([[1.0, 3.0, 2.0]]))  # waits for the helper, then loads its build
+    assert early._events[("tables", "_vose")].is_set()
+    assert np.allclose(prob, [[2.0 / 2.25, 1.0]]) and alias.tolist() == [[1, 1]]  # cell areas 2, 2.5
     sig = (types.float64,)
     work = [("cascade", "_sin_from_cos", sig)]
     monkeypatch.setattr(precompile, "is_cached", lambda disp, s: False)
     helper = precompile.start(work)
-    assert helper is not None and helper.proc is early and precompile._early is None
-    assert early.wait(timeout=120) == 0
+    assert helper is early and precompile._early is None
+    assert early.proc.wait(timeout=120) == 0
     helper.close()
     assert not J._awaited
     precompile.start_early()
     early = precompile._early
-    monkeypatch.setattr(precompile, "is_cached", lambda disp, s: True)  # all cached: the early helper ends
-    assert precompile.start(work) is None and early.wait(timeout=120) == 0 and precompile._early is None
+    monkeypatch.setattr(precompile, "is_cached", lambda disp, s: True)  # all cached: it ends after its own
+    assert precompile.start(work) is early and early.proc.wait(timeout=120) == 0 and precompile._early is None
+    early.close()
+    precompile.start_early()
+    early = precompile._early
+    precompile.discard_early()  # a run that ended before its compile
+    assert early.proc.poll() is not None and precompile._early is None and not J._awaited
     (tmp_path / "kernels").mkdir()
     (tmp_path / "kernels" / "record.fill_record_tile-1.py311.nbi").touch()
     precompile.start_early()  # looks warm: nothing started

@@ -27,8 +27,7 @@ import numba
 from numba.core import caching as _caching
 from numba.core import types
 
-from .. import __version__
-from ..cache import user_cache_root
+from ..cache import kernel_cache_dir, user_cache_root
 
 #: options shared by every kernel: on-disk cache, no GIL, numpy error semantics; no C-callable wrapper
 #: (numba builds one per function for first-class function values, which no kernel uses)
@@ -37,18 +36,10 @@ JIT_OPTIONS = dict(cache=True, nogil=True, error_model="numpy", fastmath=False, 
 _PACKAGE = Path(__file__).resolve().parent.parent  # the bkgen package directory
 
 
-@lru_cache(maxsize=1)
-def cache_key() -> str:
-    """``<bkgen version>-<numba version>-<sha256 of the kernel sources, 12 hex digits>``."""
-    h = hashlib.sha256()
-    for path in sorted((_PACKAGE / "kernels").glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"{__version__}-{numba.__version__}-{h.hexdigest()[:12]}"
-
-
 def cache_dir() -> Path:
-    """The directory of bkgen's compiled kernels for this version, numba and kernel sources."""
-    return user_cache_root() / f"numba-{cache_key()}"
+    """The directory of bkgen's compiled kernels for this version, numba and kernel sources
+    (bkgen.cache.kernel_cache_dir)."""
+    return kernel_cache_dir()
 
 
 #: compiled-kernel directories of other keys (older sources, versions) unused this long are removed [days]
@@ -165,12 +156,21 @@ _awaited: dict = {}
 
 
 def wait_for(dispatcher, event, timeout: float | None = None) -> None:
-    """Calls of ``dispatcher`` from code being compiled wait until ``event`` is set (at most ``timeout``
-    seconds) before they compile or load it; ``event=None`` ends that."""
+    """Calls of ``dispatcher`` from code being compiled (and from Python after :func:`await_helper`) wait
+    until ``event`` is set (at most ``timeout`` seconds) before they compile or load it; ``event=None``
+    ends that."""
     if event is None:
         _awaited.pop(id(dispatcher), None)
     else:
         _awaited[id(dispatcher)] = (event, timeout)
+
+
+def await_helper(dispatcher) -> None:
+    """Wait while a helper process compiles ``dispatcher`` into the cache (:func:`wait_for`); for a call
+    from Python, which would otherwise compile it a second time in this process."""
+    pending = _awaited.get(id(dispatcher))
+    if pending is not None:
+        pending[0].wait(pending[1])
 
 
 def _one_specialisation_per_type(dispatcher):
@@ -182,9 +182,7 @@ def _one_specialisation_per_type(dispatcher):
     get_call_template = dispatcher.get_call_template
 
     def non_literal_call_template(args, kws):
-        pending = _awaited.get(id(dispatcher))
-        if pending is not None:
-            pending[0].wait(pending[1])
+        await_helper(dispatcher)
         return get_call_template(tuple(types.unliteral(a) for a in args),
                                  {k: types.unliteral(v) for k, v in kws.items()})
 
