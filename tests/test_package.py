@@ -155,9 +155,8 @@ def test_no_recompilation_for_event_count_threads_or_format(tmp_path, capsys):
 
 def test_precompile_helper_signatures_are_those_of_a_run():
     """The argument types the cold-compile helper (kernels.precompile) compiles for are those a run
-    uses: after a run's compile they are in the cache, and the beam frame, the boost to the lab and the
-    alias-table construction have one entry each (a helper compiling other types would leave a second
-    one beside the run's own)."""
+    uses: after a run's compile they are in the cache, and the beam frame and the boost to the lab have
+    one entry each (a helper compiling other types would leave a second one beside the run's own)."""
     from bkgen.config.card import load
     from bkgen.generate.generator import Generator
     from bkgen.kernels import precompile
@@ -168,9 +167,8 @@ def test_precompile_helper_signatures_are_those_of_a_run():
     work = precompile.helper_work(gen.lab, raw["p4"], raw["vtx"], raw["obs"],
                                   gen._record_args(gen.branch_buffers(0), 0))
     assert [f for _, f, _ in work] == ["_beam_frame", "_to_lab", "fill_record_tile"]
-    static = precompile.static_work()
-    assert [f for _, f, _ in static] == ["_vose"]
-    for m, f, sig in work + static:
+    assert precompile.static_work() == work[:2]  # what the early helper compiles before any card is read
+    for m, f, sig in work:
         disp = precompile._kernel(m, f)
         assert precompile.is_cached(disp, sig), f
         if f != "fill_record_tile":  # one entry per output precision
@@ -218,38 +216,37 @@ def test_precompile_helper_caches_and_a_failed_helper_ends_the_waits(monkeypatch
 
 def test_early_helper_gets_the_work_or_ends(monkeypatch, tmp_path):
     """``start_early`` (what ``bkgen generate`` calls first) starts a helper only when the cache holds no
-    compiled record fill; the helper compiles the alias-table construction at once, which a call from
-    Python then waits for; ``start`` gives it the work that is not cached (possibly none, then it exits
-    after its own), and ``discard_early`` ends one that got none: no process is left behind either way."""
-    import numpy as np
+    compiled record fill; the helper compiles its static work at once, and a compile here waits for
+    it; ``start`` gives it the rest that is not cached (possibly nothing, then it exits after its own),
+    and ``discard_early`` ends one that got none: no process is left behind either way."""
     from numba import types
 
     from bkgen import cache
     from bkgen.kernels import jit as J
     from bkgen.kernels import precompile
-    from bkgen.kernels.tables import _vose, alias_table
 
     precompile.discard_early()
     monkeypatch.setattr(cache, "kernel_cache_dir", lambda: tmp_path)  # nothing compiled: looks cold
     precompile.start_early()
     early = precompile._early
     assert early is not None and early.proc.poll() is None
-    assert [f for _, f, _ in early.work] == ["_vose"] and id(_vose) in J._awaited
-    prob, alias = alias_table(np.array([[1.0, 3.0, 2.0]]))  # waits for the helper, then loads its build
-    assert early._events[("tables", "_vose")].is_set()
-    assert np.allclose(prob, [[2.0 / 2.25, 1.0]]) and alias.tolist() == [[1, 1]]  # cell areas 2, 2.5
+    assert early.work == precompile.static_work()
+    assert all(id(precompile._kernel(m, f)) in J._awaited for m, f, _ in early.work)
     sig = (types.float64,)
-    work = [("cascade", "_sin_from_cos", sig)]
+    work = [("cascade", "_sin_from_cos", sig), *precompile.static_work()]
     monkeypatch.setattr(precompile, "is_cached", lambda disp, s: False)
     helper = precompile.start(work)
     assert helper is early and precompile._early is None
-    assert early.proc.wait(timeout=120) == 0
+    assert [f for _, f, _ in early.work] == ["_beam_frame", "_to_lab", "_sin_from_cos"]  # static work once
+    assert early.proc.wait(timeout=300) == 0
+    early._reader.join(timeout=10)
+    assert all(ev.is_set() for ev in early._events.values())
     helper.close()
     assert not J._awaited
     precompile.start_early()
     early = precompile._early
     monkeypatch.setattr(precompile, "is_cached", lambda disp, s: True)  # all cached: it ends after its own
-    assert precompile.start(work) is early and early.proc.wait(timeout=120) == 0 and precompile._early is None
+    assert precompile.start(work) is early and early.proc.wait(timeout=300) == 0 and precompile._early is None
     early.close()
     precompile.start_early()
     early = precompile._early

@@ -156,18 +156,16 @@ _awaited: dict = {}
 
 
 def wait_for(dispatcher, event, timeout: float | None = None) -> None:
-    """Calls of ``dispatcher`` from code being compiled (and from Python after :func:`await_helper`) wait
-    until ``event`` is set (at most ``timeout`` seconds) before they compile or load it; ``event=None``
-    ends that."""
+    """Calls of ``dispatcher`` from code being compiled wait until ``event`` is set (at most ``timeout``
+    seconds) before they compile or load it; ``event=None`` ends that."""
     if event is None:
         _awaited.pop(id(dispatcher), None)
     else:
         _awaited[id(dispatcher)] = (event, timeout)
 
 
-def await_helper(dispatcher) -> None:
-    """Wait while a helper process compiles ``dispatcher`` into the cache (:func:`wait_for`); for a call
-    from Python, which would otherwise compile it a second time in this process."""
+def _await_helper(dispatcher) -> None:
+    """Wait while a helper process compiles ``dispatcher`` into the cache (:func:`wait_for`)."""
     pending = _awaited.get(id(dispatcher))
     if pending is not None:
         pending[0].wait(pending[1])
@@ -182,7 +180,7 @@ def _one_specialisation_per_type(dispatcher):
     get_call_template = dispatcher.get_call_template
 
     def non_literal_call_template(args, kws):
-        await_helper(dispatcher)
+        _await_helper(dispatcher)
         return get_call_template(tuple(types.unliteral(a) for a in args),
                                  {k: types.unliteral(v) for k, v in kws.items()})
 

@@ -12,9 +12,10 @@ of compiling it a second time. If the helper fails, this process compiles what i
 compiled code is the same either way.
 
 ``bkgen generate`` calls :func:`start_early` first thing (before its card is read): on a cold cache
-the helper starts at once, compiles the kernels whose argument types no run changes (the alias-table
-construction tables._vose, :func:`static_work`; the tables of this process wait for it) and is then
-handed the rest by :func:`start`. This module imports numba only once a helper runs.
+the helper starts at once and compiles the kernels whose argument types no run changes (the beam
+frame and the boost to the lab, :func:`static_work`) while this process reads the card; :func:`start`
+then hands it the rest (the record fill, whose types follow the output precision). This module
+imports numba only once a helper runs.
 ``BKGEN_COMPILE_HELPER=0`` turns the helper off.
 """
 
@@ -40,13 +41,18 @@ def _kernel(module: str, name: str):
 
 
 def static_work() -> list[tuple[str, str, tuple]]:
-    """(kernel module, function, argument types) of the kernels whose argument types are the same in
-    every run: tables._vose as kernels.tables.alias_table calls it."""
+    """(kernel module, function, argument types) of the helper's kernels whose argument types are the
+    same in every run (the beam frame and the boost to the lab, as cascade._production calls them: the
+    RNG state, the lab vector, the beam frame and the kernel output are float64 / uint64 C arrays)."""
     from numba import types
 
-    f64, i64, i32 = types.float64, types.int64, types.int32
-    return [("tables", "_vose", (types.Array(f64, 2, "C"), types.Array(f64, 2, "C"), types.Array(i32, 2, "C"),
-                                 types.Array(i64, 1, "C"), types.Array(i64, 1, "C"), types.Array(f64, 1, "C")))]
+    f64, i64 = types.float64, types.int64
+    st = types.Array(types.uint64, 1, "C")
+    lab = frame = types.Array(f64, 1, "C")
+    p4 = vtx = types.Array(f64, 3, "C")
+    obs = types.Array(f64, 2, "C")
+    return [("cascade", "_beam_frame", (st, f64, lab, frame)),
+            ("cascade", "_to_lab", (st, f64, lab, frame, p4, vtx, obs, i64))]
 
 
 def helper_work(lab, p4, vtx, obs, record_args) -> list[tuple[str, str, tuple]]:
@@ -231,7 +237,7 @@ def start(work: list[tuple[str, str, tuple]]) -> Helper | None:
             if not is_cached(disp, sig):
                 todo.append((m, f, sig))
         if early is not None:
-            early.give(todo)
+            early.give([w for w in todo if (w[0], w[1]) not in early._events])  # not its static work again
             return early
         if todo:
             helper = Helper(_spawn())
@@ -245,7 +251,11 @@ def start(work: list[tuple[str, str, tuple]]) -> Helper | None:
 
 def main() -> int:
     """The helper: with STATIC_FLAG compile static_work() first; then compile the pickled (module,
-    function, argument types) read from stdin in order, printing ``cached MODULE FUNCTION`` after each."""
+    function, argument types) read from stdin in order, printing ``cached MODULE FUNCTION`` after each.
+    Without garbage collection: this short-lived process would spend some 15 % of its time in it."""
+    import gc
+
+    gc.disable()
     from . import cascade, record, tables  # noqa: F401 (imported while the work is not known yet)
 
     if STATIC_FLAG in sys.argv[1:]:

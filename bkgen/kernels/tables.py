@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .jit import await_helper, jit
+from .jit import jit
 from .rng import uniform
 
 
@@ -37,7 +37,6 @@ def alias_table(pdf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     prob = np.empty(flat.shape)
     alias = np.empty(flat.shape, dtype=np.int32)
     n = flat.shape[1]
-    await_helper(_vose)  # on a cold cache bkgen generate's compile helper builds it (kernels.precompile)
     _vose(flat, prob, alias, np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64), np.empty(n))
     return prob.reshape(area.shape), alias.reshape(area.shape)
 
