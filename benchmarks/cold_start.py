@@ -109,19 +109,27 @@ def tasks(cards: list[str], helper_off: bool) -> list[tuple[str, str, str, dict]
     return out + [(label, label, cards[0], {}) for label in COMMANDS if label != "generate 1e5"]
 
 
-def measure(source: Path, cards: list[str], repeats: int, helper_off: bool) -> dict:
-    out = {}
+def measure(sources: list[tuple[str, Path]], cards: list[str], repeats: int) -> dict:
+    """{checkout name: {row label: {"cold": (wall, cpu), "warm": (median wall, median cpu)}}}, one task at
+    a time with the checkouts interleaved (cold runs back to back, then the warm repeats alternating), so
+    that a drift of the machine's speed affects both alike. "helper off" rows are measured for "this"."""
+    out: dict = {name: {} for name, _ in sources}
     tmp = Path(tempfile.mkdtemp(prefix="bkgen-cold-"))
     try:
-        for i, (label, command, card, extra_env) in enumerate(tasks(cards, helper_off)):
-            cache = tmp / f"cache-{i}"
-            argv = [a.format(card=card_arg(source, card), tmp=tmp) for a in COMMANDS[command]]
-            cold = run(source, argv, cache, tmp, extra_env)
-            warm = [run(source, argv, cache, tmp, extra_env) for _ in range(repeats)]
-            out[label] = {"cold": cold, "warm": (statistics.median(w[0] for w in warm),
-                                                 statistics.median(w[1] for w in warm))}
-            print(f"{source.name:>12s} {label:<40s} cold {cold[0]:7.1f} s wall {cold[1]:7.1f} s cpu   "
-                  f"warm {out[label]['warm'][0]:6.2f} s wall {out[label]['warm'][1]:6.2f} s cpu", flush=True)
+        for i, (label, command, card, extra_env) in enumerate(tasks(cards, helper_off=True)):
+            group = [(n, s) for n, s in sources if n == "this" or "helper off" not in label]
+            argvs = {n: [a.format(card=card_arg(s, card), tmp=tmp) for a in COMMANDS[command]] for n, s in group}
+            cold = {n: run(s, argvs[n], tmp / f"cache-{n}-{i}", tmp, extra_env) for n, s in group}
+            warm: dict = {n: [] for n, _ in group}
+            for _ in range(repeats):
+                for n, s in group:
+                    warm[n].append(run(s, argvs[n], tmp / f"cache-{n}-{i}", tmp, extra_env))
+            for n, _ in group:
+                out[n][label] = {"cold": cold[n], "warm": (statistics.median(w[0] for w in warm[n]),
+                                                           statistics.median(w[1] for w in warm[n]))}
+                r = out[n][label]
+                print(f"{n:>12s} {label:<40s} cold {r['cold'][0]:7.1f} s wall {r['cold'][1]:7.1f} s cpu   "
+                      f"warm {r['warm'][0]:6.2f} s wall {r['warm'][1]:6.2f} s cpu", flush=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
@@ -137,7 +145,7 @@ def main() -> int:
     cards = a.card or ["sm_Knunu"]
     load0 = os.getloadavg()
     sources = ([("reference", a.reference.resolve())] if a.reference else []) + [("this", REPO)]
-    res = {name: measure(src, cards, a.repeats, helper_off=name == "this") for name, src in sources}
+    res = measure(sources, cards, a.repeats)
     floor = measure_floor(a.repeats)
     load1 = os.getloadavg()
     lines = [BEGIN, "## Cold start", "",
@@ -147,7 +155,7 @@ def main() -> int:
              f"Python {platform.python_version()}; load average {load0[0]:.1f} before, {load1[0]:.1f} after "
              "(a shared machine: compare the CPU columns, and the two rows of one command with each other).",
              "Each command is a new process; cold = empty kernel cache, warm = median of "
-             f"{a.repeats} repeats.", "",
+             f"{a.repeats} repeats; the two checkouts' runs of a command are interleaved.", "",
              "| command | code | cold wall [s] | cold CPU [s] | warm wall [s] | warm CPU [s] |", "|---|---|---|---|---|---|"]
     for label, *_ in tasks(cards, helper_off=True):
         for name, _ in sources:
