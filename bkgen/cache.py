@@ -30,28 +30,26 @@ def user_cache_root() -> Path:
 
 
 @lru_cache(maxsize=1)
-def kernel_cache_key() -> str:
-    """``<bkgen version>-<numba version>-<sha256 of the kernel sources bkgen/kernels/*.py, 12 hex digits>``
-    (found without importing numba, so that ``bkgen generate`` can tell a cold cache at once)."""
-    from importlib import metadata
-
-    from . import __version__
-
-    try:
-        numba_version = metadata.version("numba")
-    except metadata.PackageNotFoundError:  # numba without package metadata
-        import numba
-
-        numba_version = numba.__version__
+def kernel_sources_hash() -> str:
+    """sha256 of the kernel sources bkgen/kernels/*.py (names and contents), 12 hex digits."""
     h = hashlib.sha256()
     for path in sorted((Path(__file__).resolve().parent / "kernels").glob("*.py")):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"{__version__}-{numba_version}-{h.hexdigest()[:12]}"
+    return h.hexdigest()[:12]
 
 
-def kernel_cache_dir() -> Path:
-    """The directory of bkgen's compiled kernels for this version, numba and kernel sources."""
-    return user_cache_root() / f"numba-{kernel_cache_key()}"
+def kernel_cache_dir(numba_version: str) -> Path:
+    """The directory of bkgen's compiled kernels for this bkgen version, ``numba_version`` and kernel
+    sources: ``numba-<bkgen version>-<numba version>-<kernel_sources_hash>``."""
+    from . import __version__
+
+    return user_cache_root() / f"numba-{__version__}-{numba_version}-{kernel_sources_hash()}"
+
+
+def kernel_cache_warm() -> bool:
+    """Whether a kernel cache of this bkgen version and these kernel sources holds a compiled record fill
+    (the event loop's last kernel), for any numba version: found without importing numba."""
+    return any(user_cache_root().glob(f"{kernel_cache_dir('*').name}/kernels/record.fill_record_tile-*.nbi"))
 
 
 def read_json(name: str):

@@ -226,7 +226,7 @@ def test_early_helper_gets_the_work_or_ends(monkeypatch, tmp_path):
     from bkgen.kernels import precompile
 
     precompile.discard_early()
-    monkeypatch.setattr(cache, "kernel_cache_dir", lambda: tmp_path)  # nothing compiled: looks cold
+    monkeypatch.setattr(cache, "kernel_cache_warm", lambda: False)
     precompile.start_early()
     early = precompile._early
     assert early is not None and early.proc.poll() is None
@@ -252,10 +252,25 @@ def test_early_helper_gets_the_work_or_ends(monkeypatch, tmp_path):
     early = precompile._early
     precompile.discard_early()  # a run that ended before its compile
     assert early.proc.poll() is not None and precompile._early is None and not J._awaited
-    (tmp_path / "kernels").mkdir()
-    (tmp_path / "kernels" / "record.fill_record_tile-1.py311.nbi").touch()
-    precompile.start_early()  # looks warm: nothing started
+    monkeypatch.setattr(cache, "kernel_cache_warm", lambda: True)
+    precompile.start_early()  # warm: nothing started
     assert precompile._early is None
+
+
+def test_a_kernel_cache_is_warm_with_a_compiled_record_fill_of_these_sources(monkeypatch, tmp_path):
+    """kernel_cache_warm (which decides whether bkgen generate starts its compile helper) looks for the
+    record fill in a cache directory of this bkgen version and these kernel sources, any numba version."""
+    from bkgen import cache
+
+    monkeypatch.setenv("BKGEN_CACHE_DIR", str(tmp_path))
+    assert not cache.kernel_cache_warm()
+    other = tmp_path / cache.kernel_cache_dir("0.1").name.replace(cache.kernel_sources_hash(), "0" * 12) / "kernels"
+    other.mkdir(parents=True)
+    (other / "record.fill_record_tile-59.py311.nbi").touch()  # older kernel sources
+    (cache.kernel_cache_dir("0.1") / "kernels").mkdir(parents=True)  # this version: nothing compiled yet
+    assert not cache.kernel_cache_warm()
+    (cache.kernel_cache_dir("0.1") / "kernels" / "record.fill_record_tile-59.py311.nbi").touch()
+    assert cache.kernel_cache_warm()
 
 
 @pytest.mark.slow

@@ -39,7 +39,7 @@ _PACKAGE = Path(__file__).resolve().parent.parent  # the bkgen package directory
 def cache_dir() -> Path:
     """The directory of bkgen's compiled kernels for this version, numba and kernel sources
     (bkgen.cache.kernel_cache_dir)."""
-    return kernel_cache_dir()
+    return kernel_cache_dir(numba.__version__)
 
 
 #: compiled-kernel directories of other keys (older sources, versions) unused this long are removed [days]

@@ -181,10 +181,10 @@ def start_early() -> None:
     global _early
     if _early is not None or not _enabled():
         return
-    from ..cache import kernel_cache_dir
+    from .. import cache
 
     try:
-        if any((kernel_cache_dir() / "kernels").glob("record.fill_record_tile-*.nbi")):
+        if cache.kernel_cache_warm():
             return
         proc = _spawn(static=True)
     except Exception:  # noqa: BLE001 (no process can start here): the helper only saves time
