@@ -65,10 +65,16 @@ def run(source: Path, argv: list[str], cache: Path, tmp: Path, extra_env: dict |
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def run_floor(cache: Path, tmp: Path) -> tuple[float, float]:
+#: the imports a ``generate`` to ROOT cannot do without (numba loads third-party extensions only at a
+#: first compile or call, not on import)
+IMPORTS = "import numpy, numba, awkward, uproot\n"
+
+
+def run_floor(cache: Path, tmp: Path, code: str = FLOOR, extra_env: dict | None = None) -> tuple[float, float]:
     script = tmp / "floor.py"
-    script.write_text(FLOOR)
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
+    script.write_text(code)
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), **(extra_env or {}))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run([sys.executable, str(script)], env=env, cwd=tmp, check=True)
@@ -77,15 +83,15 @@ def run_floor(cache: Path, tmp: Path) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def measure_floor(repeats: int) -> dict:
+def measure_floor(repeats: int, code: str = FLOOR, label: str = "numba floor", extra_env: dict | None = None) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="bkgen-floor-"))
     try:
-        cold = run_floor(tmp / "cache", tmp)
-        warm = [run_floor(tmp / "cache", tmp) for _ in range(repeats)]
+        cold = run_floor(tmp / "cache", tmp, code, extra_env)
+        warm = [run_floor(tmp / "cache", tmp, code, extra_env) for _ in range(repeats)]
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     out = {"cold": cold, "warm": (statistics.median(w[0] for w in warm), statistics.median(w[1] for w in warm))}
-    print(f"{'numba floor':>12s} {'':<13s} cold {cold[0]:7.1f} s wall {cold[1]:7.1f} s cpu   "
+    print(f"{label:>12s} {'':<13s} cold {cold[0]:7.1f} s wall {cold[1]:7.1f} s cpu   "
           f"warm {out['warm'][0]:6.2f} s wall {out['warm'][1]:6.2f} s cpu", flush=True)
     return out
 
@@ -147,6 +153,7 @@ def main() -> int:
     sources = ([("reference", a.reference.resolve())] if a.reference else []) + [("this", REPO)]
     res = measure(sources, cards, a.repeats)
     floor = measure_floor(a.repeats)
+    imports = measure_floor(a.repeats, IMPORTS, "imports")
     load1 = os.getloadavg()
     lines = [BEGIN, "## Cold start", "",
              f"`python benchmarks/cold_start.py{' --reference ' + str(a.reference) if a.reference else ''}"
@@ -167,6 +174,8 @@ def main() -> int:
                          f"{r['warm'][1]:.2f} |")
     lines.append(f"| numba floor: one trivial cached function in a new process | - | {floor['cold'][0]:.1f} | "
                  f"{floor['cold'][1]:.1f} | {floor['warm'][0]:.2f} | {floor['warm'][1]:.2f} |")
+    lines.append(f"| `import numpy, numba, awkward, uproot` in a new process | - | {imports['cold'][0]:.1f} | "
+                 f"{imports['cold'][1]:.1f} | {imports['warm'][0]:.2f} | {imports['warm'][1]:.2f} |")
     lines.append(END)
     replace_section(a.results, BEGIN, END, "\n".join(lines) + "\n")
     print(f"wrote {a.results}")
