@@ -354,11 +354,14 @@ def _generate(args, chunked: bool, gc_paused: bool = False) -> int:
         return run_cli(card, args)
     from .generate.compile_status import compile_status
     from .generate.generator import Generator
-    from .generate.pipeline import basf2_metadata, run_to_writer
 
     with compile_status() as compiled:  # a status line on a terminal while numba compiles (first run only)
         gen = Generator(card)
         gen.compile()
+    # the writers' modules (uproot, awkward: some 0.4 s) only now: on a cold cache the compile, which
+    # the helper process's share of it waits for, starts that much earlier
+    from .generate.pipeline import basf2_metadata, run_to_writer
+
     if gc_paused:
         _collect_from_here(compiled.count > 0)
     progress = None
