@@ -638,6 +638,17 @@ def _terminate(signum, frame):
     raise KeyboardInterrupt
 
 
+#: on/off switches read from the environment (bkgen.kernels.precompile, bkgen.kernels.jit)
+ENV_SWITCHES = ("BKGEN_COMPILE_HELPER", "BKGEN_NUMBA_EXTENSIONS")
+
+
+def _check_env_switches() -> None:
+    for name in ENV_SWITCHES:
+        value = os.environ.get(name)
+        if value is not None and value not in ("0", "1"):
+            raise InputError(f"environment variable {name} = {value!r}; allowed: 0 (off) or 1 (on)")
+
+
 def main(argv=None) -> int:
     import signal
 
@@ -649,6 +660,7 @@ def main(argv=None) -> int:
     if signal.getsignal(signal.SIGTERM) in (signal.SIG_DFL, None):
         signal.signal(signal.SIGTERM, _terminate)  # SIGTERM cleans up like Ctrl-C
     try:
+        _check_env_switches()
         return COMMANDS[args.command](args)
     except KeyboardInterrupt:
         _atomic.discard_all()

@@ -168,3 +168,15 @@ def test_a_warm_run_loads_no_numba_compiler_modules():
         res = _python(WARM_RUN, user_cache_root(), BKGEN_NUMBA_EXTENSIONS="0")
         assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["1000", "False", "False", "False"]
+
+
+def test_an_environment_switch_other_than_0_or_1_is_a_one_line_error():
+    for name in ("BKGEN_COMPILE_HELPER", "BKGEN_NUMBA_EXTENSIONS"):
+        env = dict(os.environ, **{name: "yes"})
+        res = subprocess.run([sys.executable, "-m", "bkgen", "list"], capture_output=True, text=True, env=env,
+                             timeout=120)
+        assert res.returncode == 2 and len(res.stderr.splitlines()) == 1, res.stderr
+        assert name in res.stderr and "'yes'" in res.stderr and "allowed: 0 (off) or 1 (on)" in res.stderr
+        env[name] = "1"
+        assert subprocess.run([sys.executable, "-m", "bkgen", "list"], capture_output=True, env=env,
+                              timeout=120).returncode == 0
