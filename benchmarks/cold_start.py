@@ -96,6 +96,22 @@ def measure_floor(repeats: int, code: str = FLOOR, label: str = "numba floor", e
     return out
 
 
+def commit(source: Path) -> str:
+    """The checkout's commit (short), or "?" outside git."""
+    res = subprocess.run(["git", "-C", str(source), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    return res.stdout.strip() or "?"
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def card_arg(source: Path, name: str) -> str:
     """A shipped card by path (a reference checkout may predate cards by name)."""
     for p in (source / "bkgen" / "cards" / f"{name}.toml", source / "cards" / f"{name}.toml"):
@@ -156,9 +172,10 @@ def main() -> int:
     imports = measure_floor(a.repeats, IMPORTS, "imports")
     load1 = os.getloadavg()
     lines = [BEGIN, "## Cold start", "",
-             f"`python benchmarks/cold_start.py{' --reference ' + str(a.reference) if a.reference else ''}"
-             f"{''.join(' --card ' + c for c in a.card or [])}`; {platform.node()}, "
-             f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+             f"`python benchmarks/cold_start.py{' --reference REF' if a.reference else ''}"
+             f"{''.join(' --card ' + c for c in a.card or [])}` on {commit(REPO)}"
+             f"{f' (this), REF a checkout of {commit(a.reference)} (reference)' if a.reference else ''}, "
+             f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {cpu_model()}, {os.cpu_count()} cores, "
              f"Python {platform.python_version()}; load average {load0[0]:.1f} before, {load1[0]:.1f} after "
              "(a shared machine: compare the CPU columns, and the two rows of one command with each other).",
              "Each command is a new process; cold = empty kernel cache, warm = median of "

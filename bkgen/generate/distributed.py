@@ -371,11 +371,12 @@ def local_cluster(workers: int | None, processes: bool = True):
         from distributed.security import Security
 
         kwargs.update(security=Security.temporary(), protocol="tls://", host="127.0.0.1")
-    # inherited by the spawned workers: SIGINT ignored, dask's own log lines at ERROR and above only
-    # (a task's exception reaches the driver; a run stopped by Ctrl-C then ends with one line)
+    # inherited by the spawned workers: SIGINT ignored, dask's own log lines at CRITICAL only (a task's
+    # exception reaches the driver, which reports it; a run stopped by Ctrl-C then ends with one line,
+    # without e.g. the ERROR of a worker whose heartbeat met the scheduler already closed)
     old = signal.signal(signal.SIGINT, signal.SIG_IGN) if processes else None
     old_env = os.environ.get(_WORKER_LOG_ENV)
-    os.environ[_WORKER_LOG_ENV] = "error"
+    os.environ[_WORKER_LOG_ENV] = "critical"
     try:
         with dask.config.set({"distributed.scheduler.http.routes": [], "distributed.worker.http.routes": []}):
             cluster = LocalCluster(**kwargs)
