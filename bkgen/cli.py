@@ -296,12 +296,12 @@ def _cmd_generate(args) -> int:
         return _generate(args, chunked)
     from .kernels import precompile
 
-    precompile.start_early()  # on a cold cache the compile helper starts now, before numba is imported here
     collecting = gc.isenabled()
     # the start-up (imports, tables, a compile) makes some 10^6 objects, most alive to the end: no
     # garbage collection until the events (_collect_from_here); it took 0.1 s warm and 1.7 s cold
     gc.disable()
     try:
+        precompile.start_early()  # on a cold cache the compile helper starts now, before numba is imported here
         return _generate(args, chunked, gc_paused=collecting)
     finally:
         precompile.discard_early()  # a run that ended before its compile (bad input) leaves no helper

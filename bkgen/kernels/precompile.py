@@ -191,9 +191,11 @@ def start_early() -> None:
         return
     try:
         _early = Helper(proc, static_work())
-    except Exception:  # noqa: BLE001 (e.g. numba cannot be imported: the run reports that itself)
+    except BaseException as exc:  # e.g. numba cannot be imported (the run reports that itself), Ctrl-C
         proc.terminate()
         proc.wait()
+        if not isinstance(exc, Exception):
+            raise
 
 
 def _take_early() -> Helper | None:
