@@ -257,6 +257,28 @@ def test_early_helper_gets_the_work_or_ends(monkeypatch, tmp_path):
     assert precompile._early is None
 
 
+def test_an_interrupt_while_the_early_helper_is_set_up_ends_it(monkeypatch):
+    """Ctrl-C (or SIGTERM) between the helper's start and its registration leaves no process behind."""
+    from bkgen import cache
+    from bkgen.kernels import precompile
+
+    precompile.discard_early()
+    started = []
+    spawn = precompile._spawn
+    monkeypatch.setattr(precompile, "_spawn", lambda static=False: started.append(spawn(static)) or started[-1])
+    monkeypatch.setattr(cache, "kernel_cache_warm", lambda: False)
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(precompile, "static_work", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        precompile.start_early()
+    assert len(started) == 1 and started[0].poll() is not None and precompile._early is None
+    started[0].stdin.close()
+    started[0].stdout.close()
+
+
 def test_a_kernel_cache_is_warm_with_a_compiled_record_fill_of_these_sources(monkeypatch, tmp_path):
     """kernel_cache_warm (which decides whether bkgen generate starts its compile helper) looks for the
     record fill in a cache directory of this bkgen version and these kernel sources, any numba version."""
