@@ -164,13 +164,6 @@ def wait_for(dispatcher, event, timeout: float | None = None) -> None:
         _awaited[id(dispatcher)] = (event, timeout)
 
 
-def _await_helper(dispatcher) -> None:
-    """Wait while a helper process compiles ``dispatcher`` into the cache (:func:`wait_for`)."""
-    pending = _awaited.get(id(dispatcher))
-    if pending is not None:
-        pending[0].wait(pending[1])
-
-
 def _one_specialisation_per_type(dispatcher):
     """Calls from jitted code type constant arguments as literals (``wigner_d1(1, -1, c, s)`` has
     Literal[int](1), Literal[int](-1)), and numba compiles one specialisation per literal value: nine
@@ -180,7 +173,9 @@ def _one_specialisation_per_type(dispatcher):
     get_call_template = dispatcher.get_call_template
 
     def non_literal_call_template(args, kws):
-        _await_helper(dispatcher)
+        pending = _awaited.get(id(dispatcher))
+        if pending is not None:
+            pending[0].wait(pending[1])
         return get_call_template(tuple(types.unliteral(a) for a in args),
                                  {k: types.unliteral(v) for k, v in kws.items()})
 

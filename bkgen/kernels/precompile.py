@@ -258,7 +258,7 @@ def main() -> int:
     import gc
 
     gc.disable()
-    from . import cascade, record, tables  # noqa: F401 (imported while the work is not known yet)
+    from . import cascade, record  # noqa: F401 (imported while the work is not known yet)
 
     if STATIC_FLAG in sys.argv[1:]:
         for m, f, sig in static_work():
